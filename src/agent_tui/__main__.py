@@ -1,0 +1,5 @@
+"""Allow ``python -m agent_tui``."""
+
+from agent_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The filter language: lexer, Pratt parser, typed AST, compiled predicate."""
