@@ -1,0 +1,232 @@
+"""Every log file under a directory: rotated siblings as history (oldest first), live files followed.
+
+Each batch's ``source`` is the path of the *logical* log relative to the directory (``sub/agent.jsonl``),
+also for lines read from its rotated siblings (``sub/agent.jsonl.2.gz``), so the UI shows one stream per
+agent; ``path`` names the file a line was actually read from. While following, new live files are picked up
+by a rescan every ``options.effective_rescan_interval``; new rotated siblings (``.1``, ``.gz``) that appear
+while running are copies of lines already read and are ignored. With ``options.lines`` set, only the live
+files are read (the last N lines of each); rotated siblings and archive-only logs are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent_tui.sources.base import SourceState, SourceStatus
+from agent_tui.sources.file import open_reader
+from agent_tui.sources.options import SourceOptions
+from agent_tui.sources.pump import PollingSource, ReaderGroup
+from agent_tui.sources.tail import FileTailer, Item, Reader
+
+__all__ = ["LOG_SUFFIXES", "DirectorySource", "LogFile", "SequenceReader", "classify", "discover"]
+
+LOG_SUFFIXES = (".jsonl", ".ndjson", ".log", ".json")
+_ROTATED = re.compile(r"^(?P<base>.+?)(?:\.(?P<num>\d+))?(?P<gz>\.gz)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    """A file found under the directory, and the logical log it belongs to."""
+
+    path: str
+    logical: str
+    """Relative path of the live file this one belongs to: ``agent.jsonl`` for ``agent.jsonl.2.gz``."""
+    number: int | None
+    """Rotation index (``.2`` → 2; larger is older), ``None`` for the live file and unnumbered archives."""
+    gz: bool
+
+    @property
+    def live(self) -> bool:
+        """True for the file writers append to (no rotation number, not compressed)."""
+        return self.number is None and not self.gz
+
+
+def classify(directory: str, path: str) -> LogFile | None:
+    """Describe ``path`` (under ``directory``) as a log file, or ``None`` when it is not one we read."""
+    rel = os.path.relpath(path, directory).replace(os.sep, "/")
+    head, _, name = rel.rpartition("/")
+    m = _ROTATED.match(name)
+    if m is None:
+        return None
+    base, num, gz = m.group("base"), m.group("num"), m.group("gz") is not None
+    if not base.endswith(LOG_SUFFIXES):
+        if not gz:
+            return None
+        if num is not None:
+            base = f"{base}.{num}"
+            num = None
+    logical = f"{head}/{base}" if head else base
+    return LogFile(path, logical, int(num) if num is not None else None, gz)
+
+
+def discover(directory: str) -> list[LogFile]:
+    """Every log file under ``directory`` (recursive, symlinked directories not followed), sorted."""
+    found: list[LogFile] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        for filename in filenames:
+            log = classify(directory, os.path.join(dirpath, filename))
+            if log is not None:
+                found.append(log)
+    found.sort(key=_history_order)
+    return found
+
+
+def _history_order(log: LogFile) -> tuple[str, int, int]:
+    # Within one logical log: highest rotation number first (oldest), unnumbered archives, then the live file.
+    if log.live:
+        return (log.logical, 1, 0)
+    return (log.logical, 0, -(log.number or 0))
+
+
+class SequenceReader:
+    """Reads several files one after another as one logical log (rotated history, then the live file)."""
+
+    def __init__(self, name: str, readers: list[Reader]) -> None:
+        """Chain ``readers`` (oldest first); batches keep each reader's own ``path``."""
+        self.name = name
+        self.readers = readers
+        self.done = not readers
+        self._index = 0
+
+    @property
+    def caught_up(self) -> bool:
+        """True once the last reader has caught up."""
+        return self.done or (self._index == len(self.readers) - 1 and self.readers[-1].caught_up)
+
+    def open_idents(self) -> set[tuple[int, int]]:
+        """Files held open by the current reader."""
+        return set() if self.done else self.readers[self._index].open_idents()
+
+    def poll(self, budget: int, out: list[Item]) -> int:
+        """Poll the current reader, moving to the next when it is finished."""
+        used = 0
+        while not self.done and used < budget:
+            reader = self.readers[self._index]
+            used += reader.poll(budget - used, out)
+            if not reader.done:
+                break
+            self._index += 1
+            self.done = self._index >= len(self.readers)
+        return used
+
+    def flush(self, out: list[Item]) -> None:
+        """Flush the current reader's partial line."""
+        if not self.done:
+            self.readers[self._index].flush(out)
+
+    def close(self) -> None:
+        """Close every reader."""
+        for reader in self.readers:
+            reader.close()
+        self.done = True
+
+
+class DirectoryGroup(ReaderGroup):
+    """The readers of a directory, plus periodic rescans for new live files while following."""
+
+    def __init__(self, directory: str, name: str, options: SourceOptions, clock: Callable[[], float]) -> None:
+        """Prepare; the directory is scanned on the first poll (on the worker thread)."""
+        super().__init__([], budget=options.read_size * 4)
+        self.directory = directory
+        self.name = name
+        self.options = options
+        self._clock = clock
+        self._known: set[str] = set()
+        self._next_scan = 0.0
+        self._announced: SourceState | None = None
+
+    def _initial_scan(self, out: list[Item]) -> None:
+        if not os.path.isdir(self.directory):
+            out.append(SourceStatus(self.name, SourceState.ERROR, f"{self.directory}: not a directory"))
+        logs = discover(self.directory)
+        self._known.update(log.path for log in logs)
+        by_logical: dict[str, list[LogFile]] = {}
+        for log in logs:
+            if self.options.lines is None or log.live:
+                by_logical.setdefault(log.logical, []).append(log)
+        for logical, members in by_logical.items():
+            self.readers.append(SequenceReader(logical, [self._reader(m, logical) for m in members]))
+
+    def _reader(self, log: LogFile, logical: str) -> Reader:
+        opts = self.options
+        follow = opts.follow and log.live
+        return open_reader(
+            log.path, logical, follow=follow, lines=opts.lines, read_size=opts.read_size, announce=False
+        )
+
+    def poll_readers(self, out: list[Item]) -> bool:
+        """Rescan when due, poll every file, and report the directory's own state changes."""
+        if self._announced is None:
+            self._announce(out, SourceState.READING, "")
+            self._initial_scan(out)
+            self._next_scan = self._clock() + self.options.effective_rescan_interval
+        elif self.options.follow and self._clock() >= self._next_scan:
+            self._next_scan = self._clock() + self.options.effective_rescan_interval
+            self._rescan(out)
+        more = super().poll_readers(out)
+        if self._announced is SourceState.READING and all(r.caught_up for r in self.readers):
+            state = SourceState.FOLLOWING if self.options.follow else SourceState.DONE
+            self._announce(out, state, f"{len(self.readers)} logs")
+        return more
+
+    def finished(self) -> bool:
+        """A followed directory never finishes on its own; otherwise when every file is read."""
+        return not self.options.follow and super().finished()
+
+    def _announce(self, out: list[Item], state: SourceState, reason: str) -> None:
+        self._announced = state
+        out.append(SourceStatus(self.name, state, reason))
+
+    def _rescan(self, out: list[Item]) -> None:
+        held: set[tuple[int, int]] = set()
+        for reader in self.readers:
+            held |= reader.open_idents()
+        for log in discover(self.directory):
+            if log.path in self._known:
+                continue
+            self._known.add(log.path)
+            if not log.live or _ident(log.path) in held:
+                continue
+            tailer = FileTailer(
+                log.path, log.logical, follow=True, read_size=self.options.read_size, announce=False
+            )
+            self.readers.append(SequenceReader(log.logical, [tailer]))
+            out.append(SourceStatus(self.name, SourceState.FOLLOWING, f"new log {log.logical}"))
+
+
+def _ident(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+class DirectorySource(PollingSource):
+    """All logs under a directory as one source with per-batch source names (see the module docstring)."""
+
+    def __init__(
+        self,
+        directory: str,
+        options: SourceOptions,
+        *,
+        name: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Prepare a source over ``directory``; it is scanned on the first poll.
+
+        Args:
+            directory: The directory to read.
+            options: ``follow``, ``lines``, ``poll_interval``, ``rescan_interval``, ``read_size`` apply.
+            name: Display name for the directory's own status changes (defaults to ``directory``).
+            clock: Monotonic clock deciding when to rescan.
+        """
+        display = name if name is not None else directory
+        group = DirectoryGroup(directory, display, options, clock)
+        super().__init__(display, group, options.poll_interval)
+        self.directory = directory

@@ -1,0 +1,158 @@
+"""Drive blocking readers from asyncio: one worker-thread poll per cycle, sleeping only when idle.
+
+Each cycle hands the whole group to the default executor (``os.pread`` with 1 MiB reads measured faster
+than aiofiles, see ``benchmarks/bench_follow.py``), yields what it read, and waits ``poll_interval`` only
+when every reader was at its end, so history streams at disk speed and followed lines arrive within one
+poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+
+from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
+from agent_tui.sources.tail import Item, Reader
+
+__all__ = ["PollingSource", "ReaderGroup"]
+
+_CLOSE_WAIT_S = 5.0
+
+
+class ReaderGroup:
+    """Readers polled together on a worker thread, closed safely even while a poll is running."""
+
+    def __init__(self, readers: Sequence[Reader], *, budget: int) -> None:
+        """Group ``readers``; one poll reads at most ``budget`` bytes over all of them."""
+        self.readers: list[Reader] = list(readers)
+        self.budget = budget
+        self._lock = threading.Lock()
+        self._busy = False
+        self._closed = False
+        self._close_pending = False
+        self._turn = 0
+
+    def poll(self) -> tuple[list[Item], bool, bool]:
+        """Read from every reader in turn; return ``(items, more_ready, finished)``. Thread-safe."""
+        with self._lock:
+            if self._closed:
+                return [], False, True
+            self._busy = True
+        out: list[Item] = []
+        try:
+            more = self.poll_readers(out)
+            finished = self.finished()
+        finally:
+            with self._lock:
+                self._busy = False
+                if self._close_pending:
+                    self._close_now()
+        return out, more, finished
+
+    def poll_readers(self, out: list[Item]) -> bool:
+        """Poll each live reader, rotating who goes first so one busy file cannot starve the others."""
+        readers = [r for r in self.readers if not r.done]
+        if not readers:
+            return False
+        self._turn = (self._turn + 1) % len(readers)
+        remaining = self.budget
+        more = False
+        for reader in readers[self._turn :] + readers[: self._turn]:
+            share = max(remaining, 1)
+            used = reader.poll(share, out)
+            remaining -= used
+            if used >= share:
+                more = True
+            if remaining <= 0:
+                more = True
+                break
+        return more
+
+    def finished(self) -> bool:
+        """True when no reader has anything more to give."""
+        return all(r.done for r in self.readers)
+
+    def flush(self) -> list[Item]:
+        """Collect the partial last lines every reader still holds (when the source is stopped)."""
+        out: list[Item] = []
+        with self._lock:
+            if not self._closed and not self._busy:
+                for reader in self.readers:
+                    reader.flush(out)
+        return out
+
+    def close(self) -> None:
+        """Close every reader now, or as soon as the running poll returns."""
+        with self._lock:
+            if self._busy:
+                self._close_pending = True
+            else:
+                self._close_now()
+
+    def _close_now(self) -> None:
+        if not self._closed:
+            self._closed = True
+            for reader in self.readers:
+                reader.close()
+
+
+class PollingSource:
+    """A :class:`~agent_tui.sources.base.Source` over a :class:`ReaderGroup`."""
+
+    def __init__(self, name: str, group: ReaderGroup, poll_interval: float) -> None:
+        """Wrap ``group``; it is polled every ``poll_interval`` seconds while idle."""
+        self.name = name
+        self._group = group
+        self._poll_interval = poll_interval
+        self._stop = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._gen: AsyncGenerator[LineBatch | SourceStatus, None] | None = None
+
+    def stream(self) -> AsyncIterator[LineBatch | SourceStatus]:
+        """Yield batches and status changes; may be called once."""
+        if self._gen is not None:
+            raise RuntimeError(f"{self.name}: stream() was already called")
+        self._gen = self._run()
+        return self._gen
+
+    async def close(self) -> None:
+        """Stop reading; a consumer still iterating gets the held partial lines, then the end."""
+        self._stop.set()
+        gen = self._gen
+        if gen is None:
+            self._group.close()
+        elif getattr(gen, "ag_running", False):
+            try:
+                async with asyncio.timeout(_CLOSE_WAIT_S):
+                    await self._finished.wait()
+            except TimeoutError:
+                self._group.close()
+        else:
+            await gen.aclose()
+
+    async def _run(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
+        loop = asyncio.get_running_loop()
+        group = self._group
+        try:
+            while not self._stop.is_set():
+                items, more, finished = await loop.run_in_executor(None, group.poll)
+                for item in items:
+                    yield item
+                if finished:
+                    return
+                if not more and not self._stop.is_set():
+                    await self._idle()
+            for item in group.flush():
+                yield item
+            yield SourceStatus(self.name, SourceState.DONE, "closed")
+        finally:
+            group.close()
+            self._finished.set()
+
+    async def _idle(self) -> None:
+        try:
+            async with asyncio.timeout(self._poll_interval):
+                await self._stop.wait()
+        except TimeoutError:
+            pass
