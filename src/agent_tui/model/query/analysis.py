@@ -1,0 +1,106 @@
+"""Static facts about a filter: which parts of a record it reads and a sound raw-line prefilter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from agent_tui.model.query.checks import RECORD_FIELDS
+from agent_tui.model.query.nodes import (
+    And,
+    Compare,
+    Exists,
+    ListValue,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Str,
+    Text,
+    TraceScope,
+    Truthy,
+)
+
+__all__ = ["VERBATIM_RECORD_FIELDS", "needs_attrs", "needs_raw", "required_substrings", "walk"]
+
+VERBATIM_RECORD_FIELDS: Final = frozenset(
+    {("event",), ("msg",), ("message",), ("trace_id",), ("span_id",), ("parent_span_id",), ("op",)}
+)
+"""Record fields whose string value is copied from the line unchanged (parsers must keep it so).
+
+``level``/``ts`` are normalised (names, numbers and time formats vary) and ``error.*`` may be derived
+from a traceback, so they never yield prefilter substrings.
+"""
+
+_JSON_SAFE = re.compile(r"[A-Za-z0-9 _.:,;=+@#$%^*()\[\]{}|~!?-]+\Z")
+"""Characters every JSON writer emits as themselves (no quotes, backslashes, ``/``, ``<>&``, non-ASCII)."""
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, parents first."""
+    yield node
+    if isinstance(node, And | Or):
+        for item in node.items:
+            yield from walk(item)
+    elif isinstance(node, Not):
+        yield from walk(node.operand)
+    elif isinstance(node, TraceScope):
+        yield from walk(node.inner)
+
+
+def needs_attrs(node: Node) -> bool:
+    """True when evaluating ``node`` may read the attribute mapping."""
+    return any(
+        isinstance(n, Compare | Exists | Truthy) and n.field.path not in RECORD_FIELDS for n in walk(node)
+    )
+
+
+def needs_raw(node: Node) -> bool:
+    """True when evaluating ``node`` may read the raw line (full-text search)."""
+    return any(isinstance(n, Text) for n in walk(node))
+
+
+def required_substrings(node: Node) -> tuple[bytes, ...]:
+    """Byte strings every raw line that can match ``node`` contains, longest first.
+
+    Sound by construction: only string values that JSON writes verbatim, under ``and`` the union,
+    under ``or`` the intersection, and nothing from ``not``, ``trace:(...)``, levels or times.
+    """
+    return tuple(sorted(_required(node), key=lambda b: (-len(b), b)))
+
+
+def _required(node: Node) -> frozenset[bytes]:
+    if isinstance(node, And):
+        return frozenset().union(*(_required(item) for item in node.items))
+    if isinstance(node, Or):
+        sets = [_required(item) for item in node.items]
+        return frozenset.intersection(*sets)
+    if isinstance(node, Text):
+        return _text_needle(node.term)
+    if isinstance(node, Compare):
+        return _compare_needle(node)
+    if isinstance(node, Not | TraceScope | Exists | Truthy | MatchAll):
+        return frozenset()
+    return frozenset()
+
+
+def _text_needle(term: str) -> frozenset[bytes]:
+    # Mirrors the compiler's smartcase rule: only a case-sensitive search needs the exact bytes.
+    if term and (term != term.lower() or term == term.upper()):
+        return frozenset({term.encode()})
+    return frozenset()
+
+
+def _compare_needle(node: Compare) -> frozenset[bytes]:
+    path = node.field.path
+    if path in RECORD_FIELDS and path not in VERBATIM_RECORD_FIELDS:
+        return frozenset()
+    value = node.value
+    if node.op == "in" and isinstance(value, ListValue) and len(value.items) == 1:
+        value = value.items[0]
+    elif node.op not in ("==", "contains", "startswith"):
+        return frozenset()
+    if isinstance(value, Str) and _JSON_SAFE.match(value.value):
+        return frozenset({value.value.encode()})
+    return frozenset()

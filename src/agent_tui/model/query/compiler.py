@@ -1,0 +1,267 @@
+"""Compile a filter AST into a plain-closure predicate over a Subject (never eval/exec)."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from agent_tui.model.query.checks import ORDER_OPS, RECORD_FIELDS, level_value, parse_time, unit_scale
+from agent_tui.model.query.nodes import (
+    And,
+    Bool,
+    Compare,
+    Duration,
+    Exists,
+    Field,
+    ListValue,
+    MatchAll,
+    Node,
+    Not,
+    Null,
+    Num,
+    Or,
+    Scalar,
+    Str,
+    Text,
+    TraceScope,
+    Truthy,
+)
+from agent_tui.model.query.subject import Subject
+from agent_tui.model.query.values import MISSING, Getter, field_getter, same_value
+
+__all__ = ["Predicate", "compile_node", "cost"]
+
+Predicate = Callable[[Subject], bool]
+Clock = Callable[[], float]
+
+_ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _always(subject: Subject) -> bool:
+    return True
+
+
+def compile_node(node: Node, now: Clock) -> Predicate:
+    """Build the predicate for ``node``; a ``trace:(...)`` node compiles to its inner test."""
+    if isinstance(node, MatchAll):
+        return _always
+    if isinstance(node, TraceScope):
+        return compile_node(node.inner, now)
+    if isinstance(node, And | Or):
+        parts = [compile_node(item, now) for item in sorted(node.items, key=cost)]
+        return _all_of(parts) if isinstance(node, And) else _any_of(parts)
+    if isinstance(node, Not):
+        inner = compile_node(node.operand, now)
+        return lambda s: not inner(s)
+    if isinstance(node, Text):
+        return _text(node.term)
+    if isinstance(node, Exists):
+        get = field_getter(node.field)
+        return lambda s: get(s) is not MISSING
+    if isinstance(node, Truthy):
+        get = field_getter(node.field)
+        return lambda s: get(s) not in _FALSY
+    return _compare(node, now)
+
+
+_FALSY: Final = (MISSING, None, False)
+
+
+def cost(node: Node) -> int:
+    """Rough price of evaluating ``node``: record fields < raw line < parsed attributes."""
+    if isinstance(node, Text):
+        return 1
+    if isinstance(node, Compare | Exists | Truthy):
+        return 0 if node.field.path in RECORD_FIELDS else 2
+    if isinstance(node, Not):
+        return cost(node.operand)
+    if isinstance(node, And | Or):
+        return max(cost(item) for item in node.items)
+    if isinstance(node, TraceScope):
+        return cost(node.inner)
+    return 0
+
+
+def _all_of(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        a, b = parts
+        return lambda s: a(s) and b(s)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda s: a(s) and b(s) and c(s)
+    return lambda s: all(p(s) for p in parts)
+
+
+def _any_of(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        a, b = parts
+        return lambda s: a(s) or b(s)
+    return lambda s: any(p(s) for p in parts)
+
+
+def _text(term: str) -> Predicate:
+    """Smartcase search of the raw line: case-sensitive only when the term has an uppercase letter."""
+    if term != term.lower() or term == term.upper():
+        needle = term.encode()
+        return lambda s: needle in s.raw
+    if term.isascii():
+        lowered = term.encode()
+        return lambda s: lowered in s.raw.lower()
+    return lambda s: term in s.raw.decode("utf-8", "replace").lower()
+
+
+def _compare(node: Compare, now: Clock) -> Predicate:
+    path = node.field.path
+    if path == ("level",):
+        return _compare_level(node)
+    if path == ("ts",):
+        return _compare_time(node, now)
+    get = field_getter(node.field)
+    op = node.op
+    if op == "in":
+        assert isinstance(node.value, ListValue)
+        return _member(get, [_literal(item, node.field) for item in node.value.items])
+    assert not isinstance(node.value, ListValue)
+    literal = _literal(node.value, node.field)
+    if op in ("==", "!="):
+        fast = _fast_equal(node.field, literal, negate=op == "!=")
+        if fast is not None:
+            return fast
+        eq = _equal(get, literal)
+        return eq if op == "==" else (lambda s: not eq(s))
+    if op in ORDER_OPS:
+        return _order(get, _ORDER[op], literal)
+    return _text_op(get, op, literal)
+
+
+def _literal(value: Scalar, field: Field) -> Any:
+    if isinstance(value, Duration):
+        return value.seconds * unit_scale(field)
+    if isinstance(value, Null):
+        return None
+    assert isinstance(value, Str | Num | Bool)
+    return value.value
+
+
+def _fast_equal(field: Field, literal: Any, *, negate: bool) -> Predicate | None:
+    """One-call closures for the commonest shape: a top-level key compared with a string."""
+    if not isinstance(literal, str) or len(field.path) != 1 or field.path in RECORD_FIELDS:
+        return None
+    key = field.path[0]
+    if negate:
+        return lambda s: s.attrs.get(key) != literal
+    return lambda s: s.attrs.get(key) == literal
+
+
+def _equal(get: Getter, literal: Any) -> Predicate:
+    if literal is None:
+        return lambda s: get(s) in (None, MISSING)
+    if isinstance(literal, bool):
+        return lambda s: get(s) is literal
+    if isinstance(literal, int | float):
+
+        def number_equal(s: Subject) -> bool:
+            value = get(s)
+            return (type(value) is int or type(value) is float) and value == literal
+
+        return number_equal
+    return lambda s: get(s) == literal
+
+
+def _member(get: Getter, literals: list[Any]) -> Predicate:
+    strings = frozenset(v for v in literals if isinstance(v, str))
+    numbers = frozenset(v for v in literals if isinstance(v, int | float) and not isinstance(v, bool))
+    bools = frozenset(v for v in literals if isinstance(v, bool))
+    has_null = any(v is None for v in literals)
+
+    def member(s: Subject) -> bool:
+        value = get(s)
+        kind = type(value)
+        if kind is str:
+            return value in strings
+        if kind is int or kind is float:
+            return value in numbers
+        if kind is bool:
+            return value in bools
+        return has_null and (value is None or value is MISSING)
+
+    return member
+
+
+def _order(get: Getter, compare: Callable[[Any, Any], bool], literal: Any) -> Predicate:
+    if isinstance(literal, str):
+        return lambda s: type(v := get(s)) is str and compare(v, literal)
+
+    def number_order(s: Subject) -> bool:
+        value = get(s)
+        return (type(value) is int or type(value) is float) and compare(value, literal)
+
+    return number_order
+
+
+def _text_op(get: Getter, op: str, literal: Any) -> Predicate:
+    if op in ("=~", "!~"):
+        search = re.compile(literal).search
+        matched: Predicate = lambda s: type(v := get(s)) is str and search(v) is not None  # noqa: E731
+        return matched if op == "=~" else (lambda s: not matched(s))
+    if op == "startswith":
+        return lambda s: type(v := get(s)) is str and v.startswith(literal)
+
+    def contains(s: Subject) -> bool:
+        value = get(s)
+        if type(value) is str:
+            return isinstance(literal, str) and literal in value
+        if type(value) is list:
+            return any(same_value(item, literal) for item in value)
+        return False
+
+    return contains
+
+
+def _compare_level(node: Compare) -> Predicate:
+    op = node.op
+    if op in ("=~", "!~", "contains", "startswith"):
+        get: Getter = lambda s: s.record.level.label  # noqa: E731
+        return _text_op(get, op, _literal(node.value, node.field))  # type: ignore[arg-type]
+    if isinstance(node.value, ListValue):
+        levels = frozenset(level_value(item) for item in node.value.items)
+        return lambda s: s.record.level in levels
+    level = level_value(node.value)
+    compare = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
+    return lambda s: compare(s.record.level, level)
+
+
+def _time_value(value: Scalar) -> float | None:
+    """A fixed epoch time for ``value``, or None for a relative (``-15m``) one."""
+    if isinstance(value, Str):
+        moment = parse_time(value.value)
+        assert moment is not None
+        return moment
+    if isinstance(value, Num):
+        return float(value.value)
+    return None
+
+
+def _compare_time(node: Compare, now: Clock) -> Predicate:
+    op = node.op
+    if isinstance(node.value, ListValue):
+        items = node.value.items
+        fixed = frozenset(_time_value(item) for item in items)
+        if None not in fixed:
+            return lambda s: s.record.ts in fixed
+        parts = [_compare_time(Compare(node.field, "==", item), now) for item in items]
+        return _any_of(parts) if len(parts) > 1 else parts[0]
+    compare = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
+    moment = _time_value(node.value)
+    if moment is not None:
+        return lambda s: compare(s.record.ts, moment)
+    assert isinstance(node.value, Duration)
+    offset = node.value.seconds
+    return lambda s: compare(s.record.ts, now() + offset)

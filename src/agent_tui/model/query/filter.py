@@ -1,0 +1,95 @@
+"""A compiled filter: the predicate plus what callers need to evaluate it cheaply."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent_tui.model.query import analysis
+from agent_tui.model.query.compiler import Predicate, compile_node
+from agent_tui.model.query.errors import FilterError
+from agent_tui.model.query.nodes import Node, TraceScope
+from agent_tui.model.query.parser import parse
+
+__all__ = ["Filter", "compile_ast", "compile_filter"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Filter:
+    """A filter ready to run.
+
+    Attributes:
+        text: the filter as typed.
+        ast: the parsed tree; ``str(ast)`` re-parses to an equal tree.
+        matches: ``matches(subject) -> bool``. For a ``trace:(...)`` filter it tests the inner
+            condition: callers keep every record of each trace that has a matching record.
+        needs_attrs: the predicate may read ``subject.attrs``; when False callers skip attribute parsing.
+        needs_raw: the predicate may read ``subject.raw`` (full-text search).
+        required_substrings: every raw line that can match contains all of these byte strings, so a
+            caller may skip lines missing any of them without parsing (empty when nothing is known).
+        trace_scoped: this is ``trace:(inner)``.
+        inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
+        now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
+    """
+
+    text: str
+    ast: Node
+    matches: Predicate
+    needs_attrs: bool
+    needs_raw: bool
+    required_substrings: tuple[bytes, ...]
+    trace_scoped: bool
+    inner: Filter | None
+    now: Callable[[], float]
+
+    @property
+    def record_only(self) -> bool:
+        """The predicate reads only the normalised Record (no attributes, no raw line)."""
+        return not (self.needs_attrs or self.needs_raw)
+
+    @property
+    def match_all(self) -> bool:
+        """The filter is empty and keeps every record."""
+        return not self.text.strip()
+
+    def __repr__(self) -> str:
+        return f"Filter({self.text!r})"
+
+
+def compile_filter(text: str, *, now: Callable[[], float] = time.time) -> Filter:
+    """Parse and compile filter ``text``; empty text matches every record.
+
+    Args:
+        text: the filter, e.g. ``level >= warning and trace_id == "t_7f3a2c9d"``.
+        now: clock for relative times such as ``ts > -15m`` (inject a frozen one in tests).
+
+    Raises:
+        FilterError: with the 1-based column of the mistake; ``err.caret()`` renders it.
+    """
+    return compile_ast(parse(text), now=now, text=text)
+
+
+def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str | None = None) -> Filter:
+    """Compile an already-parsed (or rewritten) tree; ``text`` defaults to ``str(node)``.
+
+    Raises:
+        FilterError: if a hand-built tree holds something the parser would have rejected.
+    """
+    source = str(node) if text is None else text
+    try:
+        predicate = compile_node(node, now)
+    except (ValueError, TypeError, AssertionError) as exc:
+        raise FilterError(f"cannot compile filter: {exc}", 1, source) from exc
+    inner = compile_ast(node.inner, now=now) if isinstance(node, TraceScope) else None
+    return Filter(
+        text=source,
+        ast=node,
+        matches=predicate,
+        needs_attrs=analysis.needs_attrs(node),
+        needs_raw=analysis.needs_raw(node),
+        required_substrings=analysis.required_substrings(node),
+        trace_scoped=inner is not None,
+        inner=inner,
+        now=now,
+    )
