@@ -1,0 +1,168 @@
+"""Where the store finds raw line bytes again: the source file by offset, or a spill file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+__all__ = ["FILE_SHIFT", "OFFSET_MASK", "RawFiles"]
+
+FILE_SHIFT = 40
+"""Offsets are stored as ``file_index << FILE_SHIFT | byte_offset`` (files up to 1 TiB)."""
+OFFSET_MASK = (1 << FILE_SHIFT) - 1
+_MAX_OPEN = 256
+_BLOCK = 1 << 20
+
+
+@dataclass(slots=True)
+class _File:
+    path: str
+    file_id: str
+    spill: bool
+
+
+class RawFiles:
+    """Keeps one descriptor per source file (so rotation cannot swap the bytes) plus one spill file.
+
+    Lines from a local file are re-read with ``pread`` at their offset; lines from sources without an
+    addressable file (stdin, remote, compressed) are appended to an unlinked temp file first.
+    """
+
+    def __init__(self, spill_dir: str | None = None) -> None:
+        self._files: list[_File] = [_File("", "", True)]
+        self._keys: dict[tuple[str, str], int] = {}
+        self._fds: OrderedDict[int, int] = OrderedDict()
+        self._spill_dir = spill_dir
+        self._spill_fd = -1
+        self._spill_size = 0
+
+    def place(self, path: str, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]) -> list[int]:
+        """Return the encoded location of every line, spilling them when the file cannot be re-read."""
+        if path and file_id and len(offsets) == len(lines) and not path.endswith(".gz"):
+            index = self._file_index(path, file_id, lines, offsets)
+            if index is not None:
+                if index == 0:
+                    return list(offsets)
+                base = index << FILE_SHIFT
+                return [base + o for o in offsets]
+        return self._spill(lines)
+
+    def read(self, location: int, length: int) -> bytes:
+        """The bytes of one line (empty if its file has become unreadable)."""
+        fd = self._fd(location >> FILE_SHIFT)
+        if fd < 0:
+            return b""
+        try:
+            return os.pread(fd, length, location & OFFSET_MASK)
+        except OSError:
+            return b""
+
+    def read_many(self, locations: Sequence[int], lengths: Sequence[int]) -> Iterator[bytes]:
+        """Yield the bytes of many lines, reading neighbouring lines in large blocks."""
+        block = b""
+        block_file = -1
+        block_start = 0
+        for location, length in zip(locations, lengths, strict=True):
+            index = location >> FILE_SHIFT
+            offset = location & OFFSET_MASK
+            rel = offset - block_start
+            if index != block_file or rel < 0 or rel + length > len(block):
+                fd = self._fd(index)
+                try:
+                    block = os.pread(fd, max(_BLOCK, length), offset) if fd >= 0 else b""
+                except OSError:
+                    block = b""
+                block_file, block_start, rel = index, offset, 0
+            yield block[rel : rel + length]
+
+    def close(self) -> None:
+        """Close every descriptor, including the spill file (which is then gone)."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        if self._spill_fd >= 0:
+            os.close(self._spill_fd)
+            self._spill_fd = -1
+
+    @property
+    def spilled_bytes(self) -> int:
+        """Bytes written to the spill file so far."""
+        return self._spill_size
+
+    def _file_index(
+        self, path: str, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]
+    ) -> int | None:
+        key = (path, file_id)
+        index = self._keys.get(key)
+        if index is not None:
+            return index
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        if not self._same_file(fd, file_id, lines, offsets):
+            os.close(fd)
+            return None
+        index = len(self._files)
+        self._files.append(_File(path, file_id, False))
+        self._keys[key] = index
+        self._remember_fd(index, fd)
+        return index
+
+    @staticmethod
+    def _same_file(fd: int, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]) -> bool:
+        # The file may have been rotated between the source reading it and us opening it.
+        st = os.fstat(fd)
+        if ":" in file_id and file_id != f"{st.st_dev}:{st.st_ino}":
+            return False
+        if not lines:
+            return True
+        try:
+            return os.pread(fd, len(lines[0]), offsets[0]) == lines[0]
+        except OSError:
+            return False
+
+    def _fd(self, index: int) -> int:
+        if index == 0:
+            return self._spill_fd
+        fd = self._fds.get(index)
+        if fd is not None:
+            self._fds.move_to_end(index)
+            return fd
+        entry = self._files[index]
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return -1
+        st = os.fstat(fd)
+        if ":" in entry.file_id and entry.file_id != f"{st.st_dev}:{st.st_ino}":
+            os.close(fd)
+            return -1
+        self._remember_fd(index, fd)
+        return fd
+
+    def _remember_fd(self, index: int, fd: int) -> None:
+        self._fds[index] = fd
+        while len(self._fds) > _MAX_OPEN:
+            _, old = self._fds.popitem(last=False)
+            os.close(old)
+
+    def _spill(self, lines: Sequence[bytes]) -> list[int]:
+        if not lines:
+            return []
+        if self._spill_fd < 0:
+            handle, name = tempfile.mkstemp(prefix="agent-tui-spill-", dir=self._spill_dir)
+            os.unlink(name)
+            self._spill_fd = handle
+        start = self._spill_size
+        data = b"\n".join(lines) + b"\n"
+        view = memoryview(data)
+        written = 0
+        while written < len(data):
+            written += os.pwrite(self._spill_fd, view[written:], start + written)
+        self._spill_size += len(data)
+        return list(accumulate((len(line) + 1 for line in lines[:-1]), initial=start))
