@@ -1,0 +1,140 @@
+"""Helpers shared by ``query``, ``trace`` and ``stats``: time bounds, filters, paths, loading a model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.query import Filter, FilterError, compile_filter
+from agent_tui.model.session import LogModel
+from agent_tui.sources.base import LineBatch
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceOptions
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_MATCH",
+    "EXIT_NO_MATCH",
+    "UsageError",
+    "add_time_arguments",
+    "check_paths",
+    "compile_or_report",
+    "is_remote",
+    "load_model",
+    "parse_time",
+    "time_bounds",
+]
+
+EXIT_MATCH = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+
+_DURATION = re.compile(r"\s*-?\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?\s*\Z")
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+    None: 1,
+}
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot be used; the message says which and why."""
+
+
+def parse_time(text: str, now: Callable[[], float] = time.time) -> float:
+    """Epoch seconds from ``-1h``/``15m`` (that long ago), RFC 3339 / ISO 8601, or epoch seconds.
+
+    Raises:
+        UsageError: the text is none of these.
+    """
+    stripped = text.strip()
+    match = _DURATION.match(stripped)
+    if match and (match.group(2) or stripped.startswith("-")):
+        return now() - float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    try:
+        return float(stripped)
+    except ValueError:
+        pass
+    iso = stripped.replace(" ", "T", 1)
+    if iso.endswith(("Z", "z")):
+        iso = iso[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        raise UsageError(f"cannot read {text!r} as a time (try -15m, 1h, or 2026-03-04T03:00:00Z)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def add_time_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--since`` and ``--until``."""
+    parser.add_argument("--since", metavar="TIME", help="only records at or after TIME (-1h, 15m, RFC 3339)")
+    parser.add_argument("--until", metavar="TIME", help="only records at or before TIME (-5m, RFC 3339)")
+
+
+def time_bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """The ``(since, until)`` epoch bounds of the parsed arguments."""
+    since = parse_time(args.since) if args.since else None
+    until = parse_time(args.until) if args.until else None
+    if since is not None and until is not None and until < since:
+        raise UsageError("--until is before --since")
+    return since, until
+
+
+def compile_or_report(text: str) -> Filter | None:
+    """Compile a filter, or print the error with a caret under its column to stderr and return None."""
+    try:
+        return compile_filter(text)
+    except FilterError as err:
+        print(f"agent-tui: bad filter: {err.message}", file=sys.stderr)
+        print(err.caret(), file=sys.stderr)
+        return None
+
+
+def is_remote(spec: str) -> bool:
+    """True for URL sources (``http://``, ``loki://``, ``ssh://``)."""
+    return "://" in spec
+
+
+def check_paths(paths: Sequence[str]) -> str | None:
+    """An error message for the first local path that does not exist or cannot be read, else None."""
+    for path in paths:
+        if path == "-" or is_remote(path):
+            continue
+        if not os.path.exists(path):
+            return f"{path}: no such file or directory"
+        if not os.access(path, os.R_OK):
+            return f"{path}: permission denied"
+    return None
+
+
+async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
+    for path in paths:
+        source = open_source(path, SourceOptions(follow=False))
+        try:
+            async for item in source.stream():
+                if isinstance(item, LineBatch):
+                    model.ingest(item)
+        finally:
+            await source.close()
+
+
+def load_model(paths: Sequence[str], clock: Clock | None = None) -> LogModel:
+    """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats)."""
+    model = LogModel(clock=clock if clock is not None else SystemClock())
+    asyncio.run(_ingest_all(model, paths))
+    return model

@@ -1,0 +1,196 @@
+"""``agent-tui query [FILTER] PATH…``: print the records a filter matches, as their original JSONL lines.
+
+Exit status: 0 when something matched, 1 when nothing did, 2 for a bad filter, path or time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import stat
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from agent_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_MATCH,
+    EXIT_NO_MATCH,
+    UsageError,
+    add_time_arguments,
+    check_paths,
+    compile_or_report,
+    is_remote,
+    time_bounds,
+)
+from agent_tui.cli.output import palette_for, record_line
+from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.scan import Scanner, ScanPlan, scan_path, scan_stream
+from agent_tui.sources.base import LineBatch, SourceStatus
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceOptions
+
+__all__ = ["add_arguments", "run", "scan_sources", "split_positionals"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``query`` options."""
+    parser.add_argument(
+        "args",
+        nargs="+",
+        metavar="[FILTER] PATH",
+        help="a filter expression (the jq select(...) recipes work verbatim), then files, directories, "
+        ".gz files, '-' for stdin or URLs; a lone FILTER reads stdin",
+    )
+    parser.add_argument("-f", "--follow", action="store_true", help="keep printing new matching lines")
+    parser.add_argument("-c", "--count", action="store_true", help="print only the number of matching lines")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "pretty"),
+        default="jsonl",
+        help="jsonl: the original lines, byte for byte (default); pretty: one coloured line per record",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes for big files (default: up to 2)"
+    )
+    add_time_arguments(parser)
+    # The dispatcher calls parse_args; options between FILTER and PATH need the intermixed parser.
+    setattr(parser, "parse_args", parser.parse_intermixed_args)  # noqa: B010
+
+
+def split_positionals(values: Sequence[str]) -> tuple[str | None, list[str]]:
+    """``(filter, paths)`` from the positionals: the first is the filter when more follow or it is no path."""
+    if len(values) >= 2:
+        return values[0], list(values[1:])
+    only = values[0]
+    if only == "-" or is_remote(only) or os.path.exists(only):
+        return None, [only]
+    return only, ["-"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the query; returns the exit status."""
+    text, paths = split_positionals(args.args)
+    try:
+        since, until = time_bounds(args)
+    except UsageError as err:
+        print(f"agent-tui: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    filt = None
+    if text is not None:
+        filt = compile_or_report(text)
+        if filt is None:
+            return EXIT_ERROR
+    problem = check_paths(paths)
+    if problem is not None:
+        print(f"agent-tui: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    if paths == ["-"] and sys.stdin.isatty() and not args.follow:
+        print("agent-tui: no PATH given and stdin is a terminal", file=sys.stderr)
+        return EXIT_ERROR
+    plan = ScanPlan(filter=filt, since=since, until=until, count_only=args.count)
+    sink = _Sink(args.format, args.count)
+    try:
+        if args.follow:
+            total = asyncio.run(_follow(paths, plan, sink.out))
+        else:
+            total = scan_sources(paths, plan, sink.out, args.workers)
+    finally:
+        sink.close()
+    if args.count:
+        sys.stdout.write(f"{total}\n")
+    return EXIT_MATCH if total else EXIT_NO_MATCH
+
+
+class _Out(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> None: ...
+
+
+class _Sink:
+    """Where matching lines go: stdout bytes as-is, or rendered pretty lines."""
+
+    def __init__(self, fmt: str, count_only: bool) -> None:
+        self.out: _Out | None = None if count_only else sys.stdout.buffer
+        self.pretty = fmt == "pretty" and not count_only
+        if self.pretty:
+            self.out = _PrettyWriter()
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.flush()
+
+
+class _PrettyWriter:
+    """A byte sink that renders each JSONL line it receives as one safe, optionally coloured text line."""
+
+    def __init__(self) -> None:
+        self._parser = LineParser()
+        self._palette = palette_for(sys.stdout)
+        self._tail = b""
+
+    def write(self, data: bytes) -> int:
+        chunk = self._tail + data
+        cut = chunk.rfind(b"\n") + 1
+        self._tail = chunk[cut:]
+        rendered = [
+            record_line(parsed, line, self._palette, attrs_of)
+            for line in chunk[:cut].split(b"\n")[:-1]
+            for parsed in self._parser.parse(line)
+        ]
+        if rendered:
+            sys.stdout.write("\n".join(rendered) + "\n")
+        return len(data)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def scan_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, workers: int | None = None) -> int:
+    """Scan every source to its end, writing matching original lines to ``out``; returns the match count.
+
+    Regular files take the memory-mapped fast path, ``-`` and ``.gz`` are scanned as streams, anything
+    else (directories, URLs) is read through ``open_source``.
+    """
+    return sum(_scan_one(path, plan, out, workers) for path in paths)
+
+
+def _scan_one(path: str, plan: ScanPlan, out: _Out | None, workers: int | None) -> int:
+    if path == "-":
+        return scan_stream(sys.stdin.buffer, plan, out)
+    if path.endswith(".gz") and os.path.isfile(path):
+        with gzip.open(path, "rb") as fh:
+            return scan_stream(fh, plan, out)
+    if not is_remote(path) and os.path.isfile(path) and stat.S_ISREG(os.stat(path).st_mode):
+        return scan_path(path, plan, out, workers=workers)
+    return asyncio.run(_follow([path], plan, out, follow=False))
+
+
+async def _follow(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, follow: bool = True) -> int:
+    tasks = [asyncio.create_task(_pump(path, Scanner(plan), out, follow)) for path in paths]
+    counts = await asyncio.gather(*tasks)
+    return sum(counts)
+
+
+async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> int:
+    source = open_source(path, SourceOptions(follow=follow))
+    total = 0
+    try:
+        async for item in source.stream():
+            if isinstance(item, SourceStatus):
+                if item.reason:
+                    print(f"agent-tui: {item.source}: {item.state.value}: {item.reason}", file=sys.stderr)
+                continue
+            if not isinstance(item, LineBatch) or not item.lines:
+                continue
+            matched = [line for line in item.lines if scanner.matches(line)]
+            total += len(matched)
+            if matched and out is not None:
+                out.write(b"\n".join(matched) + b"\n")
+                out.flush()
+    finally:
+        await source.close()
+    return total

@@ -1,0 +1,164 @@
+"""``agent-tui stats PATH…``: level counts by window, top events and errors, slowest and costliest traces."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, check_paths, load_model
+from agent_tui.cli.output import Palette, clean, clock, format_value, palette_for
+from agent_tui.model.clock import FrozenClock
+from agent_tui.schema import Level
+
+if TYPE_CHECKING:
+    from agent_tui.model.session import LogModel
+    from agent_tui.model.traces import Trace
+
+__all__ = ["add_arguments", "run", "stats_json"]
+
+WINDOWS = (("1m", 60.0), ("5m", 300.0), ("15m", 900.0))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``stats`` options."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, .gz, '-' or URLs")
+    parser.add_argument("--json", action="store_true", help="emit the numbers as JSON")
+    parser.add_argument("--top", type=int, default=10, help="rows in each top-N table (default 10)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the statistics; 0 when there were records, 1 when none, 2 for a bad path."""
+    problem = check_paths(args.paths)
+    if problem is not None:
+        print(f"agent-tui: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    clock_ = FrozenClock(0.0)
+    model = load_model(args.paths, clock_)
+    data = stats_json(model, clock_, args.top)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        sys.stdout.write("\n".join(render(data, palette_for(sys.stdout))) + "\n")
+    return EXIT_MATCH if data["records"] else EXIT_NO_MATCH
+
+
+def _trace_row(trace: Trace) -> dict[str, Any]:
+    return {
+        "trace_id": trace.trace_id,
+        "op": trace.op,
+        "status": trace.status,
+        "duration_ms": trace.duration_ms,
+        "records": trace.record_count,
+        "errors": trace.error_count,
+        "amount_usdc": trace.amount_usdc,
+        "payout_usdc": trace.payout_usdc,
+        "tokens": trace.tokens,
+        "cost_usd": trace.cost_usd,
+    }
+
+
+def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str, Any]:
+    """Every number ``stats`` shows, as plain JSON data.
+
+    Windows count back from the newest record's time (files are read back, not followed).
+    """
+    stats = model.stats
+    store = model.store
+    order = store.time_order()
+    first = store.record(order[0]).ts if len(order) else None
+    last = store.record(order[-1]).ts if len(order) else None
+    if last is not None:
+        clock_.set(last)
+    levels = {level.label: stats.counts(None).get(level, 0) for level in Level}
+    windows = {
+        name: {level.label: n for level, n in stats.counts(seconds).items() if n} for name, seconds in WINDOWS
+    }
+    traces = model.traces.traces()
+    timed = [t for t in traces if t.duration_ms is not None]
+    slowest = sorted(timed, key=lambda t: t.duration_ms or 0.0, reverse=True)[:top]
+    costliest = sorted((t for t in traces if t.cost_usd), key=lambda t: t.cost_usd or 0.0, reverse=True)[:top]
+    totals = {
+        "amount_usdc": sum(t.amount_usdc or 0 for t in traces),
+        "payout_usdc": sum(t.payout_usdc or 0 for t in traces),
+        "tokens": sum(t.tokens or 0 for t in traces),
+        "cost_usd": sum(t.cost_usd or 0 for t in traces),
+    }
+    return {
+        "records": stats.total,
+        "raw_records": store.raw_count,
+        "first_ts": first,
+        "last_ts": last,
+        "levels": levels,
+        "windows": windows,
+        "top_events": [[event, n] for event, n in stats.top_events(top)],
+        "top_error_types": [[kind, n] for kind, n in stats.top_error_types(top)],
+        "traces": {
+            "count": len(traces),
+            "failed": sum(1 for t in traces if t.status in ("error", "critical")),
+            "running": sum(1 for t in traces if t.status == "running"),
+            "totals": totals,
+        },
+        "slowest_traces": [_trace_row(t) for t in slowest],
+        "costliest_traces": [_trace_row(t) for t in costliest],
+    }
+
+
+def _table(title: str, rows: list[list[str]], p: Palette) -> list[str]:
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = ["", f"{p.bold}{title}{p.reset}"]
+    for row in rows:
+        out.append(
+            "  "
+            + "  ".join(
+                cell.rjust(w) if i else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return out
+
+
+def render(data: dict[str, Any], p: Palette) -> list[str]:
+    """The human report, every log-derived string cleaned."""
+    span = ""
+    if data["first_ts"] is not None:
+        span = f"  {clock(data['first_ts'], date=True)} → {clock(data['last_ts'], date=True)} UTC"
+    out = [f"{p.bold}{data['records']} records{p.reset} ({data['raw_records']} not JSON){span}"]
+    rows = [["level", "total", *[name for name, _ in WINDOWS]]]
+    for level in Level:
+        total = data["levels"][level.label]
+        if total:
+            counts = [str(data["windows"][name].get(level.label, 0)) for name, _ in WINDOWS]
+            rows.append([f"{p.level(level)}{level.label}{p.reset}", str(total), *counts])
+    out += _table("by level (windows end at the newest record)", rows, p)
+    out += _table("top events", [[clean(e), str(n)] for e, n in data["top_events"]], p)
+    out += _table("top error types", [[clean(e), str(n)] for e, n in data["top_error_types"]], p)
+    traces = data["traces"]
+    totals = "  ".join(f"{k}={format_value(round(v, 6))}" for k, v in traces["totals"].items())
+    out += [
+        "",
+        f"{p.bold}traces{p.reset}  {traces['count']} total, {traces['failed']} failed, "
+        f"{traces['running']} running",
+        f"  sums: {totals}",
+    ]
+    for title, key in (("slowest traces", "slowest_traces"), ("costliest traces", "costliest_traces")):
+        rows = [["trace", "op", "status", "ms", "amount", "payout", "tokens", "cost_usd"]]
+        for t in data[key]:
+            rows.append(
+                [
+                    clean(t["trace_id"]),
+                    clean(t["op"] or ""),
+                    t["status"],
+                    format_value(round(t["duration_ms"] or 0)),
+                    format_value(t["amount_usdc"] or 0),
+                    format_value(t["payout_usdc"] or 0),
+                    format_value(t["tokens"] or 0),
+                    format_value(round(t["cost_usd"] or 0, 6)),
+                ]
+            )
+        out += _table(title, rows, p) if len(rows) > 1 else []
+    return out

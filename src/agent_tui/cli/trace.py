@@ -1,0 +1,209 @@
+"""``agent-tui trace TRACE_ID PATH…``: one trace as a timeline with its span tree, durations and traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, check_paths
+from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
+from agent_tui.cli.query import scan_sources
+from agent_tui.model.query import compile_filter
+from agent_tui.model.query.nodes import quote
+from agent_tui.model.scan import ScanPlan
+from agent_tui.model.session import LogModel
+from agent_tui.sources.base import LineBatch
+
+if TYPE_CHECKING:
+    from agent_tui.model.traces import Span, Trace
+
+__all__ = ["add_arguments", "collect_lines", "run", "trace_json"]
+
+_SHOWN_FIELDS = (
+    "bet_id",
+    "game",
+    "amount_usdc",
+    "outcome",
+    "payout_usdc",
+    "error_type",
+    "gen_ai.request.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "cost_usd",
+    "attempt",
+    "retry_after",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``trace`` options."""
+    parser.add_argument("trace_id", help="the trace id (W3C 32-hex or any string the logs use)")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, .gz, '-' or URLs")
+    parser.add_argument("--json", action="store_true", help="emit the trace as structured JSON")
+
+
+def collect_lines(trace_id: str, paths: Sequence[str]) -> list[bytes]:
+    """The original lines of every record whose trace id is ``trace_id``, in file order."""
+    plan = ScanPlan(filter=compile_filter(f"trace_id == {quote(trace_id)}"))
+    sink = _Collect()
+    scan_sources(paths, plan, sink)
+    return sink.lines()
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def lines(self) -> list[bytes]:
+        return b"".join(self._parts).splitlines()
+
+
+def _model_of(lines: list[bytes]) -> LogModel:
+    model = LogModel()
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    model.ingest(LineBatch(source="trace", lines=lines, offsets=offsets, file_id="", path="", cursors=[]))
+    return model
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the trace; 0 when found, 1 when no record has that id, 2 for a bad path."""
+    problem = check_paths(args.paths)
+    if problem is not None:
+        print(f"agent-tui: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    lines = collect_lines(args.trace_id, args.paths)
+    model = _model_of(lines)
+    trace = model.traces.get(args.trace_id) if lines else None
+    if trace is None:
+        print(f"agent-tui: no records with trace id {clean(args.trace_id)!r}", file=sys.stderr)
+        return EXIT_NO_MATCH
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(trace_json(trace, model), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        sys.stdout.write("\n".join(render(trace, model, palette_for(sys.stdout))) + "\n")
+    return EXIT_MATCH
+
+
+def _sums(trace: Trace) -> dict[str, Any]:
+    return {
+        "amount_usdc": trace.amount_usdc,
+        "payout_usdc": trace.payout_usdc,
+        "tokens": trace.tokens,
+        "cost_usd": trace.cost_usd,
+    }
+
+
+def trace_json(trace: Trace, model: LogModel) -> dict[str, Any]:
+    """The trace as plain JSON data: summary, sums and the span tree with each span's records."""
+    return {
+        "trace_id": trace.trace_id,
+        "status": trace.status,
+        "op": trace.op,
+        "start": trace.start,
+        "end": trace.end,
+        "duration_ms": trace.duration_ms,
+        "error_count": trace.error_count,
+        "record_count": trace.record_count,
+        **_sums(trace),
+        "spans": [_span_json(span, model) for span in trace.roots],
+    }
+
+
+def _span_json(span: Span, model: LogModel) -> dict[str, Any]:
+    error = span.error
+    return {
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "op": span.op,
+        "start": span.start,
+        "end": span.end,
+        "status": span.status,
+        "error": None
+        if error is None
+        else {"type": error.type, "message": error.message, "traceback": list(error.traceback)},
+        "records": [
+            orjson.loads(model.store.raw(seq)) if _is_json(model, seq) else None for seq in span.events
+        ],
+        "children": [_span_json(child, model) for child in span.children],
+    }
+
+
+def _is_json(model: LogModel, seq: int) -> bool:
+    return not model.store.record(seq).raw
+
+
+def _duration(start: float | None, end: float | None) -> str:
+    if start is None or end is None:
+        return "running"
+    ms = (end - start) * 1000
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
+    """The human timeline: a header, then spans (indented by depth) with their records in time order."""
+    p = palette
+    status_colour = p.red if trace.status in ("error", "critical") else p.green
+    head = (
+        f"{p.bold}Trace {clean(trace.trace_id)}{p.reset}  {status_colour}{trace.status}{p.reset}  "
+        f"{clean(trace.op or '')}  {_duration(trace.start, trace.end)}  "
+        f"{trace.record_count} records, {trace.error_count} errors"
+    )
+    out = [head]
+    sums = [f"{k}={format_value(v)}" for k, v in _sums(trace).items() if v]
+    if sums:
+        out.append("  " + "  ".join(sums))
+    if trace.start is not None:
+        out.append(f"  started {clock(trace.start, date=True)} UTC")
+    out.append("")
+    for span in sorted(trace.roots, key=lambda s: s.start or 0.0):
+        _render_span(span, model, p, 0, out)
+    return out
+
+
+def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[str]) -> None:
+    pad = "  " * depth
+    failed = span.status in ("error", "critical")
+    colour = p.red if failed else p.green if span.status == "ok" else p.yellow
+    out.append(
+        f"{pad}{p.bold}▸ {clean(span.op or span.span_id or '?')}{p.reset} "
+        f"{colour}[{span.status}]{p.reset} {_duration(span.start, span.end)}"
+        f"{p.dim}  span {clean(span.span_id or '-')}{p.reset}"
+    )
+    items: list[tuple[float, int, Any]] = [(model.store.record(seq).ts, 0, seq) for seq in span.events]
+    items += [(child.start or 0.0, 1, child) for child in span.children]
+    items.sort(key=lambda item: (item[0], item[1]))
+    for _, kind, item in items:
+        if kind == 1:
+            _render_span(item, model, p, depth + 1, out)
+        else:
+            out.append(_event_line(model, item, p, pad + "  "))
+    if span.error is not None:
+        out.append(f"{pad}  {p.red}{clean(span.error.type)}: {clean(span.error.message)}{p.reset}")
+        for frame in span.error.traceback:
+            out.append(f"{pad}    {p.dim}{clean(frame)}{p.reset}")
+
+
+def _event_line(model: LogModel, seq: int, p: Palette, pad: str) -> str:
+    record = model.store.record(seq)
+    attrs = model.store.attrs(seq)
+    fields = [f"{key}={format_value(attrs[key], 60)}" for key in _SHOWN_FIELDS if key in attrs]
+    if "duration_ms" in attrs:
+        fields.append(f"duration_ms={format_value(attrs['duration_ms'])}")
+    extra = ("  " + " ".join(fields)) if fields else ""
+    return (
+        f"{pad}{p.dim}{clock(record.ts)}{p.reset} {level_badge(record.level, p)} {clean(record.event)}{extra}"
+    )

@@ -1,0 +1,388 @@
+"""The fast headless scan behind ``agent-tui query``: prefilter on bytes, parse only the lines that can match.
+
+Three strategies, chosen per filter, all giving the same lines as parsing every line:
+
+* **needle** — the filter's ``required_substrings`` (a sound prefilter) are searched in the whole buffer with
+  ``bytes.find``; only the lines holding them are parsed. A trace-id query touches a handful of lines.
+* **level** — when the filter's result depends on the level alone (found by probing it with every level; a
+  probe that looks at anything else aborts), lines in the common ``{"ts":"…","level":"<name>"`` shape
+  (our wire schema, structlog with ``ts``) are classified from their bytes. Every other line, any line with a
+  ``\\u`` escape, and — if the ``"level"`` key count shows a line holding it twice — the whole chunk go
+  through the general path, so mixed or unusual files stay correct.
+* **general** — every line parsed by ``LineParser`` and matched.
+
+Regular files are memory-mapped, cut into newline-aligned chunks and scanned by forked worker processes;
+results are written in file order with one ``write`` per chunk. Output lines are the original bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import mmap
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol
+
+from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.record import Record
+from agent_tui.schema import Level
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from agent_tui.model.parse import Parsed
+    from agent_tui.model.query import Filter
+
+__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set", "scan_path", "scan_stream"]
+
+_NAMES: Final = tuple(level.label for level in Level)
+_SIMPLE: Final = re.compile(
+    rb'\{"ts":"[^"\\\n]{1,64}","level":"(' + b"|".join(n.encode() for n in _NAMES) + rb')"'
+)
+_NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(b"(", b"(?:", 1) + rb")")
+_LEVEL_KEY: Final = b'"level"'
+_UNICODE_ESCAPE: Final = b"\\u"
+_CHUNK: Final = 32 << 20
+_STREAM_BLOCK: Final = 8 << 20
+
+
+class ByteSink(Protocol):
+    """Where matching lines are written (``sys.stdout.buffer``, a file, a renderer)."""
+
+    def write(self, data: bytes, /) -> object:
+        """Take newline-terminated lines."""
+        ...
+
+
+class LineSubject:
+    """What a filter looks at for one parsed line: the normalised record, lazily its attributes, the bytes."""
+
+    __slots__ = ("_attrs", "_parsed", "_record", "raw")
+
+    def __init__(self, parsed: Parsed, line: bytes) -> None:
+        self._parsed = parsed
+        self._record: Record | None = None
+        self._attrs: Mapping[str, Any] | None = parsed.attrs
+        self.raw = line
+
+    @property
+    def record(self) -> Record:
+        """The normalised record (``seq`` 0; the scan has no store)."""
+        if self._record is None:
+            p = self._parsed
+            self._record = Record(
+                seq=0,
+                ts=p.ts,
+                level=p.level,
+                event=p.event,
+                trace_id=p.trace_id,
+                span_id=p.span_id,
+                parent_span_id=p.parent_span_id,
+                op=p.op,
+                error=p.error,
+                length=len(self.raw),
+                raw=p.raw,
+                ts_inferred=p.ts_inferred,
+            )
+        return self._record
+
+    @property
+    def attrs(self) -> Mapping[str, Any]:
+        """The user-facing attribute mapping of the line."""
+        if self._attrs is None:
+            self._attrs = attrs_of(self.raw)
+        return self._attrs
+
+
+class _Probe(BaseException):
+    """A probed filter looked past the level (a BaseException, so no ``except Exception`` can hide it)."""
+
+
+class _LevelOnlyRecord:
+    __slots__ = ("level",)
+
+    def __init__(self, level: Level) -> None:
+        self.level = level
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Probe(name)
+
+
+class _LevelOnlySubject:
+    __slots__ = ("record",)
+
+    def __init__(self, level: Level) -> None:
+        self.record = _LevelOnlyRecord(level)
+
+    @property
+    def attrs(self) -> Any:
+        raise _Probe("attrs")
+
+    @property
+    def raw(self) -> Any:
+        raise _Probe("raw")
+
+
+def level_set(filt: Filter) -> frozenset[Level] | None:
+    """The levels a filter accepts when its result depends on the level alone, else None."""
+    if filt.needs_attrs or filt.needs_raw or filt.trace_scoped:
+        return None
+    accepted = set()
+    for level in Level:
+        try:
+            if filt.matches(_LevelOnlySubject(level)):  # type: ignore[arg-type]
+                accepted.add(level)
+        except _Probe:
+            return None
+    return frozenset(accepted)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """What to keep: a compiled filter (None keeps everything) and inclusive epoch-second bounds."""
+
+    filter: Filter | None = None
+    since: float | None = None
+    until: float | None = None
+    count_only: bool = False
+
+    @property
+    def timed(self) -> bool:
+        """True when a time bound applies."""
+        return self.since is not None or self.until is not None
+
+
+class Scanner:
+    """Scans byte buffers of whole lines with the strategy the plan allows; one per process."""
+
+    def __init__(self, plan: ScanPlan, parser_factory: Callable[[], LineParser] | None = None) -> None:
+        if parser_factory is None:
+            parser_factory = LineParser
+        self.plan = plan
+        self._parser = parser_factory()
+        filt = plan.filter
+        self._needles: tuple[bytes, ...] = tuple(filt.required_substrings) if filt is not None else ()
+        self._levels = level_set(filt) if filt is not None and not self._needles else None
+        self._level_needles = {
+            level.label.encode(): b'","level":"' + level.label.encode() + b'"' for level in self._levels or ()
+        }
+
+    def matches(self, line: bytes) -> bool:
+        """True when some record parsed from the line passes the time bounds and the filter."""
+        plan = self.plan
+        if plan.filter is None and not plan.timed:
+            return True
+        for parsed in self._parser.parse(line):
+            if plan.since is not None and parsed.ts < plan.since:
+                continue
+            if plan.until is not None and parsed.ts > plan.until:
+                continue
+            if plan.filter is None or plan.filter.matches(LineSubject(parsed, line)):
+                return True
+        return False
+
+    def scan(self, data: bytes) -> tuple[int, list[bytes]]:
+        """Matching lines of ``data`` (whole lines, the last maybe unterminated), in order, no newlines."""
+        if self.plan.filter is None and not self.plan.timed:
+            lines = _split(data)
+            return len(lines), ([] if self.plan.count_only else lines)
+        if self._needles:
+            found = self._scan_needles(data)
+        elif self._levels is not None:
+            found = self._scan_levels(data)
+        else:
+            found = [line for line in _split(data) if self.matches(line)]
+        return len(found), ([] if self.plan.count_only else found)
+
+    def _scan_needles(self, data: bytes) -> list[bytes]:
+        needles = sorted(self._needles, key=len, reverse=True)
+        first, rest = needles[0], needles[1:]
+        found: list[bytes] = []
+        find, rfind = data.find, data.rfind
+        pos = 0
+        while True:
+            hit = find(first, pos)
+            if hit < 0:
+                return found
+            start = rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = len(data)
+            line = data[start:end]
+            if all(n in line for n in rest) and self.matches(line):
+                found.append(line)
+            pos = end + 1
+
+    def _scan_levels(self, data: bytes) -> list[bytes]:
+        odd = _odd_line_starts(data)
+        if odd is None:
+            return [line for line in _split(data) if self.matches(line)]
+        keep: dict[int, bytes] = {}
+        for start in odd:
+            end = data.find(b"\n", start)
+            line = data[start : end if end >= 0 else len(data)]
+            if line and self.matches(line):
+                keep[start] = line
+        for name, needle in self._level_needles.items():
+            self._collect_level(data, name, needle, odd, keep)
+        return [keep[start] for start in sorted(keep)]
+
+    def _collect_level(
+        self, data: bytes, name: bytes, needle: bytes, odd: set[int], keep: dict[int, bytes]
+    ) -> None:
+        find, rfind, match = data.find, data.rfind, _SIMPLE.match
+        timed = self.plan.timed
+        pos = 0
+        while True:
+            hit = find(needle, pos)
+            if hit < 0:
+                return
+            start = rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = len(data)
+            pos = end + 1
+            if start in odd:
+                continue
+            simple = match(data, start)
+            if simple is not None and simple.group(1) == name:
+                line = data[start:end]
+                if not timed or self.matches(line):
+                    keep[start] = line
+
+
+def _split(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _odd_line_starts(data: bytes) -> set[int] | None:
+    """Starts of lines the level shortcut must not classify, or None when the whole buffer must be parsed.
+
+    Odd lines are those not in the simple ``{"ts":…,"level":"<name>"`` shape, those holding a ``\\u``
+    escape (a key could spell ``level`` in escapes), and an unterminated last line. If the ``"level"`` key
+    occurs more often in the simple lines than there are simple lines, one of them has it twice (JSON keeps
+    the last), and the count cannot say which: return None.
+    """
+    odd: set[int] = set()
+    if data and _SIMPLE.match(data, 0) is None:
+        odd.add(0)
+    size = len(data)
+    odd.update(m.start() + 1 for m in _NOT_SIMPLE.finditer(data) if m.start() + 1 < size)
+    if data and not data.endswith(b"\n"):
+        odd.add(data.rfind(b"\n") + 1)
+    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    shaped = lines - len(odd)
+    keys = data.count(_LEVEL_KEY)
+    for start in odd:
+        end = data.find(b"\n", start)
+        keys -= data.count(_LEVEL_KEY, start, end if end >= 0 else size)
+    if keys != shaped:
+        return None
+    pos = 0
+    while True:
+        hit = data.find(_UNICODE_ESCAPE, pos)
+        if hit < 0:
+            return odd
+        odd.add(data.rfind(b"\n", 0, hit) + 1)
+        end = data.find(b"\n", hit)
+        if end < 0:
+            return odd
+        pos = end + 1
+
+
+_WORKER: Scanner | None = None
+_WORKER_MAP: mmap.mmap | None = None
+
+
+def _work(span: tuple[int, int]) -> tuple[int, bytes]:
+    assert _WORKER is not None and _WORKER_MAP is not None
+    count, lines = _WORKER.scan(_WORKER_MAP[span[0] : span[1]])
+    return count, (b"\n".join(lines) + b"\n" if lines else b"")
+
+
+def _chunks(view: mmap.mmap, size: int, chunk: int) -> Iterator[tuple[int, int]]:
+    start = 0
+    while start < size:
+        end = min(start + chunk, size)
+        if end < size:
+            newline = view.find(b"\n", end)
+            end = size if newline < 0 else newline + 1
+        yield start, end
+        start = end
+
+
+def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int | None = None) -> int:
+    """Scan one regular file, writing matching original lines (newline-terminated) to ``out``.
+
+    Args:
+        path: a regular, uncompressed file.
+        plan: the filter and time bounds.
+        out: where matching lines go (ignored when ``plan.count_only``).
+        workers: processes to use; default: up to 2 for files over 64 MiB, else scan in-process.
+
+    Returns:
+        The number of matching lines.
+    """
+    global _WORKER, _WORKER_MAP
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0
+        view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1) if size > (64 << 20) else 1
+        chunk = max(1 << 20, min(_CHUNK, size // max(1, workers * 4) + 1))
+        _WORKER, _WORKER_MAP = Scanner(plan), view
+        spans = list(_chunks(view, size, chunk))
+        if workers <= 1 or len(spans) == 1:
+            results: Iterator[tuple[int, bytes]] = map(_work, spans)
+            return _drain(results, out, plan)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            return _drain(pool.imap(_work, spans), out, plan)
+    finally:
+        _WORKER, _WORKER_MAP = None, None
+        view.close()
+
+
+def _drain(results: Iterator[tuple[int, bytes]], out: ByteSink | None, plan: ScanPlan) -> int:
+    total = 0
+    for count, payload in results:
+        total += count
+        if payload and out is not None and not plan.count_only:
+            out.write(payload)
+    return total
+
+
+def scan_stream(stream: IO[bytes] | gzip.GzipFile, plan: ScanPlan, out: ByteSink | None) -> int:
+    """Scan a byte stream (stdin, a decompressing reader) block by block; returns the number of matches."""
+    scanner = Scanner(plan)
+    total = 0
+    tail = b""
+    while True:
+        block = stream.read(_STREAM_BLOCK)
+        if not block:
+            break
+        block = tail + block
+        cut = block.rfind(b"\n") + 1
+        tail = block[cut:]
+        total += _emit(scanner, block[:cut], out)
+    if tail:
+        total += _emit(scanner, tail, out)
+    return total
+
+
+def _emit(scanner: Scanner, data: bytes, out: ByteSink | None) -> int:
+    if not data:
+        return 0
+    count, lines = scanner.scan(data)
+    if lines and out is not None:
+        out.write(b"\n".join(lines) + b"\n")
+    return count
