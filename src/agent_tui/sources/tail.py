@@ -4,6 +4,8 @@ Blocking by design (plain ``os.pread``); the async sources run :meth:`FileTailer
 Offsets in the batches are byte offsets in the file named by ``file_id`` (``dev:inode``). ``path`` is the
 path the file had when it was opened: after a rename rotation it may name a newer file, so a reader that
 re-reads a line by offset must check that the file at ``path`` still has that ``dev:inode``.
+As with ``tail -F``, a file that appears at the path and is rotated away again between two polls is never
+opened, and lines a writer appends to a rotated file after the follower switched away are not read.
 """
 
 from __future__ import annotations
