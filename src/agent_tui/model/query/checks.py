@@ -117,7 +117,8 @@ def _check_level(op: str, item: Scalar) -> str | None:
         return None
     if level_value(item) is None:
         names = " ".join(LEVEL_NAMES)
-        return f"unknown level {str(item)!r}: use one of {names} or a number"
+        shown = item.value if isinstance(item, Str) else str(item)
+        return f"unknown level {shown!r}: use one of {names} or a number"
     return None
 
 

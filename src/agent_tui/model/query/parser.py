@@ -225,10 +225,13 @@ class _Parser:
                 raise self.error(f"missing ']' to close '[' at column {opening.column}", token)
             else:
                 raise self.error(f"lists hold plain values, found {token.text!r}", token)
-            if self.peek().kind is Kind.COMMA:
+            nxt = self.peek()
+            if nxt.kind is Kind.COMMA:
                 self.advance()
-            elif self.peek().kind is not Kind.RBRACKET:
-                self.expect(Kind.RBRACKET, "expected ',' or ']' in a list")
+            elif nxt.kind is Kind.EOF:
+                raise self.error(f"missing ']' to close '[' at column {opening.column}", nxt)
+            elif nxt.kind is not Kind.RBRACKET:
+                raise self.error(f"expected ',' or ']' in a list, found {nxt.text!r}", nxt)
         self.advance()
         return ListValue(tuple(items))
 
