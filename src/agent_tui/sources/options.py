@@ -33,7 +33,7 @@ class SourceOptions:
     headers: Mapping[str, str] = field(default_factory=dict)
     """Extra request headers for remote sources (e.g. a Loki tenant)."""
     read_size: int = 1 << 20
-    """Bytes read per system call; one batch holds at most this many bytes of lines."""
+    """Bytes per read; a batch holds at most this plus the partial line carried into it."""
     rescan_interval: float | None = None
     """Seconds between directory rescans for new files (``None``: five poll intervals, at least 0.05 s)."""
 

@@ -141,7 +141,8 @@ class FileTailer:
                 if not self._at_eof_once:
                     self._at_eof_once = True
                     self._status(out, SourceState.FOLLOWING, "", announced=True)
-                self._check(out)
+                if self._check(out) and self._fd >= 0 and used < budget:
+                    used += self._read(budget - used, out)[0]
         return used
 
     def flush(self, out: list[Item]) -> None:
@@ -239,22 +240,25 @@ class FileTailer:
         self._header = b""
         self._status(out, SourceState.FOLLOWING, f"{self.path}: {reason}")
 
-    def _check(self, out: list[Item]) -> None:
+    def _check(self, out: list[Item]) -> bool:
+        """Detect truncation, rewrite and replacement at the end of the file; True when reading restarts."""
         if os.fstat(self._fd).st_size < self._pos:
             self._restart(out, "file was truncated; reading it from the start")
-            return
+            return True
         if self._header_changed():
             self._restart(out, "file was truncated and rewritten; reading it from the start")
-            return
+            return True
         try:
             st = os.stat(self.path)
         except OSError:
             if not self._gone_reported:
                 self._gone_reported = True
                 self._status(out, SourceState.FOLLOWING, f"{self.path}: removed; waiting for it to reappear")
-            return
+            return False
         if (st.st_dev, st.st_ino) != self._ident:
             self._switch(out)
+            return True
+        return False
 
     def _switch(self, out: list[Item]) -> None:
         # The path names a new file: whatever the writer still appended to the old one comes first.
