@@ -60,8 +60,10 @@ def level_of(value: object, scheme: str = "auto") -> Level | None:
             return level_from_number(int(text), scheme)
         if "\x1b" in text:
             return level_from_name(_ANSI.sub("", text))
-        if text.startswith("SeverityNumber."):
-            return level_from_name(text[15:].rstrip("0123456789"))
+        # OTel enum spellings: Python's "SeverityNumber.WARN2", protobuf JSON's "SEVERITY_NUMBER_WARN2".
+        for prefix in ("SeverityNumber.", "SEVERITY_NUMBER_"):
+            if text.startswith(prefix):
+                return level_from_name(text[len(prefix) :].rstrip("0123456789"))
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return level_from_number(value, scheme)

@@ -460,10 +460,12 @@ def _error_of(obj: Mapping[str, Any]) -> ErrorInfo | None:
             stack = (
                 obj.get(prefix + "stacktrace") or obj.get(prefix + "stack_trace") or obj.get(prefix + "stack")
             )
+            parsed = formats.error_from_text(stack) if isinstance(stack, str) else None
             return ErrorInfo(
                 str(exc_type),
                 _text(obj.get(prefix + "message")),
-                tuple(str(stack).rstrip("\n").split("\n")) if stack else (),
+                parsed.traceback if parsed is not None else (),
+                parsed.cause if parsed is not None else None,
             )
     return fallback
 
