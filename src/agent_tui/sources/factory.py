@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import cast
 
 from agent_tui.sources.base import LineBatch, Source, SourceState, SourceStatus
@@ -86,7 +86,7 @@ async def _next(iterator: AsyncIterator[LineBatch | SourceStatus]) -> LineBatch 
     return await anext(iterator)
 
 
-async def merged(sources: Sequence[Source]) -> AsyncIterator[LineBatch | SourceStatus]:
+async def merged(sources: Sequence[Source]) -> AsyncGenerator[LineBatch | SourceStatus, None]:
     """Interleave the streams of ``sources`` as items arrive, one item per ready source per round.
 
     Each source has at most one read outstanding, so a fast source cannot starve a slow one. A source
