@@ -27,14 +27,24 @@ __all__ = ["VERBATIM_RECORD_FIELDS", "needs_attrs", "needs_raw", "required_subst
 VERBATIM_RECORD_FIELDS: Final = frozenset(
     {("event",), ("msg",), ("message",), ("trace_id",), ("span_id",), ("parent_span_id",), ("op",)}
 )
-"""Record fields whose string value is copied from the line unchanged (parsers must keep it so).
+"""Record fields whose string value is copied from the line (parsers must keep it so).
 
 ``level``/``ts`` are normalised (names, numbers and time formats vary) and ``error.*`` may be derived
 from a traceback, so they never yield prefilter substrings.
 """
 
+_MESSAGE_FIELDS: Final = frozenset({("event",), ("msg",), ("message",)})
+
 _JSON_SAFE = re.compile(r"[A-Za-z0-9 _.:,;=+@#$%^*()\[\]{}|~!?-]+\Z")
 """Characters every JSON writer emits as themselves (no quotes, backslashes, ``/``, ``<>&``, non-ASCII)."""
+
+_OTLP_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?\Z")
+"""Ids the parser may have rewritten: OTLP ids are lower-cased, and base64 ones decoded to this hex."""
+
+_HEX = re.compile(r"[0-9a-fA-F]+\Z")
+
+_RENDERED = re.compile(r"[-+0-9.eE]+\Z|true\Z|false\Z|null\Z|[\[{]")
+"""Message text the parser may have rendered from a non-string JSON value (``1e3`` → ``"1000.0"``)."""
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -101,6 +111,12 @@ def _compare_needle(node: Compare) -> frozenset[bytes]:
         value = value.items[0]
     elif node.op not in ("==", "contains", "startswith"):
         return frozenset()
-    if isinstance(value, Str) and _JSON_SAFE.match(value.value):
-        return frozenset({value.value.encode()})
-    return frozenset()
+    if not isinstance(value, Str) or not _JSON_SAFE.match(value.value):
+        return frozenset()
+    if (_HEX if node.op in ("contains", "startswith") else _OTLP_ID).match(value.value):
+        return frozenset()
+    if path in _MESSAGE_FIELDS and (node.op in ("contains", "startswith") or _RENDERED.match(value.value)):
+        # Journald writes unprintable messages as byte arrays, and non-string messages are rendered,
+        # so only a whole printable message is sure to be in the line as written.
+        return frozenset()
+    return frozenset({value.value.encode()})

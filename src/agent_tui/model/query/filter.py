@@ -28,6 +28,8 @@ class Filter:
         needs_raw: the predicate may read ``subject.raw`` (full-text search).
         required_substrings: every raw line that can match contains all of these byte strings, so a
             caller may skip lines missing any of them without parsing (empty when nothing is known).
+            A record joined from Docker partial lines has them somewhere in its joined lines, so never
+            drop a partial line before the parser has joined it.
         trace_scoped: this is ``trace:(inner)``.
         inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
         now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
