@@ -54,7 +54,7 @@ class IngestResult:
 
 
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
-    return LineParser(overrides)
+    return LineParser(overrides, keep_attrs=True)
 
 
 def _default_attrs(line: bytes, part: int = 0) -> Mapping[str, Any]:

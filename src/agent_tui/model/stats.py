@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agent_tui.model.clock import Clock, SystemClock
@@ -48,18 +48,35 @@ class RollingStats:
         self._error_types: Counter[str] = Counter()
 
     def add(self, batch: Appended) -> None:
-        """Count one appended batch (O(1) amortised per record)."""
-        if not batch.count:
+        """Count one appended batch (C-level counting per second of the batch; O(1) amortised per record)."""
+        n = batch.count
+        if not n:
             return
-        levels = batch.levels
-        self.total += len(levels)
-        self._totals.update(levels)
+        levels = batch.level_bytes or bytes(batch.levels)
+        self.total += n
+        totals = self._totals
+        for level in _LEVELS:
+            found = levels.count(level)
+            if found:
+                totals[level] += found
         newest = max(batch.ts)
         self._latest_ts = max(self._latest_ts, newest)
         if self.following:
-            self._add_same_second(int(self.clock.now()), levels)
+            self._add_run(int(self.clock.now()), levels, 0, n)
+        elif batch.ts_sorted:
+            ts = batch.ts
+            i = 0
+            while i < n:
+                second = int(ts[i] // 1)
+                j = bisect_left(ts, second + 1, i)
+                self._add_run(second, levels, i, j)
+                i = j
         else:
-            self._add_by_time(batch.ts, levels)
+            for k, t in enumerate(batch.ts):
+                self._add_run(int(t // 1), levels, k, k + 1)
+        self._count_names(batch)
+
+    def _count_names(self, batch: Appended) -> None:
         raws = batch.raws
         if True in raws:
             self._events.update(e for e, r in zip(batch.events, raws, strict=True) if not r)
@@ -67,7 +84,7 @@ class RollingStats:
             self._events.update(batch.events)
         if len(self._events) > _TOP_CAP:
             self._events = Counter(dict(self._events.most_common(_TOP_CAP // 5)))
-        if batch.errors.count(None) != len(levels):
+        if batch.errors.count(None) != len(raws):
             self._error_types.update(e.type for e in batch.errors if e is not None)
 
     def _advance(self, second: int) -> None:
@@ -84,7 +101,8 @@ class RollingStats:
                 ring[slot * _WIDTH : slot * _WIDTH + _WIDTH] = array("I", bytes(4 * _WIDTH))
         self._head = second
 
-    def _add_same_second(self, second: int, levels: Sequence[int]) -> None:
+    def _add_run(self, second: int, levels: bytes, i: int, j: int) -> None:
+        """Count ``levels[i:j]``, all in ``second``."""
         if self._head is None or second > self._head:
             self._advance(second)
         head = self._head
@@ -92,24 +110,16 @@ class RollingStats:
         if second <= head - self.horizon:
             return
         slot = second % self.horizon
-        counted = Counter(levels)
-        for level, n in counted.items():
-            self._ring[slot * _WIDTH + _SLOT[level]] += n
-        self._per_second[slot] += sum(counted.values())
-
-    def _add_by_time(self, ts: Sequence[float], levels: Sequence[int]) -> None:
-        ring, per, size = self._ring, self._per_second, self.horizon
-        head = self._head
-        for t, level in zip(ts, levels, strict=True):
-            second = int(t // 1)
-            if head is None or second > head:
-                self._advance(second)
-                ring, per, head = self._ring, self._per_second, second
-            elif second <= head - size:
-                continue
-            slot = second % size
-            ring[slot * _WIDTH + _SLOT[level]] += 1
-            per[slot] += 1
+        base = slot * _WIDTH
+        ring = self._ring
+        if j - i == 1:
+            ring[base + _SLOT[levels[i]]] += 1
+        else:
+            for index, level in enumerate(_LEVELS):
+                found = levels.count(level, i, j)
+                if found:
+                    ring[base + index] += found
+        self._per_second[slot] += j - i
 
     def now(self) -> float:
         """Window end: the clock when following, else the newest record time seen."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent_tui.model.spans import Span, build_spans
@@ -16,6 +19,10 @@ __all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span"]
 TraceStatus = Literal["ok", "error", "critical", "running"]
 _ERROR = int(Level.ERROR)
 _CRITICAL = int(Level.CRITICAL)
+_NUMBER = frozenset({int, float})
+"""Exact types summed (bool is an int subclass and must not count)."""
+_SUM_NEEDLES = (b'_usdc"', b'cost_usd"', b'_tokens"')
+"""Bytes every line carrying a summed key contains: lines without them are never decoded."""
 _TOKEN_PAIRS = (
     ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"),
     ("input_tokens", "output_tokens"),
@@ -28,6 +35,8 @@ class Trace:
 
     __slots__ = (
         "_forest",
+        "_op",
+        "_op_is_root",
         "_open",
         "_tree",
         "amount_usdc",
@@ -38,7 +47,6 @@ class Trace:
         "failed",
         "first_seq",
         "last_seq",
-        "op",
         "payout_usdc",
         "record_count",
         "start",
@@ -49,7 +57,8 @@ class Trace:
 
     def __init__(self, trace_id: str, forest: TraceForest, seq: int, ts: float) -> None:
         self.trace_id = trace_id
-        self.op: str | None = None
+        self._op: str | None = None
+        self._op_is_root = False
         self.start = ts
         self.end = ts
         self.error_count = 0
@@ -77,6 +86,15 @@ class Trace:
         if self.started and self._open > 0:
             return "running"
         return "ok"
+
+    @property
+    def op(self) -> str | None:
+        """The root span's operation (from its ``trace.start`` line, else the first root span's op)."""
+        if self._op is None:
+            for root in self.roots:
+                if root.op is not None:
+                    return root.op
+        return self._op
 
     @property
     def duration_ms(self) -> float:
@@ -117,54 +135,99 @@ class TraceForest:
     def __len__(self) -> int:
         return len(self._traces)
 
-    def add(self, batch: Appended) -> set[str]:  # noqa: PLR0912 - one flat loop is the hot path
-        """Fold one appended batch into the summaries; return the ids of the traces it touched."""
-        touched: set[str] = set()
-        traces = self._traces
+    def add(self, batch: Appended) -> set[str]:
+        """Fold one appended batch into the summaries; return the ids of the traces it touched.
+
+        Per-trace counts, first/last seq and time come from C-level passes over the batch (Counter,
+        dict(zip)); only error records, span start/end lines and lines mentioning money or tokens are
+        visited one by one.
+        """
+        tids = batch.trace_ids
+        n = len(tids)
+        if not n or tids.count(None) == n:
+            return set()
         first = batch.first_seq
-        ts, levels, events, ops, parents = batch.ts, batch.levels, batch.events, batch.ops, batch.parent_ids
-        lines, line_index, parsed = batch.lines, batch.line_index, batch.parsed
-        for k, tid in enumerate(batch.trace_ids):
-            if tid is None:
-                continue
-            seq = first + k
-            t = ts[k]
+        seqs = range(first, first + n)
+        counts = Counter(tids)
+        del counts[None]
+        last_seq = dict(zip(tids, seqs, strict=True))
+        first_seq = dict(zip(reversed(tids), reversed(seqs), strict=True))
+        if batch.ts_sorted:
+            lo = dict(zip(reversed(tids), reversed(batch.ts), strict=True))
+            hi = dict(zip(tids, batch.ts, strict=True))
+        else:
+            lo, hi = _min_max(tids, batch.ts)
+        traces = self._traces
+        for tid, count in counts.items():
+            assert tid is not None
             trace = traces.get(tid)
             if trace is None:
-                trace = traces[tid] = Trace(tid, self, seq, t)
-            touched.add(tid)
-            trace.record_count += 1
-            trace.last_seq = seq
-            if t < trace.start:
-                trace.start = t
-            elif t > trace.end:
-                trace.end = t
-            if levels[k] >= _ERROR:
+                trace = traces[tid] = Trace(tid, self, first_seq[tid], lo[tid])
+            trace.record_count += count
+            trace.last_seq = last_seq[tid]
+            trace.start = min(trace.start, lo[tid])
+            trace.end = max(trace.end, hi[tid])
+        self._count_errors(batch)
+        self._span_events(batch)
+        self._sums(batch)
+        self._sorted = None
+        return set(counts)  # type: ignore[arg-type]
+
+    def _count_errors(self, batch: Appended) -> None:
+        first = batch.first_seq
+        for seq in batch.new_errors:
+            tid = batch.trace_ids[seq - first]
+            if tid is not None:
+                trace = self._traces[tid]
                 trace.error_count += 1
-                if levels[k] >= _CRITICAL:
+                if batch.levels[seq - first] >= _CRITICAL:
                     trace.critical_count += 1
-            event = events[k]
-            if event == EVENT_TRACE_START:
-                trace.started = True
-                trace._open += 1
-            elif event == EVENT_TRACE_COMPLETE:
-                trace._open -= 1
-            elif event == EVENT_TRACE_FAILED:
-                trace._open -= 1
-                trace.failed = True
-            op = ops[k]
-            if op is not None and (trace.op is None or (parents[k] is None and event == EVENT_TRACE_START)):
-                trace.op = op
-            line = lines[line_index[k]]
-            if b"_usd" in line or b"_tokens" in line:
-                attrs = parsed[k].attrs
-                if attrs is None and self._attrs_of is not None:
-                    attrs = self._attrs_of(line, _part(line_index, k))  # type: ignore[assignment]
-                if attrs:
-                    _add_sums(trace, attrs)
-        if touched:
-            self._sorted = None
-        return touched
+
+    def _span_events(self, batch: Appended) -> None:
+        events, tids = batch.events, batch.trace_ids
+        for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED):
+            k = -1
+            while True:
+                try:
+                    k = events.index(name, k + 1)
+                except ValueError:
+                    break
+                tid = tids[k]
+                if tid is None:
+                    continue
+                trace = self._traces[tid]
+                if name == EVENT_TRACE_START:
+                    trace.started = True
+                    trace._open += 1
+                    op = batch.ops[k]
+                    # The first start names the trace, unless a real root span (id, no parent) turns up.
+                    is_root = batch.parent_ids[k] is None and batch.span_ids[k] is not None
+                    if op is not None and (trace._op is None or (is_root and not trace._op_is_root)):
+                        trace._op = op
+                        trace._op_is_root = is_root
+                else:
+                    trace._open -= 1
+                    trace.failed = trace.failed or name == EVENT_TRACE_FAILED
+
+    def _sums(self, batch: Appended) -> None:
+        lines = batch.lines
+        hits = _lines_containing(lines, _SUM_NEEDLES)
+        if not hits:
+            return
+        if batch.one_per_line:
+            records = hits
+        else:
+            wanted = set(hits)
+            records = [k for k, i in enumerate(batch.line_index) if i in wanted]
+        for k in records:
+            tid = batch.trace_ids[k]
+            if tid is None:
+                continue
+            attrs = batch.parsed[k].attrs
+            if attrs is None and self._attrs_of is not None:
+                attrs = self._attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))  # type: ignore[assignment]
+            if attrs:
+                _add_sums(self._traces[tid], attrs)
 
     def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if seen."""
@@ -216,6 +279,35 @@ def failing_span(trace: Trace) -> Span | None:
     return found
 
 
+def _min_max(
+    tids: Sequence[str | None], ts: Sequence[float]
+) -> tuple[dict[str | None, float], dict[str | None, float]]:
+    lo: dict[str | None, float] = {}
+    hi: dict[str | None, float] = {}
+    for tid, t in zip(tids, ts, strict=True):
+        if tid is None:
+            continue
+        if t < lo.get(tid, t + 1.0):
+            lo[tid] = t
+        if t > hi.get(tid, t - 1.0):
+            hi[tid] = t
+    return lo, hi
+
+
+def _lines_containing(lines: Sequence[bytes], needles: tuple[bytes, ...]) -> list[int]:
+    """Indices of the lines containing any needle, found by C-level search over the joined batch."""
+    blob = b"\n".join(lines)
+    starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+    hits: set[int] = set()
+    for needle in needles:
+        pos = blob.find(needle)
+        while pos >= 0:
+            i = bisect_right(starts, pos) - 1
+            hits.add(i)
+            pos = blob.find(needle, starts[i + 1])
+    return sorted(hits)
+
+
 def _part(line_index: Sequence[int], k: int) -> int:
     """Which record of its line record ``k`` is (lines like OTLP exports hold several)."""
     part = 0
@@ -224,23 +316,24 @@ def _part(line_index: Sequence[int], k: int) -> int:
     return part
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def _add_sums(trace: Trace, attrs: Mapping[str, Any]) -> None:
-    for key in ("amount_usdc", "payout_usdc", "cost_usd"):
-        value = _number(attrs.get(key))
-        if value is not None:
-            setattr(trace, key, getattr(trace, key) + value)
-    usage = attrs.get("usage")
-    for source in (attrs, usage if isinstance(usage, Mapping) else None):
+    get = attrs.get
+    value: Any = get("amount_usdc")
+    if type(value) in _NUMBER:
+        trace.amount_usdc += value
+    value = get("payout_usdc")
+    if type(value) in _NUMBER:
+        trace.payout_usdc += value
+    value = get("cost_usd")
+    if type(value) in _NUMBER:
+        trace.cost_usd += value
+    usage = get("usage")
+    for source in (attrs, usage if type(usage) is dict else None):
         if source is None:
             continue
         for input_key, output_key in _TOKEN_PAIRS:
-            out = _number(source.get(output_key))
-            if out is not None:
-                trace.tokens += int(out + (_number(source.get(input_key)) or 0.0))
+            out: Any = source.get(output_key)
+            if type(out) in _NUMBER:
+                used: Any = source.get(input_key)
+                trace.tokens += int(out) + (int(used) if type(used) in _NUMBER else 0)
                 return

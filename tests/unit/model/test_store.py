@@ -1,0 +1,213 @@
+"""Store: columns, eviction, raw re-reads from files and spill, lazy attributes, display order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from agent_tui.model.session import LogModel
+from agent_tui.schema import Level
+from agent_tui.sources.base import LineBatch
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+T0 = 1_772_582_400.0  # 2026-03-04T00:00:00Z
+
+
+def line(t: float, event: str = "tick", level: str = "info", **extra: Any) -> bytes:
+    """One wire-schema line at ``T0 + t`` seconds."""
+    ms = round(t * 1000)
+    stamp = f"2026-03-04T00:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}Z"
+    return orjson.dumps({"ts": stamp, "level": level, "event": event, **extra})
+
+
+def memory_batch(lines: list[bytes], source: str = "stdin") -> LineBatch:
+    """A batch from a source without a file (its lines must be spilled)."""
+    return LineBatch(source, lines)
+
+
+def file_batches(path: Path, lines: list[bytes], source: str | None = None) -> LineBatch:
+    """Write ``lines`` to ``path`` and describe them as a file source would."""
+    with path.open("ab") as fh:
+        start = fh.tell()
+        fh.write(b"".join(x + b"\n" for x in lines))
+    offsets = []
+    offset = start
+    for x in lines:
+        offsets.append(offset)
+        offset += len(x) + 1
+    st = path.stat()
+    return LineBatch(source or str(path), lines, offsets, f"{st.st_dev}:{st.st_ino}", str(path))
+
+
+def test_records_come_back_from_columns() -> None:
+    """A record's normalised fields survive the round trip through the columns."""
+    model = LogModel()
+    data = line(
+        1.5, "bet.placed", "warning", trace_id="t1", span_id="s1", parent_span_id="s0", op="casino.bet"
+    )
+    result = model.ingest(memory_batch([data]))
+    record = model.store.record(result.first_seq)
+    assert (record.event, record.level, record.trace_id, record.span_id) == (
+        "bet.placed",
+        Level.WARNING,
+        "t1",
+        "s1",
+    )
+    assert (record.parent_span_id, record.op, record.raw) == ("s0", "casino.bet", False)
+    assert record.ts == pytest.approx(T0 + 1.5)
+    assert record.length == len(data)
+
+
+def test_raw_reread_by_offset_from_a_real_file(tmp_path: Path) -> None:
+    """Lines from a file are re-read at their offset, even after the file was renamed away (rotation)."""
+    path = tmp_path / "agent.jsonl"
+    lines = [line(i, f"e{i}", extra="x" * i) for i in range(50)]
+    model = LogModel()
+    model.ingest(file_batches(path, lines[:25]))
+    model.ingest(file_batches(path, lines[25:]))
+    os.rename(path, tmp_path / "agent.jsonl.1")
+    path.write_bytes(b"not the same bytes\n" * 100)
+    assert [model.store.raw(s) for s in range(50)] == lines
+    assert list(model.store.raw_many(list(range(50)))) == lines
+    assert model.store.record(30).offset == sum(len(x) + 1 for x in lines[:30])
+
+
+def test_raw_reread_from_spill_for_fileless_sources() -> None:
+    """Lines without a file (stdin, remote) are spilled and read back byte for byte."""
+    model = LogModel()
+    lines = [line(i, f"e{i}") for i in range(10)] + [b"plain text \xff\xfe line", b""]
+    model.ingest(memory_batch(lines[:4]))
+    model.ingest(memory_batch(lines[4:]))
+    assert [model.store.raw(s) for s in range(len(lines))] == lines
+    assert list(model.store.raw_many([11, 3, 4, 5])) == [lines[11], lines[3], lines[4], lines[5]]
+
+
+def test_batch_whose_file_was_replaced_before_opening_is_spilled(tmp_path: Path) -> None:
+    """When the file at the path is no longer the one the offsets refer to, the lines are kept anyway."""
+    path = tmp_path / "a.jsonl"
+    lines = [line(i, f"e{i}") for i in range(3)]
+    batch = file_batches(path, lines)
+    path.unlink()
+    path.write_bytes(b"x" * 500)
+    model = LogModel()
+    model.ingest(batch)
+    assert [model.store.raw(s) for s in range(3)] == lines
+
+
+def test_raw_lines_are_counted_and_keep_their_text() -> None:
+    """Unparsed lines count in raw_count and show their own text as the event."""
+    model = LogModel()
+    model.ingest(memory_batch([line(0), b"Traceback (most recent call last):", b"[1, 2]"]))
+    assert model.store.raw_count == 2
+    record = model.store.record(1)
+    assert record.raw and record.event == "Traceback (most recent call last):"
+
+
+def test_error_info_is_recovered_lazily() -> None:
+    """The exception of an error record is not kept in memory but comes back on demand."""
+    model = LogModel()
+    error = {"type": "TimeoutError", "message": "slow", "traceback": ["Traceback", "TimeoutError: slow"]}
+    result = model.ingest(memory_batch([line(0), line(1, "bet.failed", "error", error=error)]))
+    assert result.new_errors == [1]
+    record = model.store.record(1)
+    assert record.error is not None and record.error.type == "TimeoutError"
+    assert record.error.traceback[-1] == "TimeoutError: slow"
+    assert model.store.record(0).error is None
+
+
+def test_eviction_keeps_the_newest_and_counts_the_rest() -> None:
+    """With max_records the oldest records go first, evicted counts them and old seqs raise."""
+    model = LogModel(max_records=1000)
+    for chunk in range(10):
+        lines = [
+            line(chunk * 300 + i, f"e{chunk * 300 + i}", "error" if i % 100 == 0 else "info")
+            for i in range(300)
+        ]
+        result = model.ingest(memory_batch(lines))
+    store = model.store
+    assert len(store) == 1000 and store.evicted == 2000 and store.first_seq == 2000
+    assert result.evicted == 2000
+    assert store.record(2000).event == "e2000"
+    assert store.raw(2999) == line(2999, "e2999")
+    assert list(store.time_order()) == list(range(2000, 3000))
+    assert list(store.error_seqs()) == [s for s in range(2000, 3000) if s % 300 % 100 == 0]
+    with pytest.raises(IndexError):
+        store.record(1999)
+
+
+def test_eviction_forgets_old_ids() -> None:
+    """Span and trace ids of evicted records do not pile up while following forever."""
+    model = LogModel(max_records=500)
+    for chunk in range(40):
+        lines = [line(i, trace_id=f"t{chunk}-{i // 10}", span_id=f"s{chunk}-{i}") for i in range(250)]
+        model.ingest(memory_batch(lines))
+    assert len(model.store.ids.strings) < 3000  # 11 000 ids were seen
+    assert model.store.record(model.store.end_seq - 1).span_id == "s39-249"
+    assert model.store.trace_id(model.store.first_seq) is not None
+    assert len(model.traces) <= 2 * 500 // 10 + 50
+
+
+def test_attrs_are_parsed_lazily_and_cached_in_an_lru() -> None:
+    """attrs() decodes a line once, serves repeats from the LRU and drops the least recent."""
+    model = LogModel()
+    store = model.store
+    store._attrs_cache = 3
+    model.ingest(memory_batch([line(i, amount_usdc=i) for i in range(5)]))
+    assert not store._attrs
+    first = store.attrs(0)
+    assert first["amount_usdc"] == 0
+    assert store.attrs(0) is first
+    for seq in (1, 2, 3):
+        store.attrs(seq)
+    assert 0 not in store._attrs and list(store._attrs) == [1, 2, 3]
+    assert store.attrs(4, cache=False)["amount_usdc"] == 4
+    assert 4 not in store._attrs
+
+
+def test_lines_with_several_records_map_each_to_its_own_attrs() -> None:
+    """An OTLP export line gives several records; each gets its own event and attributes."""
+    data = (FIXTURES / "formats" / "otlp.jsonl").read_bytes().splitlines()
+    model = LogModel()
+    result = model.ingest(memory_batch(data))
+    assert result.count > len(data)
+    store = model.store
+    seqs = [s for s in range(result.count) if store.record(s).offset == store.record(1).offset]
+    assert len(seqs) > 1
+    events = [store.record(s).event for s in seqs]
+    assert len(set(events)) > 1 or len({id(store.attrs(s)) for s in seqs}) == len(seqs)
+
+
+def test_single_source_display_order_is_arrival_order() -> None:
+    """With one source the display order is arrival order, even if times go backwards."""
+    model = LogModel()
+    model.ingest(memory_batch([line(5), line(1), line(3)]))
+    assert model.store.time_order() == range(0, 3)
+    assert model.store.arrival_ordered
+
+
+def test_several_sources_are_interleaved_by_time() -> None:
+    """History from two sources read one after the other is shown merged by time, stably."""
+    model = LogModel()
+    model.ingest(memory_batch([line(t, f"a{t}") for t in (0, 2, 4, 6)], "a"))
+    epoch = model.store.order_epoch
+    model.ingest(memory_batch([line(t, f"b{t}") for t in (1, 2, 5, 7)], "b"))
+    assert model.store.order_epoch != epoch
+    events = [model.store.record(s).event for s in model.store.time_order()]
+    assert events == ["a0", "b1", "a2", "b2", "a4", "b5", "a6", "b7"]
+    model.ingest(memory_batch([line(8, "a8")], "a"))
+    model.ingest(memory_batch([line(3, "b3")], "b"))
+    events = [model.store.record(s).event for s in model.store.time_order()]
+    assert events == ["a0", "b1", "a2", "b2", "b3", "a4", "b5", "a6", "b7", "a8"]
+
+
+def test_source_names_are_kept_per_record() -> None:
+    """Each record knows which source it came from."""
+    model = LogModel()
+    model.ingest(memory_batch([line(0)], "one.jsonl"))
+    model.ingest(memory_batch([line(1)], "two.jsonl"))
+    store = model.store
+    assert [store.source_name(store.record(s).source) for s in (0, 1)] == ["one.jsonl", "two.jsonl"]

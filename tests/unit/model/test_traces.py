@@ -1,0 +1,197 @@
+"""TraceForest: incremental summaries, span trees by ids or by start/complete pairs, failing spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from agent_tui.model.session import LogModel
+from agent_tui.model.traces import failing_span
+from agent_tui.sources.base import LineBatch
+
+T0 = 1_772_582_400.0
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+
+
+def line(t: float, event: str, level: str = "info", **extra: Any) -> bytes:
+    """One wire-schema line at ``T0 + t`` seconds."""
+    ms = round(t * 1000)
+    stamp = f"2026-03-04T00:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}Z"
+    return orjson.dumps({"ts": stamp, "level": level, "event": event, **extra})
+
+
+def ingest(model: LogModel, *lines: bytes) -> set[str]:
+    """Ingest lines as one batch of a file-less source; return the touched traces."""
+    return model.ingest(LineBatch("agent", list(lines))).touched_traces
+
+
+def test_summary_counts_times_status_and_sums() -> None:
+    """A trace's counts, first/last time, duration and money/token sums accumulate over batches."""
+    model = LogModel()
+    touched = ingest(
+        model,
+        line(0, "trace.start", trace_id="t1", span_id="a", op="agent.tick"),
+        line(1, "llm.response", trace_id="t1", span_id="b", parent_span_id="a", op="llm.call",
+             **{"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20, "cost_usd": 0.25}),
+        line(2, "bet.placed", trace_id="t1", span_id="c", parent_span_id="a", amount_usdc=5.5),
+        line(2.5, "unrelated"),
+    )  # fmt: skip
+    assert touched == {"t1"}
+    ingest(
+        model,
+        line(3, "bet.settled", trace_id="t1", span_id="c", payout_usdc=11, amount_usdc=True),
+        line(4, "trace.complete", trace_id="t1", span_id="a", duration_ms=4000),
+    )
+    trace = model.traces.get("t1")
+    assert trace is not None
+    assert (trace.record_count, trace.error_count, trace.status, trace.op) == (5, 0, "ok", "agent.tick")
+    assert trace.start == pytest.approx(T0) and trace.duration_ms == pytest.approx(4000)
+    assert (trace.tokens, trace.cost_usd) == (120, pytest.approx(0.25))
+    assert (trace.amount_usdc, trace.payout_usdc) == (pytest.approx(5.5), pytest.approx(11))
+
+
+def test_trace_without_end_is_running_then_ok() -> None:
+    """A started trace is running until its complete line arrives."""
+    model = LogModel()
+    ingest(model, line(0, "trace.start", trace_id="t", span_id="a", op="tick"))
+    trace = model.traces.get("t")
+    assert trace is not None and trace.status == "running"
+    assert trace.roots[0].status == "running"
+    ingest(model, line(1, "trace.complete", trace_id="t", span_id="a"))
+    assert trace.status == "ok" and trace.roots[0].status == "ok"
+
+
+def test_error_and_critical_status() -> None:
+    """Error lines make a trace red; a critical line outranks them; trace.failed alone is an error."""
+    model = LogModel()
+    ingest(
+        model,
+        line(0, "x", "error", trace_id="e"),
+        line(0, "x", "error", trace_id="c"),
+        line(1, "y", "critical", trace_id="c"),
+        line(0, "trace.start", trace_id="f", span_id="r"),
+        line(1, "trace.failed", "info", trace_id="f", span_id="r"),
+    )
+    statuses = {t.trace_id: t.status for t in model.traces.traces()}
+    assert statuses == {"e": "error", "c": "critical", "f": "error"}
+    c = model.traces.get("c")
+    assert c is not None and (c.error_count, c.critical_count) == (2, 1)
+
+
+def test_span_tree_by_ids_and_late_parent_reroots_orphans() -> None:
+    """Children arriving before their parent are roots until the parent shows up, then move under it."""
+    model = LogModel()
+    ingest(
+        model,
+        line(1, "tool.call", trace_id="t", span_id="child", parent_span_id="root", op="tool"),
+        line(2, "tool.deeper", trace_id="t", span_id="leaf", parent_span_id="child", op="leaf"),
+    )
+    trace = model.traces.get("t")
+    assert trace is not None
+    assert [s.span_id for s in trace.roots] == ["child"]
+    assert [c.span_id for c in trace.roots[0].children] == ["leaf"]
+    ingest(model, line(0, "trace.start", trace_id="t", span_id="root", op="agent.tick"))
+    assert [s.span_id for s in trace.roots] == ["root"]
+    root = trace.roots[0]
+    assert [c.span_id for c in root.children] == ["child"]
+    assert root.children[0].children[0].events == [1]
+    assert trace.op == "agent.tick"
+    assert model.traces.span_of(1) is root.children[0].children[0]
+
+
+def test_span_cycles_do_not_hang_or_lose_spans() -> None:
+    """Spans naming each other as parents still all appear in the tree."""
+    model = LogModel()
+    ingest(
+        model,
+        line(0, "a", trace_id="t", span_id="x", parent_span_id="y"),
+        line(1, "b", trace_id="t", span_id="y", parent_span_id="x"),
+    )
+    trace = model.traces.get("t")
+    assert trace is not None
+    seen = []
+    stack = list(trace.roots)
+    while stack:
+        span = stack.pop()
+        seen.append(span.span_id)
+        stack.extend(span.children)
+    assert sorted(seen) == ["x", "y"]
+
+
+def test_spans_from_start_complete_pairs_without_span_ids() -> None:
+    """Without span ids, ops between trace.start and trace.complete become nested spans."""
+    model = LogModel()
+    ingest(
+        model,
+        line(0, "trace.start", trace_id="t", op="agent.tick"),
+        line(1, "thinking", trace_id="t"),
+        line(2, "trace.start", trace_id="t", op="casino.place_bet"),
+        line(3, "bet.rejected", "error", trace_id="t",
+             error={"type": "BetRejected", "message": "odds moved", "traceback": ["tb"]}),
+        line(4, "trace.failed", "error", trace_id="t", op="casino.place_bet"),
+        line(5, "trace.complete", trace_id="t", op="agent.tick"),
+    )  # fmt: skip
+    trace = model.traces.get("t")
+    assert trace is not None
+    (root,) = trace.roots
+    assert root.op == "agent.tick" and root.events == [0, 1, 5] and root.status == "ok"
+    (bet,) = root.children
+    assert bet.op == "casino.place_bet" and bet.events == [2, 3, 4] and bet.status == "error"
+    assert trace.status == "error" and trace.op == "agent.tick"
+    failing = failing_span(trace)
+    assert failing is bet and failing.error is not None and failing.error.type == "BetRejected"
+
+
+def test_failing_span_is_the_deepest_failed_span() -> None:
+    """failing_span picks the deepest red span, not the root it propagated to; none for a green trace."""
+    model = LogModel()
+    ingest(
+        model,
+        line(0, "trace.start", trace_id="t", span_id="r", op="root"),
+        line(1, "step", trace_id="t", span_id="m", parent_span_id="r", op="mid"),
+        line(2, "boom", "error", trace_id="t", span_id="d", parent_span_id="m", op="deep",
+             error={"type": "KeyError", "message": "'x'"}),
+        line(3, "trace.failed", "error", trace_id="t", span_id="r"),
+        line(0, "fine", trace_id="green", span_id="g"),
+    )  # fmt: skip
+    trace = model.traces.get("t")
+    assert trace is not None
+    span = model.traces.failing_span(trace)
+    assert span is not None and span.span_id == "d" and span.error is not None
+    green = model.traces.get("green")
+    assert green is not None and failing_span(green) is None
+
+
+def test_traces_listed_newest_activity_first_and_trace_of() -> None:
+    """traces() orders by latest record; trace_of maps a record to its trace."""
+    model = LogModel()
+    ingest(model, line(0, "a", trace_id="old"), line(1, "b", trace_id="new"), line(2, "c"))
+    ingest(model, line(3, "d", trace_id="old"))
+    assert [t.trace_id for t in model.traces.traces()] == ["old", "new"]
+    trace = model.traces.trace_of(1)
+    assert trace is not None and trace.trace_id == "new"
+    assert model.traces.trace_of(2) is None
+
+
+def test_out_of_order_batch_times() -> None:
+    """A batch whose times go backwards still gets the right first and last time per trace."""
+    model = LogModel()
+    ingest(model, line(5, "a", trace_id="t"), line(1, "b", trace_id="t"), line(9, "c", trace_id="t"))
+    trace = model.traces.get("t")
+    assert trace is not None
+    assert (trace.start, trace.end) == (pytest.approx(T0 + 1), pytest.approx(T0 + 9))
+
+
+def test_corpus_traces_match_ground_truth() -> None:
+    """The structlog recording yields the expected traces and per-trace record counts."""
+    expected = orjson.loads((CORPUS / "expected.json").read_bytes())["structlog.jsonl"]
+    model = LogModel()
+    model.ingest(LineBatch("structlog", (CORPUS / "structlog.jsonl").read_bytes().splitlines()))
+    counts = {t.trace_id: t.record_count for t in model.traces.traces()}
+    assert counts == expected["lines_per_trace_id"]
+    red = [t for t in model.traces.traces() if t.status in ("error", "critical")]
+    assert red and all(failing_span(t) is not None for t in red)
+    assert sum(t.tokens for t in model.traces.traces()) > 0
