@@ -74,6 +74,9 @@ _RAW_LEVEL: Final = re.compile(
     rb"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|CRIT|FATAL|PANIC|EMERG|ALERT)\b"
 )
 _BOM: Final = b"\xef\xbb\xbf"
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SALVAGE_LEVEL: Final = re.compile(rb'"(?:level|levelname|severity|lvl)"\s*:\s*"?(\w+)')
+_SALVAGE_TIME: Final = re.compile(rb'"(?:ts|timestamp|time|@timestamp|asctime)"\s*:\s*"([^"]{10,40})"')
 
 
 @dataclass(slots=True)
@@ -111,9 +114,24 @@ def decode_line(line: bytes) -> object:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
+    if _SURROGATE_ESCAPE.search(text):
+        # orjson refuses lone surrogates; json accepts them, but such str cannot be encoded for display.
+        obj = _scrub(obj)
+    return obj
+
+
+def _scrub(value: Any) -> Any:
+    """Replace lone surrogates in every string of a decoded value with U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 def _text(value: object) -> str:
@@ -215,19 +233,21 @@ class LineParser:
         if line.endswith(b"\r"):
             line = line[:-1]
         ts = fallback_ts
+        # A truncated or otherwise broken JSON object still shows its time and level.
+        salvage = line.startswith(b"{")
         if ts is None:
-            m = _RAW_TIME.match(line)
+            m = _SALVAGE_TIME.search(line, 0, 400) if salvage else _RAW_TIME.match(line)
             if m is not None:
-                ts = parse_time_str(m.group(1).decode())
+                ts = parse_time_str(m.group(1).decode("utf-8", "replace"))
         inferred = ts is None
         if ts is None:
             ts = self._now_or_last()
         else:
             self._last_ts = ts
         level = Level.INFO
-        m = _RAW_LEVEL.search(line, 0, 160)
+        m = (_SALVAGE_LEVEL if salvage else _RAW_LEVEL).search(line, 0, 400)
         if m is not None:
-            level = formats.level_of(m.group(1).decode()) or Level.INFO
+            level = formats.level_of(m.group(1).decode("utf-8", "replace")) or Level.INFO
         event = line.decode("utf-8", "replace")
         return Parsed(
             ts, inferred, level, event, None, None, None, None, None, True, {} if self._keep_attrs else None

@@ -13,6 +13,8 @@ _SECONDS_BELOW: Final = 1e11
 """Epoch values below this are seconds (up to the year 5138); each step of 1000 above is a finer unit."""
 _MILLIS_BELOW: Final = 1e14
 _MICROS_BELOW: Final = 1e17
+_LATEST: Final = 253402300799.0
+"""9999-12-31T23:59:59Z: later values cannot be shown as dates, so they are not usable times."""
 
 _ISO: Final = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
@@ -32,13 +34,16 @@ def epoch_from_number(value: float) -> float | None:
     """
     if not value > 0 or value == math.inf:
         return None
+    if value >= _SECONDS_BELOW and value / 1e9 > _LATEST:
+        return None
     if value < _SECONDS_BELOW:
         return float(value)
     if value < _MILLIS_BELOW:
         return value / 1e3
     if value < _MICROS_BELOW:
         return value / 1e6
-    return value / 1e9
+    seconds = value / 1e9
+    return seconds if seconds <= _LATEST else None
 
 
 def _minute(text: str) -> float | None:
