@@ -42,9 +42,10 @@ def test_corpus_counts_match_ground_truth(name: str) -> None:
     assert len(result.new_errors) == expected["error_lines"]
     assert len(result.new_criticals) == expected["critical_lines"]
     assert len(model.traces) == expected["distinct_trace_ids"]
-    assert sum(1 for s in range(result.count) if model.store.record(s).error is not None) == expected[
-        "exception_lines"
-    ]
+    assert (
+        sum(1 for s in range(result.count) if model.store.record(s).error is not None)
+        == expected["exception_lines"]
+    )
     assert model.store.raw_count == 0
 
 

@@ -31,11 +31,13 @@ def ingest(model: LogModel, *lines: bytes) -> set[str]:
 def test_summary_counts_times_status_and_sums() -> None:
     """A trace's counts, first/last time, duration and money/token sums accumulate over batches."""
     model = LogModel()
+    usage: dict[str, Any] = {"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20}
+    usage["cost_usd"] = 0.25
     touched = ingest(
         model,
         line(0, "trace.start", trace_id="t1", span_id="a", op="agent.tick"),
         line(1, "llm.response", trace_id="t1", span_id="b", parent_span_id="a", op="llm.call",
-             **{"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20, "cost_usd": 0.25}),
+             **usage),
         line(2, "bet.placed", trace_id="t1", span_id="c", parent_span_id="a", amount_usdc=5.5),
         line(2.5, "unrelated"),
     )  # fmt: skip
@@ -49,8 +51,8 @@ def test_summary_counts_times_status_and_sums() -> None:
     assert trace is not None
     assert (trace.record_count, trace.error_count, trace.status, trace.op) == (5, 0, "ok", "agent.tick")
     assert trace.start == pytest.approx(T0) and trace.duration_ms == pytest.approx(4000)
-    assert (trace.tokens, trace.cost_usd) == (120, pytest.approx(0.25))
-    assert (trace.amount_usdc, trace.payout_usdc) == (pytest.approx(5.5), pytest.approx(11))
+    assert trace.tokens == 120 and trace.cost_usd == pytest.approx(0.25)
+    assert (trace.amount_usdc, trace.payout_usdc) == pytest.approx((5.5, 11))
 
 
 def test_trace_without_end_is_running_then_ok() -> None:
@@ -61,7 +63,7 @@ def test_trace_without_end_is_running_then_ok() -> None:
     assert trace is not None and trace.status == "running"
     assert trace.roots[0].status == "running"
     ingest(model, line(1, "trace.complete", trace_id="t", span_id="a"))
-    assert trace.status == "ok" and trace.roots[0].status == "ok"
+    assert (trace.status, trace.roots[0].status) == ("ok", "ok")
 
 
 def test_error_and_critical_status() -> None:
@@ -182,7 +184,7 @@ def test_out_of_order_batch_times() -> None:
     ingest(model, line(5, "a", trace_id="t"), line(1, "b", trace_id="t"), line(9, "c", trace_id="t"))
     trace = model.traces.get("t")
     assert trace is not None
-    assert (trace.start, trace.end) == (pytest.approx(T0 + 1), pytest.approx(T0 + 9))
+    assert (trace.start, trace.end) == pytest.approx((T0 + 1, T0 + 9))
 
 
 def test_corpus_traces_match_ground_truth() -> None:

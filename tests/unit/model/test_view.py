@@ -63,7 +63,8 @@ def test_filter_and_min_level_are_recomputed_and_updated_incrementally() -> None
     counting = CountingFilter("bet")
     view.set_filter(counting)
     assert list(view) == [1] and counting.seen == [1]  # the level test runs first, on columns
-    view.update(ingest(model, line(3, "bet.lost", "critical"), line(4, "bet.won", "error"), line(5, "x", "error")))
+    more = [line(3, "bet.lost", "critical"), line(4, "bet.won", "error"), line(5, "x", "error")]
+    view.update(ingest(model, *more))
     assert list(view) == [1, 3, 4]
     assert counting.seen == [1, 3, 4, 5]
     view.set_filter(None)
