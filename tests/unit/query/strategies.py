@@ -113,7 +113,8 @@ conditions: st.SearchStrategy[Condition] = st.recursive(
 nodes: st.SearchStrategy[Node] = st.one_of(conditions, st.builds(TraceScope, conditions))
 
 # Small vocabularies so generated filters often match generated records.
-VOCAB = ["loss", "win", "t_1", "a/b", 'q"x', "é", "<x>", "a&b", "bet.complete", "", "Loss", "x\\y", "it's"]
+VOCAB = ["0123456789abcdef", "loss", "win", "t_1", "a/b", 'q"x', "é", "<x>", "a&b", "bet.complete", ""]
+VOCAB += ["Loss", "x\\y", "it's"]
 KEYS = ["outcome", "event", "trace_id", "op", "error", "meta"]
 json_values: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(VOCAB),

@@ -77,7 +77,8 @@ def test_matching_lines_contain_every_required_substring(path: Path) -> None:
         for text in _candidate_filters(s):
             flt = compile_filter(text)
             if flt.matches(s):
-                checked += len(flt.required_substrings)
+                checked += len(flt.required_substrings) + len(flt.id_substrings)
                 missing = [n for n in flt.required_substrings if n not in line]
                 assert not missing, (text, missing, line[:200])
+                assert flt.may_match_line(line), (text, line[:200])
     assert checked > 0

@@ -15,7 +15,7 @@ from tests.unit.query.strategies import anchored_conditions, log_objects, nodes
 from tests.unit.query.subjects import subject
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(nodes)
 def test_printing_an_ast_reparses_to_the_same_ast(node: Node) -> None:
     """For any AST the parser can produce, parse(str(ast)) == ast."""
@@ -39,7 +39,7 @@ def _go_style(obj: dict[str, Any]) -> bytes:
 WRITERS = [orjson.dumps, lambda o: json.dumps(o).encode(), _go_style]
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(log_objects, st.data(), st.sampled_from(WRITERS))
 def test_required_substrings_are_in_every_matching_line(
     obj: dict[str, Any], data: st.DataObject, write: Any
@@ -49,8 +49,9 @@ def test_required_substrings_are_in_every_matching_line(
     flt = compile_ast(condition, now=lambda: 0.0)
     s = subject(obj, raw=write(obj))
     if flt.matches(s):
-        for needle in flt.required_substrings:
+        for needle in flt.required_substrings + flt.id_substrings:
             assert needle in s.raw, (str(condition), needle, s.raw)
+        assert flt.may_match_line(s.raw)
 
 
 def test_prefilter_yields_the_documented_substrings() -> None:
@@ -77,3 +78,20 @@ def test_prefilter_yields_the_documented_substrings() -> None:
     assert req('x in ["one", "two"]') == ()
     assert req('trace:(trace_id == "abc")') == ()
     assert req('x contains "needle" and y startswith "pre"') == (b"needle", b"pre")
+    hex_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert req(f'trace_id == "{hex_id}"') == ()
+    assert compile_filter(f'trace_id == "{hex_id}" and x == "k"').id_substrings == (hex_id.encode(),)
+    assert compile_filter('trace_id contains "4bf92f"').id_substrings == (b"4bf92f",)
+    assert compile_filter('span_id == "AB" or span_id == "ab"').id_substrings == ()
+
+
+def test_may_match_line_lets_otlp_lines_through_for_hex_ids() -> None:
+    """A hex-id needle rejects ordinary lines without it but never an OTLP export line."""
+    from agent_tui.model.query import compile_filter
+
+    flt = compile_filter('trace_id == "4bf92f3577b34da6a3ce929d0e0e4736" and event == "bet.complete"')
+    assert flt.may_match_line(b'{"event":"bet.complete","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}')
+    assert not flt.may_match_line(b'{"event":"bet.complete","trace_id":"ffff"}')
+    otlp = b'{"resourceLogs":[{"body":"bet.complete","traceId":"S/kvNXezTaajzpKdDg5HNg=="}]}'
+    assert flt.may_match_line(otlp)
+    assert not flt.may_match_line(b'{"resourceLogs":[{"body":"other","traceId":"x"}]}')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 from agent_tui.model.query.checks import RECORD_FIELDS
@@ -12,7 +13,6 @@ from agent_tui.model.query.nodes import (
     Compare,
     Exists,
     ListValue,
-    MatchAll,
     Node,
     Not,
     Or,
@@ -22,7 +22,7 @@ from agent_tui.model.query.nodes import (
     Truthy,
 )
 
-__all__ = ["VERBATIM_RECORD_FIELDS", "needs_attrs", "needs_raw", "required_substrings", "walk"]
+__all__ = ["OTLP_MARKER", "VERBATIM_RECORD_FIELDS", "Needles", "needles", "needs_attrs", "needs_raw", "walk"]
 
 VERBATIM_RECORD_FIELDS: Final = frozenset(
     {("event",), ("msg",), ("message",), ("trace_id",), ("span_id",), ("parent_span_id",), ("op",)}
@@ -71,28 +71,56 @@ def needs_raw(node: Node) -> bool:
     return any(isinstance(n, Text) for n in walk(node))
 
 
-def required_substrings(node: Node) -> tuple[bytes, ...]:
-    """Byte strings every raw line that can match ``node`` contains, longest first.
+OTLP_MARKER: Final = b"resourceLogs"
+"""Every OTLP/JSON export line contains this; only such lines have their ids rewritten by the parser."""
+
+
+@dataclass(frozen=True, slots=True)
+class Needles:
+    """What a matching line must contain.
+
+    Attributes:
+        always: byte strings in every line that can match.
+        unless_otlp: byte strings in every line that can match, except OTLP export lines (which contain
+            ``OTLP_MARKER``), where hex ids are lower-cased or decoded from base64 before matching.
+    """
+
+    always: tuple[bytes, ...]
+    unless_otlp: tuple[bytes, ...]
+
+
+def needles(node: Node) -> Needles:
+    """The prefilter of ``node``, longest needles first.
 
     Sound by construction: only string values that JSON writes verbatim, under ``and`` the union,
     under ``or`` the intersection, and nothing from ``not``, ``trace:(...)``, levels or times.
     """
-    return tuple(sorted(_required(node), key=lambda b: (-len(b), b)))
+    always, unless_otlp = _needles(node)
+    return Needles(_longest_first(always), _longest_first(unless_otlp - always))
 
 
-def _required(node: Node) -> frozenset[bytes]:
+def _longest_first(found: frozenset[bytes]) -> tuple[bytes, ...]:
+    return tuple(sorted(found, key=lambda b: (-len(b), b)))
+
+
+_NONE: Final[tuple[frozenset[bytes], frozenset[bytes]]] = (frozenset(), frozenset())
+
+
+def _needles(node: Node) -> tuple[frozenset[bytes], frozenset[bytes]]:
     if isinstance(node, And):
-        return frozenset().union(*(_required(item) for item in node.items))
+        parts = [_needles(item) for item in node.items]
+        always = frozenset().union(*(a for a, _ in parts))
+        return always, frozenset().union(*(u for _, u in parts)) - always
     if isinstance(node, Or):
-        sets = [_required(item) for item in node.items]
-        return frozenset.intersection(*sets)
+        parts = [_needles(item) for item in node.items]
+        always = frozenset.intersection(*(a for a, _ in parts))
+        either = frozenset.intersection(*(a | u for a, u in parts))
+        return always, either - always
     if isinstance(node, Text):
-        return _text_needle(node.term)
+        return _text_needle(node.term), frozenset()
     if isinstance(node, Compare):
         return _compare_needle(node)
-    if isinstance(node, Not | TraceScope | Exists | Truthy | MatchAll):
-        return frozenset()
-    return frozenset()
+    return _NONE
 
 
 def _text_needle(term: str) -> frozenset[bytes]:
@@ -102,21 +130,22 @@ def _text_needle(term: str) -> frozenset[bytes]:
     return frozenset()
 
 
-def _compare_needle(node: Compare) -> frozenset[bytes]:
+def _compare_needle(node: Compare) -> tuple[frozenset[bytes], frozenset[bytes]]:
     path = node.field.path
     if path in RECORD_FIELDS and path not in VERBATIM_RECORD_FIELDS:
-        return frozenset()
+        return _NONE
     value = node.value
     if node.op == "in" and isinstance(value, ListValue) and len(value.items) == 1:
         value = value.items[0]
     elif node.op not in ("==", "contains", "startswith"):
-        return frozenset()
+        return _NONE
     if not isinstance(value, Str) or not _JSON_SAFE.match(value.value):
-        return frozenset()
-    if (_HEX if node.op in ("contains", "startswith") else _OTLP_ID).match(value.value):
-        return frozenset()
+        return _NONE
     if path in _MESSAGE_FIELDS and (node.op in ("contains", "startswith") or _RENDERED.match(value.value)):
         # Journald writes unprintable messages as byte arrays, and non-string messages are rendered,
         # so only a whole printable message is sure to be in the line as written.
-        return frozenset()
-    return frozenset({value.value.encode()})
+        return _NONE
+    needle = frozenset({value.value.encode()})
+    if (_HEX if node.op in ("contains", "startswith") else _OTLP_ID).match(value.value):
+        return frozenset(), needle
+    return needle, frozenset()

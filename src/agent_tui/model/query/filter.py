@@ -30,6 +30,8 @@ class Filter:
             caller may skip lines missing any of them without parsing (empty when nothing is known).
             A record joined from Docker partial lines has them somewhere in its joined lines, so never
             drop a partial line before the parser has joined it.
+        id_substrings: more byte strings every matching line contains unless it is an OTLP export line
+            (those rewrite hex ids); ``may_match_line`` applies both.
         trace_scoped: this is ``trace:(inner)``.
         inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
         now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
@@ -41,6 +43,7 @@ class Filter:
     needs_attrs: bool
     needs_raw: bool
     required_substrings: tuple[bytes, ...]
+    id_substrings: tuple[bytes, ...]
     trace_scoped: bool
     inner: Filter | None
     now: Callable[[], float]
@@ -54,6 +57,16 @@ class Filter:
     def match_all(self) -> bool:
         """The filter is empty and keeps every record."""
         return not self.text.strip()
+
+    def may_match_line(self, line: bytes) -> bool:
+        """False when ``line`` (a whole record's bytes) cannot match, judged without parsing it."""
+        for needle in self.required_substrings:
+            if needle not in line:
+                return False
+        for needle in self.id_substrings:
+            if needle not in line:
+                return analysis.OTLP_MARKER in line
+        return True
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"
@@ -84,13 +97,15 @@ def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str |
     except (ValueError, TypeError, AssertionError) as exc:
         raise FilterError(f"cannot compile filter: {exc}", 1, source) from exc
     inner = compile_ast(node.inner, now=now) if isinstance(node, TraceScope) else None
+    found = analysis.needles(node) if inner is None else analysis.Needles((), ())
     return Filter(
         text=source,
         ast=node,
         matches=predicate,
         needs_attrs=analysis.needs_attrs(node),
         needs_raw=analysis.needs_raw(node),
-        required_substrings=analysis.required_substrings(node),
+        required_substrings=found.always,
+        id_substrings=found.unless_otlp,
         trace_scoped=inner is not None,
         inner=inner,
         now=now,
