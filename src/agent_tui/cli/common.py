@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.query import Filter, FilterError, compile_filter
-from agent_tui.model.session import LogModel
-from agent_tui.sources.base import LineBatch
-from agent_tui.sources.factory import open_source
-from agent_tui.sources.options import SourceOptions
+
+if TYPE_CHECKING:
+    from agent_tui.model.clock import Clock
+    from agent_tui.model.session import LogModel
 
 __all__ = [
     "EXIT_ERROR",
@@ -123,6 +122,11 @@ def check_paths(paths: Sequence[str]) -> str | None:
 
 
 async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
+    # Imported on use, like the store below: `query` on a plain file never needs asyncio or the store.
+    from agent_tui.sources.base import LineBatch  # noqa: PLC0415
+    from agent_tui.sources.factory import open_source  # noqa: PLC0415
+    from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
+
     for path in paths:
         source = open_source(path, SourceOptions(follow=False))
         try:
@@ -135,6 +139,11 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
 
 def load_model(paths: Sequence[str], clock: Clock | None = None) -> LogModel:
     """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats)."""
+    import asyncio  # noqa: PLC0415
+
+    from agent_tui.model.clock import SystemClock  # noqa: PLC0415
+    from agent_tui.model.session import LogModel  # noqa: PLC0415
+
     model = LogModel(clock=clock if clock is not None else SystemClock())
     asyncio.run(_ingest_all(model, paths))
     return model

@@ -6,7 +6,6 @@ Exit status: 0 when something matched, 1 when nothing did, 2 for a bad filter, p
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import os
 import stat
@@ -28,9 +27,6 @@ from agent_tui.cli.common import (
 from agent_tui.cli.output import palette_for, record_line
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.scan import Scanner, ScanPlan, scan_path, scan_stream
-from agent_tui.sources.base import LineBatch, SourceStatus
-from agent_tui.sources.factory import open_source
-from agent_tui.sources.options import SourceOptions
 
 __all__ = ["add_arguments", "run", "scan_sources", "split_positionals"]
 
@@ -94,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     sink = _Sink(args.format, args.count)
     try:
         if args.follow:
-            total = asyncio.run(_follow(paths, plan, sink.out))
+            total = _read_sources(paths, plan, sink.out, follow=True)
         else:
             total = scan_sources(paths, plan, sink.out, args.workers)
     finally:
@@ -166,16 +162,26 @@ def _scan_one(path: str, plan: ScanPlan, out: _Out | None, workers: int | None) 
             return scan_stream(fh, plan, out)
     if not is_remote(path) and os.path.isfile(path) and stat.S_ISREG(os.stat(path).st_mode):
         return scan_path(path, plan, out, workers=workers)
-    return asyncio.run(_follow([path], plan, out, follow=False))
+    return _read_sources([path], plan, out, follow=False)
 
 
-async def _follow(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, follow: bool = True) -> int:
-    tasks = [asyncio.create_task(_pump(path, Scanner(plan), out, follow)) for path in paths]
-    counts = await asyncio.gather(*tasks)
-    return sum(counts)
+def _read_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, follow: bool) -> int:
+    """Read sources through ``open_source`` (directories, URLs, following), all at once."""
+    import asyncio  # noqa: PLC0415 -- only this path needs an event loop
+
+    async def gather() -> int:
+        tasks = [asyncio.create_task(_pump(path, Scanner(plan), out, follow)) for path in paths]
+        return sum(await asyncio.gather(*tasks))
+
+    return asyncio.run(gather())
 
 
 async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> int:
+    # Imported on use: scanning a plain file (the common, timed case) never needs asyncio or the sources.
+    from agent_tui.sources.base import LineBatch, SourceStatus  # noqa: PLC0415
+    from agent_tui.sources.factory import open_source  # noqa: PLC0415
+    from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
+
     source = open_source(path, SourceOptions(follow=follow))
     total = 0
     try:
