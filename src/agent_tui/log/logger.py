@@ -1,0 +1,164 @@
+"""``AgentLogger``: a ``logging.Logger`` that builds records without walking the stack."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, TypeAlias
+
+from agent_tui.log.formatter import EXTRA_ATTR
+
+__all__ = ["AgentLogger", "get_logger", "install_logger_class"]
+
+_ExcInfo: TypeAlias = (
+    bool
+    | BaseException
+    | tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None]
+    | None
+)
+_RESERVED: Final = frozenset(
+    [*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime", "taskName"]
+)
+_NO_FILE: Final = "(unknown file)"
+_LEVEL_NAMES: Final = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+_new_record = object.__new__
+_get_ident = threading.get_ident
+_tls = threading.local()
+
+
+def _thread_name() -> str | None:
+    if not logging.logThreads:
+        return None
+    try:
+        name: str = _tls.name
+    except AttributeError:
+        name = _tls.name = threading.current_thread().name
+    return name
+
+
+def _process_name() -> str | None:
+    if not logging.logMultiprocessing:
+        return None
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return "MainProcess"
+    try:
+        name: str = mp.current_process().name
+    except Exception:
+        return None
+    return name
+
+
+_process: dict[str, Any] = {}
+
+
+def _refresh_process() -> None:
+    _process.clear()
+    _process.update(
+        process=os.getpid() if logging.logProcesses else None,
+        processName=_process_name(),
+    )
+
+
+_refresh_process()
+os.register_at_fork(after_in_child=_refresh_process)
+
+
+class AgentLogger(logging.Logger):
+    """A stdlib logger with a fast record path; records are ordinary ``LogRecord`` objects.
+
+    Caller information (``pathname``, ``lineno``, ``funcName``) is not collected unless
+    ``AgentLogger.caller_info`` is True or ``stack_info=True`` is passed, because walking the stack
+    is the most expensive part of a stdlib logging call and the wire schema does not carry it.
+    Thread names are read once per thread.
+    """
+
+    caller_info: bool = False
+
+    def _log(  # noqa: PLR0917 (stdlib signature)
+        self,
+        level: int,
+        msg: object,
+        args: Any,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+    ) -> None:
+        if stack_info or AgentLogger.caller_info or logging.getLogRecordFactory() is not logging.LogRecord:
+            super()._log(level, msg, args, exc_info, extra, stack_info, stacklevel + 1)
+            return
+        if exc_info:
+            if isinstance(exc_info, BaseException):
+                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+            elif not isinstance(exc_info, tuple):
+                exc_info = sys.exc_info()
+        now = time.time()
+        if args and len(args) == 1 and isinstance(args[0], Mapping) and args[0]:
+            args = args[0]
+        record = _new_record(logging.LogRecord)
+        record.__dict__ = d = {
+            "name": self.name,
+            "msg": msg,
+            "args": args,
+            "levelname": _LEVEL_NAMES.get(level) or logging.getLevelName(level),
+            "levelno": level,
+            "pathname": _NO_FILE,
+            "filename": _NO_FILE,
+            "module": "Unknown module",
+            "exc_info": exc_info,
+            "exc_text": None,
+            "stack_info": None,
+            "lineno": 0,
+            "funcName": "(unknown function)",
+            "created": now,
+            "msecs": (now - int(now)) * 1000,
+            "relativeCreated": (now - _START) * 1000,
+            "thread": _get_ident() if logging.logThreads else None,
+            "threadName": _thread_name(),
+            "processName": _process["processName"],
+            "process": _process["process"],
+        }
+        if extra:
+            if not extra.keys().isdisjoint(_RESERVED):
+                bad = sorted(extra.keys() & _RESERVED)
+                raise KeyError(f"Attempt to overwrite {bad[0]!r} in LogRecord")
+            d.update(extra)
+            d[EXTRA_ATTR] = extra
+        self.handle(record)
+
+
+_START: Final[float] = getattr(logging, "_startTime", time.time())
+
+
+def install_logger_class() -> None:
+    """Make ``logging.getLogger`` create :class:`AgentLogger` and upgrade existing plain loggers.
+
+    Only loggers whose class is exactly ``logging.Logger`` are upgraded (``AgentLogger`` adds no state),
+    so loggers of libraries that set their own logger class are left alone.
+    """
+    if logging.getLoggerClass() is logging.Logger:
+        logging.setLoggerClass(AgentLogger)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if type(logger) is logging.Logger:
+            logger.__class__ = AgentLogger
+
+
+def get_logger(name: str) -> logging.Logger:
+    """``logging.getLogger(name)``, upgraded to the fast :class:`AgentLogger` when it is a plain logger."""
+    logger = logging.getLogger(name)
+    if type(logger) is logging.Logger:
+        logger.__class__ = AgentLogger
+    return logger

@@ -1,0 +1,193 @@
+"""``RotatingJsonlHandler``: ``{dir}/{agent_id}.jsonl`` rotated by size and/or day, gzip in the background."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from typing import Final, Literal
+
+from agent_tui.log.handlers import JsonlFileHandler
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["RotatingJsonlHandler", "rotated_siblings"]
+
+_DAY: Final = 86400.0
+
+
+def rotated_siblings(path: str) -> list[str]:
+    """Existing history files of ``path`` (``.1``, ``.1.gz``, ``.2`` …), oldest first."""
+    found: list[tuple[int, str]] = []
+    directory, base = os.path.split(path)
+    try:
+        names = os.listdir(directory or ".")
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if not name.startswith(base + "."):
+            continue
+        suffix = name[len(base) + 1 :].removesuffix(".gz")
+        if suffix.isdigit():
+            found.append((int(suffix), os.path.join(directory, name)))
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+class RotatingJsonlHandler(JsonlFileHandler):
+    """A :class:`JsonlFileHandler` that rotates like ``RotatingFileHandler``: ``x.jsonl`` → ``x.jsonl.1`` ….
+
+    Safe with several processes appending to one file: writes are single ``O_APPEND`` writes; rotation
+    happens under an ``flock`` on ``x.jsonl.lock`` and a process whose file was rotated away by another
+    one notices the inode change and reopens instead of rotating again.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        formatter: logging.Formatter | None = None,
+        *,
+        max_bytes: int = 50 * 1024 * 1024,
+        backup_count: int = 10,
+        when: Literal["daily"] | None = None,
+        compress: bool = False,
+        level: int = 0,
+    ) -> None:
+        """Open ``path`` for appending.
+
+        Args:
+            path: the live file; rotated files get ``.1`` … ``.{backup_count}`` (plus ``.gz``) suffixes.
+            formatter: defaults to a :class:`~agent_tui.log.formatter.JsonFormatter`.
+            max_bytes: rotate when the file reaches this size; 0 disables size rotation.
+            backup_count: how many rotated files to keep.
+            when: ``"daily"`` also rotates at each UTC midnight.
+            compress: gzip rotated files in a background thread.
+            level: handler level.
+        """
+        self.max_bytes = max_bytes
+        self.backup_count = max(1, backup_count)
+        self.when = when
+        self.compress = compress
+        self._rotate_lock = threading.Lock()
+        self._pending = 0
+        self._check_every = max(1, min(max_bytes // 32, 256 * 1024)) if max_bytes else 1 << 62
+        self._next_rollover = self._midnight_after(time.time()) if when == "daily" else float("inf")
+        self._jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._outstanding = 0
+        self._idle = threading.Condition()
+        self._compressor: threading.Thread | None = None
+        super().__init__(path, formatter, level)
+
+    @staticmethod
+    def _midnight_after(now: float) -> float:
+        return (int(now // _DAY) + 1) * _DAY
+
+    def _written(self, size: int, record: logging.LogRecord) -> None:
+        self._pending += size
+        if self._pending >= self._check_every or record.created >= self._next_rollover:
+            self._pending = 0
+            self._maybe_rotate(record.created)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._rotate_lock:
+            lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(lock_fd)
+
+    def _maybe_rotate(self, now: float) -> None:
+        with self._locked():
+            try:
+                on_disk = os.stat(self.path)
+            except FileNotFoundError:
+                on_disk = None
+            mine = os.fstat(self._fd)
+            if on_disk is None or (on_disk.st_ino, on_disk.st_dev) != (mine.st_ino, mine.st_dev):
+                self._reopen()
+                return
+            due_time = now >= self._next_rollover
+            if due_time:
+                self._next_rollover = self._midnight_after(now)
+            if (self.max_bytes and on_disk.st_size >= self.max_bytes) or (due_time and on_disk.st_size):
+                self._rotate()
+
+    def _reopen(self) -> None:
+        old, self._fd = self._fd, self._open()
+        os.close(old)
+
+    def _rotate(self) -> None:
+        base = self.path
+        for suffix in ("", ".gz"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{base}.{self.backup_count}{suffix}")
+        for i in range(self.backup_count - 1, 0, -1):
+            for suffix in ("", ".gz"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(f"{base}.{i}{suffix}", f"{base}.{i + 1}{suffix}")
+        os.rename(base, f"{base}.1")
+        self._reopen()
+        if self.compress:
+            self._start_compressor()
+            with self._idle:
+                self._outstanding += 1
+            self._jobs.put(base)
+
+    def doRollover(self) -> None:
+        """Rotate now (under the same locks as automatic rotation)."""
+        with self._locked():
+            self._rotate()
+
+    def _start_compressor(self) -> None:
+        if self._compressor is None or not self._compressor.is_alive():
+            self._compressor = threading.Thread(
+                target=self._compress_loop, name="agent-tui-log-gzip", daemon=True
+            )
+            self._compressor.start()
+
+    def _compress_loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                self._compress_pending(job)
+            except Exception as exc:
+                logging.getLogger("agent_tui.log").warning("log.gzip_failed", extra={"reason": str(exc)})
+            finally:
+                with self._idle:
+                    self._outstanding -= 1
+                    self._idle.notify_all()
+
+    def _compress_pending(self, base: str) -> None:
+        with self._locked():
+            for i in range(1, self.backup_count + 1):
+                src = f"{base}.{i}"
+                if not os.path.exists(src):
+                    continue
+                tmp = f"{src}.gz.tmp"
+                with open(src, "rb") as f_in, gzip.open(tmp, "wb", compresslevel=6) as f_out:
+                    shutil.copyfileobj(f_in, f_out, 1 << 20)
+                os.replace(tmp, f"{src}.gz")
+                os.unlink(src)
+
+    def wait_compressed(self, timeout: float = 10.0) -> bool:
+        """Block until queued compression jobs are done (for tests and shutdown); True when idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._outstanding == 0, timeout)
+
+    def close(self) -> None:
+        """Finish pending compression, stop the compressor and close the file."""
+        compressor = self._compressor
+        if compressor is not None and compressor.is_alive():
+            self._jobs.put(None)
+            compressor.join(timeout=30)
+        super().close()
