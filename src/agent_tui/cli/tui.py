@@ -3,18 +3,89 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
-__all__ = ["add_arguments", "run"]
+from agent_tui.schema import Level, level_from_name
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceError, SourceOptions
+from agent_tui.tui.app import make_app
+from agent_tui.tui.stdin import detach_stdin
+
+__all__ = ["add_arguments", "parse_since", "run"]
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the TUI's options."""
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, - or URLs")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, - (stdin) or URLs")
     parser.add_argument("-f", "--follow", action="store_true", help="keep reading as logs grow")
+    parser.add_argument("--theme", default=None, help="dark, light, high-contrast or mono (NO_COLOR → mono)")
+    parser.add_argument("--max-records", type=int, default=None, help="keep at most N records (evict oldest)")
+    parser.add_argument(
+        "-n", "--lines", type=int, default=None, help="history per file: last N lines (0 = none)"
+    )
+    parser.add_argument("--filter", default=None, help="start with this filter expression")
+    parser.add_argument("--since", default=None, help="only records newer than 15m, 2h, 1d or an ISO time")
+    parser.add_argument("--level", default=None, help="minimum level to show (e.g. warning)")
+    parser.add_argument("--export-dir", type=Path, default=None, help="where x writes exports (default .)")
+
+
+def parse_since(text: str, now: float) -> float:
+    """``15m``/``2h``/``1d``/``30s`` before ``now``, or an ISO 8601 time (UTC when no zone)."""
+    match = _DURATION.match(text.strip())
+    if match:
+        return now - float(match.group(1)) * _UNITS[match.group(2)]
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _min_level(name: str | None) -> Level | None:
+    if name is None:
+        return None
+    level = level_from_name(name)
+    if level is None:
+        raise ValueError(f"unknown level {name!r}")
+    return level
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the TUI (lands with the TUI issue)."""
-    print("agent-tui: the TUI is not built yet; try `agent-tui query`", file=sys.stderr)
-    return 2
+    """Open the sources and run the TUI until the user quits; returns the exit code."""
+    paths: list[str] = list(args.paths)
+    if not paths:
+        if sys.stdin.isatty():
+            print("agent-tui: give a file, directory, - or URL (see --help)", file=sys.stderr)
+            return 2
+        paths = ["-"]
+    try:
+        since = parse_since(args.since, time.time()) if args.since else None
+        min_level = _min_level(args.level)
+        if "-" in paths:
+            detach_stdin()
+        options = SourceOptions(follow=args.follow, lines=args.lines, since=since, filter_text=args.filter)
+        sources = [open_source(spec, options) for spec in paths]
+    except (SourceError, ValueError, OSError) as exc:
+        print(f"agent-tui: {exc}", file=sys.stderr)
+        return 2
+    filter_text = args.filter
+    if since is not None:
+        clause = f"ts >= {since!r}"
+        filter_text = f"({filter_text}) and {clause}" if filter_text else clause
+    app = make_app(
+        sources,
+        follow=args.follow,
+        theme=args.theme,
+        filter_text=filter_text,
+        min_level=min_level,
+        max_records=args.max_records,
+        export_dir=args.export_dir,
+    )
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,258 @@
+"""The agent-tui application: composes the widgets around one LogModel and owns the view state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.query import compile_filter
+from agent_tui.model.session import LogModel
+from agent_tui.model.view import FilteredView
+from agent_tui.schema import Level
+from agent_tui.sources.base import Source
+from agent_tui.tui.inbox import BatchInbox
+from agent_tui.tui.keys import KEYS, app_bindings
+from agent_tui.tui.live import pump_source
+from agent_tui.tui.messages import LinesArrived, SourceChanged
+from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
+from agent_tui.tui.viewstate import ViewActions, Widgets
+from agent_tui.tui.widgets.detail import DetailPane
+from agent_tui.tui.widgets.filter_bar import FilterBar
+from agent_tui.tui.widgets.log_view import LogView
+from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot
+from agent_tui.tui.widgets.trace_view import TraceView
+
+__all__ = ["AgentTuiApp", "make_app"]
+
+FRAME_S: Final = 1 / 20
+"""Redraw at most 20 times a second however fast lines arrive."""
+DRAIN_BUDGET_S: Final = 0.025
+"""Ingest for at most this long before letting keys and redraws through."""
+
+
+class AgentTuiApp(ViewActions):
+    """Live logs, traces, stats and filters over a :class:`LogModel` fed by ``sources``."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agent-tui"
+    BINDINGS: ClassVar[list[BindingType]] = list(app_bindings())
+
+    def __init__(
+        self,
+        model: LogModel,
+        sources: Sequence[Source],
+        *,
+        clock: Clock,
+        follow: bool,
+        theme: str,
+        filter_text: str | None = None,
+        min_level: Level | None = None,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.sources = list(sources)
+        self.clock = clock
+        self.view = FilteredView(model, None, min_level)
+        self.inbox = BatchInbox()
+        self.follow_mode = follow
+        self.paused = False
+        self.filter_text = ""
+        self.search: Callable[[int], bool] | None = None
+        self.export_dir = export_dir or Path.cwd()
+        self.source_states: dict[str, tuple[str, str]] = {s.name: ("reading", "") for s in sources}
+        self.started = clock.now()
+        self.alerted: set[int] = set()
+        self._initial_filter = filter_text
+        self._dirty = True
+        self._touched: set[str] = set()
+        self._last_stats = 0.0
+        for theme_obj in load_themes().values():
+            self.register_theme(theme_obj)
+        self.theme = theme if theme in self.available_themes else "dark"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our CSS variables, so any Textual theme picked from the palette still works."""
+        return dict(THEME_VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        """Stats bar, main area (logs or traces) beside the detail pane, filter bar, footer."""
+        self.widgets = Widgets(
+            stats=StatsBar(id="stats"),
+            switcher=ContentSwitcher(initial="logs", id="switcher"),
+            logs=LogView(self.model.store, self.view, id="logs"),
+            traces=TraceView(self.model.traces, self.model.store.record, id="traces"),
+            detail=DetailPane(id="detail"),
+            filter=FilterBar(self._compile, id="filter"),
+        )
+        yield self.widgets.stats
+        with Horizontal(id="main"):
+            with self.widgets.switcher:
+                yield self.widgets.logs
+                yield self.widgets.traces
+            yield self.widgets.detail
+        yield self.widgets.filter
+        yield Footer()
+
+    def _compile(self, text: str) -> object:
+        return compile_filter(text, now=self.clock.now)
+
+    def on_mount(self) -> None:
+        """Start a worker per source, the redraw throttle, and apply ``--filter``."""
+        self.detail.display = False
+        self.widgets.filter.display = False
+        self.logs.focus()
+        if self._initial_filter:
+            self.apply_filter_text(self._initial_filter)
+        for source in self.sources:
+            self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
+        self.set_interval(FRAME_S, self._tick)
+        self._tick()
+
+    @on(LinesArrived)
+    def _drain(self) -> None:
+        """The one place the store is mutated: ingest queued batches within a time budget."""
+        deadline = time.perf_counter() + DRAIN_BUDGET_S
+        fresh: list[int] = []
+        while time.perf_counter() < deadline:
+            batch = self.inbox.take()
+            if batch is None:
+                break
+            result = self.model.ingest(batch)
+            self.view.update(result)
+            self._touched.update(result.touched_traces)
+            fresh.extend(result.new_criticals)
+        if len(self.inbox):
+            self.post_message(LinesArrived())
+        self._dirty = True
+        if fresh:
+            self._alert(fresh)
+
+    def _alert(self, seqs: Iterable[int]) -> None:
+        """Toast and ring once per new critical record, whatever the current filter shows."""
+        store = self.model.store
+        new = []
+        for seq in seqs:
+            if seq in self.alerted:
+                continue
+            record = store.record(seq)
+            live = self.source_states.get(store.source_name(record.source), ("", ""))[0] == "following"
+            if live or record.ts >= self.started - 60:
+                self.alerted.add(seq)
+                new.append(record)
+        for record in new[:3]:
+            self.notify(
+                f"{record.event}"
+                + (f" — {record.error.type}: {record.error.message}" if record.error else ""),
+                title="CRITICAL",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+        if len(new) > 3:
+            self.notify(f"+{len(new) - 3} more critical records", severity="error", markup=False)
+        if new:
+            self.bell()
+
+    @on(SourceChanged)
+    def _source_changed(self, message: SourceChanged) -> None:
+        status = message.status
+        self.source_states[status.source] = (status.state.value, status.reason)
+        self._dirty = True
+
+    def _tick(self) -> None:
+        """Throttled redraw: rows, follow position, traces and stats."""
+        now = time.monotonic()
+        if self._dirty:
+            self._dirty = False
+            self.sync_rows()
+            if self._touched and self.current_view == "traces":
+                touched, self._touched = self._touched, set()
+                self.traces_view.sync(touched)
+        if self._dirty or now - self._last_stats >= 0.25:
+            self._last_stats = now
+            self.widgets.stats.snapshot = self.stats_snapshot()
+
+    def sync_rows(self) -> None:
+        """Show the view's current rows (frozen while paused) and stick to the end when following."""
+        log_view = self.logs
+        count = log_view.row_count if self.paused else len(self.view)
+        log_view.set_rows(self.view, count)
+        if self.follow_mode and not self.paused:
+            log_view.stick_to_bottom()
+
+    def stats_snapshot(self) -> StatsSnapshot:
+        """Read the model into the stats bar's value object."""
+        stats = self.model.stats
+        store = self.model.store
+        return StatsSnapshot(
+            counts={label: stats.counts(window) for label, window in WINDOWS},
+            rate=stats.rate_history(16),
+            following=self.follow_mode,
+            paused=self.paused,
+            sources=dict(self.source_states),
+            raw=store.raw_count,
+            evicted=store.evicted,
+            shown=len(self.view),
+            total=len(store),
+            filter_text=self.filter_text,
+            min_level=self.view_min_level,
+            behind=self.inbox.pending_lines,
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the key table in the command palette, with its key."""
+        yield from super().get_system_commands(screen)
+        for key in KEYS:
+            if key.action and key.action not in ("command_palette", "quit", "help"):
+                yield SystemCommand(
+                    f"{key.description.split(' (')[0]}  ({key.label})",
+                    key.description,
+                    self._runner(key.action),
+                )
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+
+def make_app(
+    sources: Sequence[Source],
+    *,
+    clock: Clock | None = None,
+    follow: bool = False,
+    theme: str | None = None,
+    filter_text: str | None = None,
+    min_level: Level | None = None,
+    max_records: int | None = None,
+    export_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> AgentTuiApp:
+    """Build the production graph: one LogModel, the sources, the clock and the theme.
+
+    Tests pass a FrozenClock, temp dirs and their own sources; ``environ`` decides NO_COLOR → mono.
+    """
+    real_clock = clock or SystemClock()
+    model = LogModel(max_records=max_records, clock=real_clock, following=follow)
+    return AgentTuiApp(
+        model,
+        sources,
+        clock=real_clock,
+        follow=follow,
+        theme=choose_theme(theme, environ),
+        filter_text=filter_text,
+        min_level=min_level,
+        export_dir=export_dir,
+    )

@@ -1,0 +1,49 @@
+"""``agent-tui demo``: a simulated agent fleet writing into a temp dir, and the TUI following it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceOptions
+from agent_tui.tui.app import make_app
+
+__all__ = ["run_demo", "start_fleet"]
+
+
+def start_fleet(directory: Path, args: argparse.Namespace, stop: threading.Event) -> threading.Thread:
+    """Run ``agent_tui.demo.run_fleet`` in a daemon thread writing into ``directory``."""
+    run_fleet = importlib.import_module("agent_tui.demo").run_fleet
+    options: dict[str, Any] = {
+        "agents": getattr(args, "agents", None) or 6,
+        "rate": getattr(args, "rate", None) or 40.0,
+        "seconds": getattr(args, "seconds", None),
+        "seed": getattr(args, "seed", None),
+        "stop": stop,
+    }
+    thread = threading.Thread(
+        target=run_fleet, args=(directory,), kwargs=options, name="agent-tui-demo-fleet", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Start the fleet in a temp dir and open the TUI following it; returns the exit code."""
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="agent-tui-demo-") as tmp:
+        directory = Path(tmp)
+        thread = start_fleet(directory, args, stop)
+        try:
+            source = open_source(str(directory), SourceOptions(follow=True))
+            app = make_app([source], follow=True, theme=getattr(args, "theme", None), export_dir=Path.cwd())
+            result = app.run()
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+    return int(result or 0)

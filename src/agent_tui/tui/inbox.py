@@ -1,0 +1,51 @@
+"""A bounded hand-off of line batches from source workers to the single place that mutates the store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from agent_tui.sources.base import LineBatch
+
+__all__ = ["BatchInbox"]
+
+
+class BatchInbox:
+    """FIFO of batches with back-pressure by line count, awaited (never slept) by producers.
+
+    Producers ``await put(batch)``; when more than ``max_lines`` are waiting they wait until the consumer
+    has taken enough, so a fast source cannot grow memory without bound while the UI catches up.
+    """
+
+    def __init__(self, max_lines: int = 200_000) -> None:
+        self._batches: deque[LineBatch] = deque()
+        self._lines = 0
+        self._max_lines = max_lines
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    @property
+    def pending_lines(self) -> int:
+        """Lines waiting to be ingested."""
+        return self._lines
+
+    async def put(self, batch: LineBatch) -> None:
+        """Queue ``batch``, waiting first while the inbox is over its line budget."""
+        while self._lines >= self._max_lines:
+            self._room.clear()
+            await self._room.wait()
+        self._batches.append(batch)
+        self._lines += len(batch.lines)
+
+    def take(self) -> LineBatch | None:
+        """Remove and return the oldest batch, or None when empty."""
+        if not self._batches:
+            return None
+        batch = self._batches.popleft()
+        self._lines -= len(batch.lines)
+        if self._lines < self._max_lines:
+            self._room.set()
+        return batch

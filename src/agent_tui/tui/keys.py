@@ -1,0 +1,74 @@
+"""The one table of keys: it generates the app's bindings, the help screen and the command palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from textual.binding import Binding
+
+__all__ = ["KEYS", "Key", "app_bindings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One user action and the key(s) that run it."""
+
+    keys: str
+    """Textual key names, comma separated (``j,down``)."""
+    label: str
+    """How the help screen writes the key."""
+    action: str
+    """The app action (``toggle_follow``) or ``""`` when a widget handles it."""
+    description: str
+    show: bool = False
+    """Shown in the footer."""
+
+
+KEYS: Final[tuple[Key, ...]] = (
+    Key("j,down", "j / ↓", "", "move down one record"),
+    Key("k,up", "k / ↑", "", "move up one record"),
+    Key("g,home", "g / Home", "", "first record"),
+    Key("G,end", "G / End", "", "last record"),
+    Key("pageup,pagedown", "PgUp / PgDn", "", "move one screen"),
+    Key("f", "f", "toggle_follow", "follow on/off (stick to the newest record)", show=True),
+    Key("space", "space", "toggle_pause", "pause/resume the view (ingestion and counts continue)", show=True),
+    Key("slash", "/", "open_filter", "filter: type an expression, enter applies, esc closes", show=True),
+    Key("escape", "esc", "escape", "clear the filter / close the pane or bar"),
+    Key("e", "e", "next_error", "next error (newest error when at the end)", show=True),
+    Key("E", "E", "previous_error", "previous error"),
+    Key("n", "n", "next_match", "next record matching the last filter expression"),
+    Key("N", "N", "previous_match", "previous record matching the last filter expression"),
+    Key(
+        "enter",
+        "enter",
+        "open_trace",
+        "open the record's trace, failing span's traceback in detail",
+        show=True,
+    ),
+    Key("t", "t", "show_traces", "traces view", show=True),
+    Key("l", "l", "show_logs", "logs view", show=True),
+    Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane"),
+    Key("d", "d", "toggle_detail", "show/hide the detail pane", show=True),
+    Key("1", "1", "min_level(1)", "show every level"),
+    Key("2", "2", "min_level(2)", "info and above"),
+    Key("3", "3", "min_level(3)", "warnings and above"),
+    Key("4", "4", "min_level(4)", "errors and above"),
+    Key("5", "5", "min_level(5)", "criticals only"),
+    Key("y", "y", "copy_trace_id", "copy the trace id (OSC 52, works over SSH)"),
+    Key("x", "x", "export_view", "export the current view to a JSONL file"),
+    Key("c", "c", "", "detail pane: copy the selected value"),
+    Key("p", "p", "", "detail pane: copy the selected path"),
+    Key("question_mark", "?", "help", "this help", show=True),
+    Key("ctrl+p", "ctrl+p", "command_palette", "command palette (every action)"),
+    Key("q", "q", "quit", "quit", show=True),
+)
+
+
+def app_bindings() -> list[Binding]:
+    """Bindings for every key the app itself handles."""
+    return [
+        Binding(k.keys, k.action, k.description.split(" (")[0].split(":")[0], show=k.show)
+        for k in KEYS
+        if k.action and k.action != "command_palette"
+    ]

@@ -1,0 +1,148 @@
+"""Format one record as one plain-text log row (time, level badge, agent, event, key fields)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+from rich.style import Style
+from rich.text import Text
+
+from agent_tui.model.record import Record
+from agent_tui.schema import Level
+from agent_tui.tui.sanitize import safe_text
+
+__all__ = ["BADGES", "RowStyles", "format_row", "format_time", "key_fields"]
+
+BADGES: Final[Mapping[Level, str]] = {
+    Level.TRACE: "TRC ",
+    Level.DEBUG: "DBG ",
+    Level.INFO: "INFO",
+    Level.NOTICE: "NOTE",
+    Level.WARNING: "WARN",
+    Level.ERROR: "ERR ",
+    Level.CRITICAL: "CRIT",
+}
+_HIDDEN: Final = frozenset(
+    {
+        "ts",
+        "timestamp",
+        "time",
+        "@timestamp",
+        "level",
+        "levelname",
+        "severity",
+        "event",
+        "msg",
+        "message",
+        "agent_id",
+        "service",
+        "logger",
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "error",
+    }
+)
+_AGENT_KEYS: Final = ("agent_id", "agent", "service", "logger", "name")
+_VALUE_MAX: Final = 40
+_AGENT_WIDTH: Final = 12
+
+
+class RowStyles:
+    """The Rich styles a row is drawn with, resolved from the theme's component classes."""
+
+    __slots__ = ("agent", "base", "key", "levels", "raw", "time")
+
+    def __init__(
+        self,
+        *,
+        base: Style,
+        time: Style,
+        agent: Style,
+        key: Style,
+        raw: Style,
+        levels: Mapping[Level, Style],
+    ) -> None:
+        self.base = base
+        self.time = time
+        self.agent = agent
+        self.key = key
+        self.raw = raw
+        self.levels = levels
+
+
+_time_cache: dict[int, str] = {}
+
+
+def format_time(ts: float) -> str:
+    """``HH:MM:SS.mmm`` in local time (UTC under ``TZ=UTC``), with the per-second part cached."""
+    second = int(ts)
+    head = _time_cache.get(second)
+    if head is None:
+        if len(_time_cache) > 4096:
+            _time_cache.clear()
+        head = time.strftime("%H:%M:%S", time.localtime(second))
+        _time_cache[second] = head
+    return f"{head}.{min(999, round((ts - second) * 1000)):03d}"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = orjson.dumps(value).decode()
+        except TypeError:
+            text = str(value)
+    if len(text) > _VALUE_MAX:
+        text = text[: _VALUE_MAX - 1] + "…"
+    return safe_text(text)
+
+
+def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The ``key=value`` pairs worth a glance: op, error type/message, then the record's own extras."""
+    pairs: list[tuple[str, str]] = []
+    if record.error is not None:
+        pairs.append(("error", safe_text(f"{record.error.type}: {record.error.message}")[:80]))
+    for key, value in attrs.items():
+        if key in _HIDDEN or isinstance(value, dict | list):
+            continue
+        pairs.append((safe_text(key), _value_text(value)))
+    return pairs
+
+
+def agent_of(record: Record, attrs: Mapping[str, Any], fallback: str) -> str:
+    """Who wrote the record: ``agent_id``/``service``/``logger`` or the source's name."""
+    for key in _AGENT_KEYS:
+        value = attrs.get(key)
+        if isinstance(value, str) and value:
+            return safe_text(value)
+    return safe_text(fallback)
+
+
+def format_row(
+    record: Record, attrs: Mapping[str, Any], source_name: str, styles: RowStyles, marker: str = " "
+) -> Text:
+    """Build the row as a :class:`rich.text.Text` from plain strings (log text is never parsed as markup)."""
+    text = Text(no_wrap=True, end="", style=styles.base)
+    text.append(marker)
+    text.append(format_time(record.ts), styles.time)
+    text.append(" ")
+    text.append(BADGES.get(record.level, "????"), styles.levels.get(record.level, styles.base))
+    text.append(" ")
+    if record.raw:
+        text.append(safe_text(record.event), styles.raw)
+        return text
+    agent = agent_of(record, attrs, source_name)
+    text.append(agent[:_AGENT_WIDTH].ljust(_AGENT_WIDTH), styles.agent)
+    text.append(" ")
+    text.append(safe_text(record.event))
+    for key, value in key_fields(record, attrs):
+        text.append(" ")
+        text.append(key, styles.key)
+        text.append("=")
+        text.append(value)
+    return text

@@ -1,0 +1,365 @@
+"""The app's user actions: navigation, follow/pause, filter, levels, traces, detail, copy and export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from textual import on
+from textual.app import App
+from textual.widgets import ContentSwitcher, Tree
+
+from agent_tui.model.clock import Clock
+from agent_tui.model.session import LogModel
+from agent_tui.model.view import FilteredView, StoreSubject
+from agent_tui.schema import Level
+from agent_tui.tui.export import export_path, export_rows
+from agent_tui.tui.inbox import BatchInbox
+from agent_tui.tui.screens.help import HelpScreen
+from agent_tui.tui.widgets.detail import DetailPane, error_to_json
+from agent_tui.tui.widgets.filter_bar import FilterBar
+from agent_tui.tui.widgets.log_view import LogView
+from agent_tui.tui.widgets.stats_bar import StatsBar
+from agent_tui.tui.widgets.trace_view import NodeRef, TraceView, walk_spans
+
+__all__ = ["LEVEL_KEYS", "ViewActions"]
+
+LEVEL_KEYS: Final[Mapping[int, Level | None]] = {
+    1: None,
+    2: Level.INFO,
+    3: Level.WARNING,
+    4: Level.ERROR,
+    5: Level.CRITICAL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Widgets:
+    """The app's long-lived widgets, kept by reference so timers work whichever screen is on top."""
+
+    stats: StatsBar
+    switcher: ContentSwitcher
+    logs: LogView
+    traces: TraceView
+    detail: DetailPane
+    filter: FilterBar
+
+
+class ViewActions(App[int]):
+    """Actions bound in :mod:`agent_tui.tui.keys`; the subclass wires the model and widgets."""
+
+    model: LogModel
+    view: FilteredView
+    inbox: BatchInbox
+    clock: Clock
+    follow_mode: bool
+    paused: bool
+    filter_text: str
+    search: Callable[[int], bool] | None
+    export_dir: Path
+    view_min_level: Level | None = None
+    widgets: Widgets
+
+    def sync_rows(self) -> None:
+        """Provided by the app: push the view's rows to the logs view."""
+        raise NotImplementedError
+
+    @property
+    def logs(self) -> LogView:
+        """The logs view."""
+        return self.widgets.logs
+
+    @property
+    def traces_view(self) -> TraceView:
+        """The traces view."""
+        return self.widgets.traces
+
+    @property
+    def detail(self) -> DetailPane:
+        """The detail pane."""
+        return self.widgets.detail
+
+    @property
+    def current_view(self) -> str:
+        """``logs`` or ``traces``."""
+        return self.widgets.switcher.current or "logs"
+
+    # follow / pause
+    def action_toggle_follow(self) -> None:
+        """Turn follow mode on (jump to the newest record) or off."""
+        self.follow_mode = not self.follow_mode
+        self.notify("following" if self.follow_mode else "follow off", timeout=1.5)
+        self.sync_rows()
+
+    def action_toggle_pause(self) -> None:
+        """Freeze the rows on screen; ingestion and counts continue, resuming catches up."""
+        self.paused = not self.paused
+        self.sync_rows()
+
+    @on(LogView.CursorMoved)
+    def _cursor_moved(self, message: LogView.CursorMoved) -> None:
+        log_view = self.logs
+        if message.by_user and self.follow_mode:
+            at_end = log_view.cursor >= log_view.row_count - 1
+            if not at_end or log_view.scroll_offset.y < log_view.max_scroll_y:
+                self.follow_mode = False
+        if self.detail.display and self.current_view == "logs":
+            self.show_record(message.seq)
+
+    # levels and filter
+    def action_min_level(self, key: int) -> None:
+        """Keys 1–5: show all, info+, warning+, error+, critical only."""
+        level = LEVEL_KEYS.get(key)
+        self.view_min_level = level
+        self._refilter(lambda: self.view.set_min_level(level))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        selected = self.logs.selected_seq
+        change()
+        self.logs.set_rows(self.view, len(self.view))
+        index = self.view.index_of(selected) if selected is not None else None
+        if self.follow_mode and not self.paused:
+            self.logs.stick_to_bottom()
+        elif index is not None:
+            self.logs.move_to(index, by_user=False)
+        self.logs.clear_cache()
+
+    def action_open_filter(self) -> None:
+        """Open the filter bar with the active expression."""
+        self.widgets.filter.open(self.filter_text)
+
+    def apply_filter_text(self, text: str) -> None:
+        """Compile and apply ``text`` (startup ``--filter``); a bad expression is reported and ignored."""
+        bar = self.widgets.filter
+        try:
+            compiled = bar._compile(text)
+        except ValueError as exc:
+            self.notify(f"bad --filter: {exc}", severity="error", markup=False)
+            return
+        self._set_filter(text, compiled)
+
+    def _set_filter(self, text: str, compiled: Any) -> None:
+        self.filter_text = text
+        self._refilter(lambda: self.view.set_filter(compiled))
+        if compiled is None:
+            return
+        target = compiled.inner if getattr(compiled, "trace_scoped", False) and compiled.inner else compiled
+        self.search = self.view_predicate(target)
+        self.logs.is_match = self.search
+
+    def view_predicate(self, compiled: Any) -> Callable[[int], bool]:
+        """A seq → bool test for ``compiled`` against the store (used by n/N and the match marks)."""
+        store = self.model.store
+
+        def test(seq: int) -> bool:
+            return bool(compiled.matches(StoreSubject(store, seq)))
+
+        return test
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, message: FilterBar.Applied) -> None:
+        self._set_filter(message.text, message.compiled)
+        self._close_filter()
+
+    @on(FilterBar.Closed)
+    def _close_filter(self) -> None:
+        self.widgets.filter.display = False
+        self._focus_main()
+
+    def _focus_main(self) -> None:
+        (self.logs if self.current_view == "logs" else self.traces_view).focus()
+
+    def action_escape(self) -> None:
+        """Close the detail pane when in it; else clear the filter (the expression stays for n/N)."""
+        if self.focused is self.detail:
+            self._focus_main()
+        elif self.filter_text:
+            self._refilter(lambda: self.view.set_filter(None))
+            self.filter_text = ""
+        elif self.view_min_level is not None:
+            self.action_min_level(1)
+
+    # errors and matches
+    def _jump(self, index: int | None, what: str) -> None:
+        if index is None:
+            self.notify(f"no {what}", timeout=1.5)
+            return
+        self.logs.move_to(index)
+
+    def action_next_error(self) -> None:
+        """Next error below the cursor; at the end, the newest error."""
+        self._show_logs()
+        here = self.logs.cursor
+        index = self.view.next_error(here, +1, wrap=False)
+        if index is None or index >= self.logs.row_count:
+            index = self.view.next_error(self.logs.row_count, -1, wrap=False)
+        self._jump(index, "errors")
+
+    def action_previous_error(self) -> None:
+        """Previous (older) error above the cursor."""
+        self._show_logs()
+        self._jump(self.view.next_error(self.logs.cursor, -1, wrap=False), "earlier error")
+
+    def _match(self, direction: int) -> None:
+        if self.search is None:
+            self.notify("no search: type an expression with /", timeout=2)
+            return
+        self._show_logs()
+        self._jump(self.view.next_match(self.search, self.logs.cursor, direction), "more matches")
+
+    def action_next_match(self) -> None:
+        """Next record matching the last expression."""
+        self._match(+1)
+
+    def action_previous_match(self) -> None:
+        """Previous record matching the last expression."""
+        self._match(-1)
+
+    # views and panes
+    def _show_logs(self) -> None:
+        if self.current_view != "logs":
+            self.action_show_logs()
+
+    def action_show_logs(self) -> None:
+        """Switch to the logs view."""
+        self.widgets.switcher.current = "logs"
+        self.logs.focus()
+        if self.detail.display:
+            self.show_record(self.logs.selected_seq)
+
+    def action_show_traces(self) -> None:
+        """Switch to the traces view (brought up to date)."""
+        self.widgets.switcher.current = "traces"
+        self.traces_view.sync(None)
+        self.traces_view.focus()
+
+    def action_toggle_detail(self) -> None:
+        """Show or hide the detail pane."""
+        self.detail.display = not self.detail.display
+        if self.detail.display:
+            if self.current_view == "logs":
+                self.show_record(self.logs.selected_seq)
+        else:
+            self._focus_main()
+
+    def action_switch_pane(self) -> None:
+        """Move focus between the main view and the detail pane (opening it if hidden)."""
+        if self.focused is self.detail:
+            self._focus_main()
+            return
+        if not self.detail.display:
+            self.action_toggle_detail()
+        self.detail.focus()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen())
+
+    # traces
+    def action_open_trace(self) -> None:
+        """Open the selected record's trace expanded to it, the failing span's traceback in detail."""
+        seq = self.logs.selected_seq
+        if seq is None:
+            return
+        trace = self.model.traces.trace_of(seq)
+        if trace is None:
+            self.notify("this record has no trace id", timeout=2)
+            return
+        self.widgets.switcher.current = "traces"
+        tree = self.traces_view
+        tree.sync(None)
+        tree.select_ref(NodeRef("event", trace.trace_id, self.model.store.record(seq).span_id, seq))
+        failing = self.model.traces.failing_span(trace)
+        self.detail.display = True
+        if failing is not None:
+            tree.select_ref(NodeRef("span", trace.trace_id, failing.span_id))
+            self.show_span(trace, failing)
+        else:
+            self.show_record(seq)
+        tree.focus()
+
+    @on(Tree.NodeHighlighted, "#traces")
+    def _trace_node(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        ref = event.node.data
+        if ref is None or not self.detail.display:
+            return
+        trace = self.model.traces.get(ref.trace_id)
+        if ref.kind == "event" and ref.seq is not None:
+            self.show_record(ref.seq)
+        elif trace is not None and ref.kind == "span":
+            span = next((s for s in walk_spans(trace.roots) if s.span_id == ref.span_id), None)
+            if span is not None:
+                self.show_span(trace, span)
+        elif trace is not None:
+            self.show_trace(trace)
+
+    def show_record(self, seq: int | None) -> None:
+        """Put a record's attributes (or raw text) in the detail pane."""
+        if seq is None:
+            self.detail.show("detail", None)
+            return
+        store = self.model.store
+        record = store.record(seq)
+        if record.raw:
+            doc: dict[str, Any] = {"raw": store.raw(seq).decode("utf-8", "replace")}
+        else:
+            doc = dict(store.attrs(seq))
+            if record.error is not None and "error" not in doc:
+                doc["error"] = error_to_json(record.error)
+        self.detail.show(f"record #{seq} · {store.source_name(record.source)}", doc)
+
+    def show_span(self, trace: Any, span: Any) -> None:
+        """Put a span (with its error and traceback) in the detail pane."""
+        doc: dict[str, Any] = {
+            "op": span.op,
+            "status": span.status,
+            "trace_id": trace.trace_id,
+            "span_id": span.span_id,
+            "parent_span_id": span.parent_span_id,
+            "records": len(span.events),
+        }
+        if span.start is not None and span.end is not None:
+            doc["duration_ms"] = round((span.end - span.start) * 1000, 3)
+        if span.error is not None:
+            doc["error"] = error_to_json(span.error)
+        self.detail.show(f"span {span.op or span.span_id}", doc)
+
+    def show_trace(self, trace: Any) -> None:
+        """Put a trace summary in the detail pane, with the failing span's error when there is one."""
+        fields = ("trace_id", "status", "op", "duration_ms", "error_count", "record_count")
+        doc: dict[str, Any] = {name: getattr(trace, name) for name in fields}
+        for name in ("amount_usdc", "payout_usdc", "tokens", "cost_usd"):
+            if getattr(trace, name):
+                doc[name] = getattr(trace, name)
+        failing = self.model.traces.failing_span(trace)
+        if failing is not None and failing.error is not None:
+            doc["failing_span"] = failing.op
+            doc["error"] = error_to_json(failing.error)
+        self.detail.show(f"trace {trace.trace_id}", doc)
+
+    # copy and export
+    def action_copy_trace_id(self) -> None:
+        """Copy the selected record's (or trace node's) trace id to the clipboard via OSC 52."""
+        trace_id: str | None = None
+        if self.current_view == "traces":
+            node = self.traces_view.cursor_node
+            trace_id = node.data.trace_id if node is not None and node.data is not None else None
+        elif (seq := self.logs.selected_seq) is not None:
+            trace_id = self.model.store.record(seq).trace_id
+        if not trace_id:
+            self.notify("no trace id here", timeout=2)
+            return
+        self.copy_to_clipboard(trace_id)
+        self.notify(f"copied trace id {trace_id}", timeout=2, markup=False)
+
+    def action_export_view(self) -> None:
+        """Write the rows of the current view to a JSONL file and say where."""
+        path = export_path(self.export_dir, self.clock.now())
+        try:
+            count = export_rows(path, self.view, self.logs.row_count, self.model.store.raw)
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported {count} records to {path}", title="export", timeout=6, markup=False)

@@ -1,0 +1,123 @@
+"""The stats bar: rolling per-level counts, rate sparkline, follow state, sources, raw/evicted, filter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Final
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from agent_tui.schema import Level
+from agent_tui.tui.sanitize import safe_text
+
+__all__ = ["StatsBar", "StatsSnapshot", "sparkline"]
+
+_BLOCKS: Final = "▁▂▃▄▅▆▇█"
+_SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
+WINDOWS: Final = (("1m", 60.0), ("5m", 300.0), ("15m", 900.0), ("all", None))
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    """Everything the bar shows, computed by the app from the model at refresh time."""
+
+    counts: Mapping[str, Mapping[Level, int]] = field(default_factory=dict)
+    """Per window label (``1m``, ``5m``, ``15m``, ``all``) the count of each level."""
+    rate: Sequence[int] = ()
+    """Records per second, oldest first."""
+    following: bool = False
+    paused: bool = False
+    sources: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Source name → (state, reason)."""
+    raw: int = 0
+    evicted: int = 0
+    shown: int = 0
+    total: int = 0
+    filter_text: str = ""
+    min_level: Level | None = None
+    behind: int = 0
+    """Lines received but not yet ingested (the view is catching up)."""
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """Eight-level block sparkline scaled to the largest value."""
+    top = max(values, default=0)
+    if top <= 0:
+        return _BLOCKS[0] * len(values)
+    return "".join(_BLOCKS[min(7, (v * 7 + top - 1) // top)] for v in values)
+
+
+def _human(n: int) -> str:
+    if n < 10_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k" if n < 100_000 else f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+class StatsBar(Widget):
+    """Two lines at the top of the screen; renders a :class:`StatsSnapshot`."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "statsbar--following",
+        "statsbar--paused",
+        "statsbar--error",
+        "statsbar--filter",
+        *(f"statsbar--level-{level.label}" for level in _SHOWN),
+    }
+
+    snapshot: reactive[StatsSnapshot] = reactive(StatsSnapshot, layout=False)
+    """What to draw; the app replaces it at most a few times a second."""
+
+    def render(self) -> Text:
+        """Build both lines from plain strings."""
+        snap = self.snapshot
+        style = self.get_component_rich_style
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if snap.paused:
+            text.append(" ❚❚ PAUSED ", style("statsbar--paused"))
+        elif snap.following:
+            text.append(" ▶ FOLLOW ", style("statsbar--following"))
+        else:
+            text.append(" ■ STATIC ")
+        if snap.min_level is not None and snap.min_level > Level.TRACE:
+            text.append(f" ≥{snap.min_level.label}")
+        if snap.filter_text:
+            text.append(" filter: ")
+            text.append(safe_text(snap.filter_text), style("statsbar--filter"))
+        rate = list(snap.rate)
+        text.append(f" {sparkline(rate[-16:])} {_human(rate[-1] if rate else 0)}/s")
+        text.append(f"  {_human(snap.shown)}/{_human(snap.total)} shown")
+        if snap.behind:
+            text.append(f" (+{_human(snap.behind)} pending)")
+        text.append(f"  raw {_human(snap.raw)} evicted {_human(snap.evicted)}")
+        self._append_sources(text, snap)
+        text.append("\n")
+        text.append(" crit/err/warn/info ")
+        for label, _window in WINDOWS:
+            counts = snap.counts.get(label, {})
+            text.append(f" {label} ")
+            for i, level in enumerate(_SHOWN):
+                if i:
+                    text.append("/")
+                text.append(_human(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+        return text
+
+    def _append_sources(self, text: Text, snap: StatsSnapshot) -> None:
+        states: dict[str, int] = {}
+        for state, _reason in snap.sources.values():
+            states[state] = states.get(state, 0) + 1
+        if not states:
+            return
+        summary = ",".join(f"{n} {state}" for state, n in sorted(states.items()))
+        text.append(f"  src {summary}")
+        for name, (state, reason) in snap.sources.items():
+            if state in ("error", "reconnecting"):
+                text.append(
+                    f" {safe_text(name)}: {safe_text(reason)}",
+                    self.get_component_rich_style("statsbar--error"),
+                )
+                break

@@ -1,0 +1,230 @@
+"""The traces view: a Tree of trace → span → event that updates live without losing expansion or selection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, Protocol
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from agent_tui.model.record import Record
+from agent_tui.tui.rows import BADGES, format_time
+from agent_tui.tui.sanitize import safe_text
+
+__all__ = ["NodeRef", "TraceView", "trace_label"]
+
+MAX_TRACES: Final = 2000
+MAX_EVENTS: Final = 300
+_STATUS: Final = {
+    "ok": ("✔", "OK  "),
+    "error": ("✖", "ERR "),
+    "critical": ("‼", "CRIT"),
+    "running": ("⟳", "RUN "),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """What a tree node stands for: a trace, a span in it, or one record (event)."""
+
+    kind: str
+    """``trace``, ``span`` or ``event``."""
+    trace_id: str
+    span_id: str | None = None
+    seq: int | None = None
+
+
+class Forest(Protocol):
+    """What the view reads from the model's TraceForest."""
+
+    def traces(self) -> list[Any]: ...
+
+    def get(self, trace_id: str) -> Any | None: ...
+
+
+def _duration(ms: float | None) -> str:
+    if ms is None:
+        return "…"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    return f"{ms / 1000:.1f}s"
+
+
+def _status_style(status: str) -> str:
+    return {"error": "bold red", "critical": "bold magenta", "running": "yellow"}.get(status, "green")
+
+
+def trace_label(trace: Any) -> Text:
+    """One line per trace: status, op, duration, errors, amounts, tokens, cost, id (all plain text)."""
+    icon, word = _STATUS.get(trace.status, ("?", trace.status))
+    text = Text(no_wrap=True)
+    text.append(f"{icon} {word} ", _status_style(trace.status))
+    text.append(safe_text(trace.op or "?"), "bold")
+    text.append(f"  {_duration(trace.duration_ms)}")
+    if trace.error_count:
+        text.append(f"  errors {trace.error_count}", "red")
+    text.append(f"  recs {trace.record_count}")
+    for label, value in (("bet", trace.amount_usdc), ("payout", trace.payout_usdc)):
+        if value:
+            text.append(f"  {label} ${value:,.2f}")
+    if trace.tokens:
+        text.append(f"  tok {trace.tokens:,}")
+    if trace.cost_usd:
+        text.append(f"  cost ${trace.cost_usd:.4f}")
+    text.append(f"  {safe_text(trace.trace_id)}", "dim")
+    return text
+
+
+def span_label(span: Any) -> Text:
+    """A span: status icon, op, duration and its error, if any."""
+    icon, _word = _STATUS.get(span.status, ("·", ""))
+    text = Text(no_wrap=True)
+    text.append(f"{icon} ", _status_style(span.status))
+    text.append(safe_text(span.op or span.span_id or "?"), "bold")
+    if span.end is not None and span.start is not None:
+        text.append(f"  {_duration((span.end - span.start) * 1000)}")
+    if span.error is not None:
+        text.append(f"  {safe_text(span.error.type)}: {safe_text(span.error.message)[:80]}", "red")
+    return text
+
+
+def event_label(record: Record) -> Text:
+    """A record inside a span: time, level badge, event."""
+    text = Text(no_wrap=True)
+    text.append(format_time(record.ts), "dim")
+    text.append(f" {BADGES.get(record.level, '????')} ", "red" if record.level >= 40 else "")
+    text.append(safe_text(record.event))
+    return text
+
+
+def walk_spans(spans: Iterable[Any]) -> Iterator[Any]:
+    """Every span under ``spans``, depth first."""
+    for span in spans:
+        yield span
+        yield from walk_spans(span.children)
+
+
+class TraceView(Tree[NodeRef]):
+    """Traces newest first; children are built when a trace is expanded and rebuilt as it changes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+
+    def __init__(self, forest: Forest, record_of: Callable[[int], Record], *, id: str | None = None) -> None:
+        super().__init__(Text("traces"), id=id)
+        self.show_root = False
+        self.forest = forest
+        self.record_of = record_of
+        self.nodes: dict[str, TreeNode[NodeRef]] = {}
+        """trace_id → its node."""
+        self.auto_expand = False
+
+    def sync(self, touched: Iterable[str] | None = None) -> None:
+        """Add new traces at the top and refresh changed ones; None refreshes everything."""
+        traces = self.forest.traces()
+        wanted = touched if touched is not None else [t.trace_id for t in traces]
+        new = [t for t in traces if t.trace_id not in self.nodes]
+        for trace in reversed(new[:MAX_TRACES]):
+            first = self.root.children[0] if self.root.children else None
+            node = self.root.add(trace_label(trace), NodeRef("trace", trace.trace_id), before=first)
+            self.nodes[trace.trace_id] = node
+        for trace_id in wanted:
+            existing = self.nodes.get(trace_id)
+            trace = self.forest.get(trace_id)
+            if existing is None or trace is None:
+                continue
+            existing.set_label(trace_label(trace))
+            if existing.is_expanded:
+                self._rebuild(existing, trace)
+        self._trim()
+
+    def _trim(self) -> None:
+        while len(self.root.children) > MAX_TRACES:
+            oldest = self.root.children[-1]
+            if oldest.data is not None:
+                self.nodes.pop(oldest.data.trace_id, None)
+            oldest.remove()
+
+    def _rebuild(self, node: TreeNode[NodeRef], trace: Any) -> None:
+        expanded = {n.data for n in self._descendants(node) if n.is_expanded and n.data is not None}
+        cursor = self.cursor_node
+        keep = cursor.data if cursor is not None and cursor.data is not None else None
+        inside = keep is not None and keep.trace_id == trace.trace_id and keep.kind != "trace"
+        node.remove_children()
+        for span in trace.roots:
+            self._add_span(node, trace.trace_id, span, expanded)
+        if inside and keep is not None:
+            self.select_ref(keep)
+
+    def _descendants(self, node: TreeNode[NodeRef]) -> Iterator[TreeNode[NodeRef]]:
+        for child in node.children:
+            yield child
+            yield from self._descendants(child)
+
+    def _add_span(self, parent: TreeNode[NodeRef], trace_id: str, span: Any, expanded: set[NodeRef]) -> None:
+        ref = NodeRef("span", trace_id, span.span_id)
+        open_ = ref in expanded or span.error is not None or not expanded
+        node = parent.add(span_label(span), ref, expand=open_)
+        for child in span.children:
+            self._add_span(node, trace_id, child, expanded)
+        events = list(span.events)
+        for seq in events[:MAX_EVENTS]:
+            node.add_leaf(event_label(self.record_of(seq)), NodeRef("event", trace_id, span.span_id, seq))
+        if len(events) > MAX_EVENTS:
+            node.add_leaf(Text(f"… {len(events) - MAX_EVENTS} more records"), ref)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        """Build a trace's spans the first time it is opened."""
+        ref = event.node.data
+        if ref is not None and ref.kind == "trace" and not event.node.children:
+            trace = self.forest.get(ref.trace_id)
+            if trace is not None:
+                self._rebuild(event.node, trace)
+
+    def find(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
+        """The node for ``ref`` (trace, span or event), building the trace's children if needed."""
+        trace_node = self.nodes.get(ref.trace_id)
+        if trace_node is None:
+            trace = self.forest.get(ref.trace_id)
+            if trace is None:
+                return None
+            first = self.root.children[0] if self.root.children else None
+            trace_node = self.root.add(trace_label(trace), NodeRef("trace", ref.trace_id), before=first)
+            self.nodes[ref.trace_id] = trace_node
+        if ref.kind == "trace":
+            return trace_node
+        if not trace_node.children:
+            trace = self.forest.get(ref.trace_id)
+            if trace is not None:
+                self._rebuild(trace_node, trace)
+        for node in self._descendants(trace_node):
+            data = node.data
+            if data is None:
+                continue
+            if ref.kind == "event" and data.kind == "event" and data.seq == ref.seq:
+                return node
+            if ref.kind == "span" and data.kind == "span" and data.span_id == ref.span_id:
+                return node
+        return None
+
+    def select_ref(self, ref: NodeRef) -> bool:
+        """Expand the path to ``ref``, move the cursor onto it and scroll it into view."""
+        node = self.find(ref)
+        if node is None:
+            return False
+        ancestor = node.parent
+        while ancestor is not None:
+            ancestor.expand()
+            ancestor = ancestor.parent
+        # Reading a line forces the tree to re-number its lines after the expansions above.
+        self.get_node_at_line(0)
+        self.move_cursor(node)
+        return True

@@ -1,0 +1,126 @@
+"""Pilot tests of the traces view, enter-to-trace, the detail pane, copying, help and the palette."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+
+from agent_tui.tui.widgets.trace_view import NodeRef
+
+from .conftest import FAIL_TRACE, T0, Build, fleet_lines, line, screen_text, until
+
+N = len(fleet_lines())
+
+
+async def test_t_shows_traces_with_status_and_l_returns(build: Build) -> None:
+    """t lists traces with status, op, duration and error count; l goes back to the logs."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(100, 30)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        await pilot.press("t")
+        assert app.current_view == "traces"
+        text = screen_text(app)
+        assert "casino.place_bet" in text
+        assert "ERR" in text and "errors" in text
+        assert "OK" in text and "bet.run" in text
+        await pilot.press("l")
+        assert app.current_view == "logs"
+        assert app.focused is app.logs
+
+
+async def test_e_then_enter_shows_the_failing_span_traceback(build: Build) -> None:
+    """From the start, e then enter opens the failing trace expanded with the traceback in the detail pane."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        source.push(fleet_lines()[:-2])
+        await until(pilot, lambda: app.logs.row_count == N - 2)
+        await pilot.press("e", "enter")
+        await until(pilot, lambda: app.current_view == "traces" and bool(app.detail.display))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "TimeoutError: casino API did not answer within 5.0 s" in text
+        assert 'File "casino/client.py", line 88, in place_bet' in text
+        assert "http.post" in text
+        node = app.traces_view.cursor_node
+        assert node is not None and node.data is not None
+        assert node.data.trace_id == FAIL_TRACE
+
+
+async def test_enter_on_a_record_without_trace_says_so(build: Build) -> None:
+    """enter on a record with no trace id stays in the logs view and explains."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(100, 30)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.cursor == N - 1)
+        await pilot.press("enter")
+        assert app.current_view == "logs"
+        await until(pilot, lambda: "no trace id" in screen_text(app))
+
+
+async def test_live_trace_updates_keep_expansion_and_selection(build: Build) -> None:
+    """New records in an open trace update it in place; the expanded nodes and selected node stay."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        await pilot.press("t")
+        tree = app.traces_view
+        assert tree.select_ref(NodeRef("span", FAIL_TRACE, "b" * 16))
+        await pilot.pause()
+        selected = tree.cursor_node
+        assert selected is not None and selected.data == NodeRef("span", FAIL_TRACE, "b" * 16)
+        source.push([line(T0 + 20, "info", "retry.scheduled", trace_id=FAIL_TRACE, span_id="b" * 16)])
+        await until(pilot, lambda: "retry.scheduled" in screen_text(app))
+        node = tree.cursor_node
+        assert node is not None and node.data == NodeRef("span", FAIL_TRACE, "b" * 16)
+        assert tree.nodes[FAIL_TRACE].is_expanded
+        source.push([line(T0 + 21, "info", "trace.start", trace_id="t_new0001", op="new.op")])
+        await until(pilot, lambda: "new.op" in screen_text(app))
+        assert tree.cursor_node is not None and tree.cursor_node.data == NodeRef("span", FAIL_TRACE, "b" * 16)
+
+
+async def test_d_shows_pretty_json_and_tab_c_p_copy(build: Build) -> None:
+    """d opens the record as foldable JSON; tab focuses it; c copies a value and p its path."""
+    app, source = build(follow=False)
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        await pilot.press("g", "d")
+        assert app.detail.display
+        text = screen_text(app)
+        assert 'agent_id: "agent-0"' in text
+        assert 'trace_id: "t_ok000000"' in text
+        await pilot.press("tab")
+        assert app.focused is app.detail
+        await pilot.press("down", "down", "c")
+        assert app.clipboard == "info"
+        await pilot.press("p")
+        assert app.clipboard == ".level"
+        await pilot.press("tab")
+        assert app.focused is app.logs
+        await pilot.press("d")
+        assert not app.detail.display
+
+
+async def test_help_lists_every_key(build: Build) -> None:
+    """? opens the key table (every action with its key); esc closes it."""
+    app, _source = build()
+    async with app.run_test(notifications=True, size=(100, 50)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        for word in ("follow", "pause", "filter", "next error", "copy the trace id", "export", "quit"):
+            assert word in text
+        assert "agent-tui keys" in text
+        await pilot.press("escape")
+        assert "agent-tui keys" not in screen_text(app)
+
+
+async def test_command_palette_lists_actions(build: Build) -> None:
+    """ctrl+p opens the palette, which finds our actions by name."""
+    app, _source = build()
+    async with app.run_test(notifications=True, size=(100, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"export")
+        await until(pilot, lambda: "export the current view" in screen_text(app))
