@@ -12,6 +12,10 @@ from agent_tui.model.record import ErrorInfo, Record
 from agent_tui.schema import Level, parse_level
 
 
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def subject(obj: dict[str, Any], raw: bytes | None = None) -> StaticSubject:
     """A Subject for one flat JSON log object, its Record mapped by the common aliases."""
     error = obj.get("error") or obj.get("err")
@@ -25,10 +29,10 @@ def subject(obj: dict[str, Any], raw: bytes | None = None) -> StaticSubject:
         ts=ts or 0.0,
         level=parse_level(obj.get("level", "info")) or Level.INFO,
         event=str(obj.get("event", obj.get("msg", ""))),
-        trace_id=obj.get("trace_id"),
-        span_id=obj.get("span_id"),
-        parent_span_id=obj.get("parent_span_id"),
-        op=obj.get("op"),
+        trace_id=_text_or_none(obj.get("trace_id")),
+        span_id=_text_or_none(obj.get("span_id")),
+        parent_span_id=_text_or_none(obj.get("parent_span_id")),
+        op=_text_or_none(obj.get("op")),
         error=info,
     )
     return StaticSubject(record, obj, orjson.dumps(obj) if raw is None else raw)

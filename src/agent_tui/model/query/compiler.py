@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from agent_tui.model.query.checks import ORDER_OPS, RECORD_FIELDS, level_value, parse_time, unit_scale
+from agent_tui.model.query.fastpaths import fast_equal, fast_member, fast_order, level_test, time_test
 from agent_tui.model.query.nodes import (
     And,
     Bool,
@@ -29,11 +30,10 @@ from agent_tui.model.query.nodes import (
     Truthy,
 )
 from agent_tui.model.query.subject import Subject
-from agent_tui.model.query.values import MISSING, Getter, field_getter, same_value
+from agent_tui.model.query.values import MISSING, Getter, Predicate, field_getter, same_value
 
 __all__ = ["Predicate", "compile_node", "cost"]
 
-Predicate = Callable[[Subject], bool]
 Clock = Callable[[], float]
 
 _ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {
@@ -127,17 +127,18 @@ def _compare(node: Compare, now: Clock) -> Predicate:
     op = node.op
     if op == "in":
         assert isinstance(node.value, ListValue)
-        return _member(get, [_literal(item, node.field) for item in node.value.items])
+        literals = [_literal(item, node.field) for item in node.value.items]
+        return fast_member(node.field, literals) or _member(get, literals)
     assert not isinstance(node.value, ListValue)
     literal = _literal(node.value, node.field)
     if op in ("==", "!="):
-        fast = _fast_equal(node.field, literal, negate=op == "!=")
+        fast = fast_equal(node.field, literal, negate=op == "!=")
         if fast is not None:
             return fast
         eq = _equal(get, literal)
         return eq if op == "==" else (lambda s: not eq(s))
     if op in ORDER_OPS:
-        return _order(get, _ORDER[op], literal)
+        return fast_order(node.field, op, literal) or _order(get, _ORDER[op], literal)
     return _text_op(get, op, literal)
 
 
@@ -148,16 +149,6 @@ def _literal(value: Scalar, field: Field) -> Any:
         return None
     assert isinstance(value, Str | Num | Bool)
     return value.value
-
-
-def _fast_equal(field: Field, literal: Any, *, negate: bool) -> Predicate | None:
-    """One-call closures for the commonest shape: a top-level key compared with a string."""
-    if not isinstance(literal, str) or len(field.path) != 1 or field.path in RECORD_FIELDS:
-        return None
-    key = field.path[0]
-    if negate:
-        return lambda s: s.attrs.get(key) != literal
-    return lambda s: s.attrs.get(key) == literal
 
 
 def _equal(get: Getter, literal: Any) -> Predicate:
@@ -234,8 +225,8 @@ def _compare_level(node: Compare) -> Predicate:
         levels = frozenset(level_value(item) for item in node.value.items)
         return lambda s: s.record.level in levels
     level = level_value(node.value)
-    compare = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
-    return lambda s: compare(s.record.level, level)
+    assert level is not None
+    return level_test(op, level)
 
 
 def _time_value(value: Scalar) -> float | None:
@@ -258,10 +249,10 @@ def _compare_time(node: Compare, now: Clock) -> Predicate:
             return lambda s: s.record.ts in fixed
         parts = [_compare_time(Compare(node.field, "==", item), now) for item in items]
         return _any_of(parts) if len(parts) > 1 else parts[0]
-    compare = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
     moment = _time_value(node.value)
     if moment is not None:
-        return lambda s: compare(s.record.ts, moment)
+        return time_test(op, moment)
+    compare = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
     assert isinstance(node.value, Duration)
     offset = node.value.seconds
     return lambda s: compare(s.record.ts, now() + offset)

@@ -8,7 +8,7 @@ from typing import Any, Final
 from agent_tui.model.query.nodes import Field
 from agent_tui.model.query.subject import Subject
 
-__all__ = ["MISSING", "Getter", "field_getter", "lookup", "same_value"]
+__all__ = ["MISSING", "Getter", "Predicate", "field_getter", "lookup", "same_value"]
 
 
 class _Missing:
@@ -23,6 +23,7 @@ class _Missing:
 MISSING: Final = _Missing()
 
 Getter = Callable[[Subject], Any]
+Predicate = Callable[[Subject], bool]
 
 
 def _optional(value: Any) -> Any:
