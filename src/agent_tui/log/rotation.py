@@ -42,6 +42,12 @@ def rotated_siblings(path: str) -> list[str]:
     return [p for _, p in sorted(found, reverse=True)]
 
 
+def _index(base: str, name: str) -> tuple[int, str]:
+    suffix = os.path.basename(name)[len(os.path.basename(base)) + 1 :]
+    gz = ".gz" if suffix.endswith(".gz") else ""
+    return int(suffix.removesuffix(".gz")), gz
+
+
 class RotatingJsonlHandler(JsonlFileHandler):
     """A :class:`JsonlFileHandler` that rotates like ``RotatingFileHandler``: ``x.jsonl`` → ``x.jsonl.1`` ….
 
@@ -59,6 +65,7 @@ class RotatingJsonlHandler(JsonlFileHandler):
         backup_count: int = 10,
         when: Literal["daily"] | None = None,
         compress: bool = False,
+        compress_delay: float = 2.0,
         level: int = 0,
     ) -> None:
         """Open ``path`` for appending.
@@ -70,12 +77,17 @@ class RotatingJsonlHandler(JsonlFileHandler):
             backup_count: how many rotated files to keep.
             when: ``"daily"`` also rotates at each UTC midnight.
             compress: gzip rotated files in a background thread.
+            compress_delay: seconds a rotated file must sit unmodified before it is compressed, so a
+                process that has not yet noticed the rotation (it checks at least once a second)
+                can finish appending to it.
             level: handler level.
         """
         self.max_bytes = max_bytes
         self.backup_count = max(1, backup_count)
         self.when = when
         self.compress = compress
+        self.compress_delay = compress_delay
+        self._next_check = 0.0
         self._rotate_lock = threading.Lock()
         self._pending = 0
         self._check_every = max(1, min(max_bytes // 32, 256 * 1024)) if max_bytes else 1 << 62
@@ -90,9 +102,20 @@ class RotatingJsonlHandler(JsonlFileHandler):
     def _midnight_after(now: float) -> float:
         return (int(now // _DAY) + 1) * _DAY
 
+    def emit(self, record: logging.LogRecord) -> None:
+        """Check for rotation at least once a second (before writing), then write the record."""
+        if record.created >= self._next_check:
+            self._next_check = record.created + 1.0
+            self._pending = 0
+            try:
+                self._maybe_rotate(record.created)
+            except Exception:
+                self.handleError(record)
+        super().emit(record)
+
     def _written(self, size: int, record: logging.LogRecord) -> None:
         self._pending += size
-        if self._pending >= self._check_every or record.created >= self._next_rollover:
+        if self._pending >= self._check_every:
             self._pending = 0
             self._maybe_rotate(record.created)
 
@@ -129,13 +152,13 @@ class RotatingJsonlHandler(JsonlFileHandler):
 
     def _rotate(self) -> None:
         base = self.path
-        for suffix in ("", ".gz"):
+        for name in rotated_siblings(base):  # oldest (highest number) first
+            index, gz = _index(base, name)
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{base}.{self.backup_count}{suffix}")
-        for i in range(self.backup_count - 1, 0, -1):
-            for suffix in ("", ".gz"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(f"{base}.{i}{suffix}", f"{base}.{i + 1}{suffix}")
+                if index >= self.backup_count:
+                    os.unlink(name)
+                else:
+                    os.rename(name, f"{base}.{index + 1}{gz}")
         os.rename(base, f"{base}.1")
         self._reopen()
         if self.compress:
@@ -168,10 +191,17 @@ class RotatingJsonlHandler(JsonlFileHandler):
                     self._idle.notify_all()
 
     def _compress_pending(self, base: str) -> None:
+        while True:
+            try:
+                idle = time.time() - os.stat(f"{base}.1").st_mtime
+            except FileNotFoundError:
+                break
+            if idle >= self.compress_delay:
+                break
+            time.sleep(min(0.5, self.compress_delay - idle))
         with self._locked():
-            for i in range(1, self.backup_count + 1):
-                src = f"{base}.{i}"
-                if not os.path.exists(src):
+            for src in rotated_siblings(base):
+                if src.endswith(".gz"):
                     continue
                 tmp = f"{src}.gz.tmp"
                 with open(src, "rb") as f_in, gzip.open(tmp, "wb", compresslevel=6) as f_out:
