@@ -51,6 +51,10 @@ class RawFiles:
                 return [base + o for o in offsets]
         return self._spill(lines)
 
+    def register(self, path: str, file_id: str = "") -> int | None:
+        """Open ``path`` (checking it is still ``file_id`` when given); return its file index or None."""
+        return self._file_index(path, file_id, (), ())
+
     def read(self, location: int, length: int) -> bytes:
         """The bytes of one line (empty if its file has become unreadable)."""
         fd = self._fd(location >> FILE_SHIFT)

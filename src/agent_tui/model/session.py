@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.stats import RollingStats
-from agent_tui.model.store import ParsedLike, Store
+from agent_tui.model.store import Appended, ParsedLike, Store
 from agent_tui.model.traces import TraceForest
 from agent_tui.sources.base import LineBatch
 
@@ -51,6 +53,25 @@ class IngestResult:
     """Total records evicted so far (after this batch)."""
     order_epoch: int = 0
     """``Store.order_epoch`` after this batch (changes when new records landed mid-order)."""
+
+
+def _combined(results: list[IngestResult], end_seq: int) -> IngestResult:
+    if not results:
+        return IngestResult(end_seq, 0)
+    last = results[-1]
+    touched: set[str] = set()
+    for r in results:
+        touched |= r.touched_traces
+    return IngestResult(
+        results[0].first_seq,
+        sum(r.count for r in results),
+        [s for r in results for s in r.new_errors],
+        [s for r in results for s in r.new_criticals],
+        touched,
+        last.source,
+        last.evicted,
+        last.order_epoch,
+    )
 
 
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
@@ -95,6 +116,7 @@ class LogModel:
         )
         self.traces = TraceForest(self.store, attrs_of=_default_attrs)
         self.stats = RollingStats(self.clock, following=following)
+        self._compacted_at = 0
 
     def ingest(self, batch: LineBatch) -> IngestResult:
         """Parse, index and fold one batch of lines; return what was added."""
@@ -103,12 +125,53 @@ class LogModel:
         parser = self._parsers.get(source)
         if parser is None:
             parser = self._parsers[source] = self._factory(self._overrides)
-        pairs = parser.parse_batch(batch.lines)
-        evicted_before = store.first_seq
-        appended = store.append(source, batch, pairs)
+        return self._fold(source, store.append(source, batch, parser.parse_batch(batch.lines)))
+
+    def load_file(
+        self,
+        path: str,
+        *,
+        workers: int | None = None,
+        parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+        piece_bytes: int = PIECE_BYTES,
+    ) -> IngestResult:
+        """Index a whole history file, in worker processes when it is large.
+
+        Records are the same as ingesting the file batch by batch, except that a line without a time
+        at the start of a piece cannot borrow the previous piece's last time.
+
+        Args:
+            path: the file (its lines are re-read from it later, by offset).
+            workers: processes to parse with (default: CPU count, at most 4); 1 reads in-process.
+            parallel_min_bytes: files smaller than this are read in-process.
+            piece_bytes: size of the byte ranges handed to workers.
+
+        Returns:
+            One result covering every record added.
+        """
+        st = os.stat(path)
+        file_id = f"{st.st_dev}:{st.st_ino}"
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4)
+        results: list[IngestResult] = []
+        base = self.store.register_file(path, file_id)
+        if workers < 2 or st.st_size < parallel_min_bytes or base is None:
+            results.extend(self.ingest(batch) for batch in sequential_batches(path, file_id))
+        else:
+            source = self.store.source_id(path)
+            shipped = parallel_batches(path, self._overrides, workers, piece_bytes)
+            for columns, offsets, lengths in shipped:
+                appended = self.store.append_columns(source, columns, base, offsets, lengths)
+                results.append(self._fold(source, appended))
+        return _combined(results, self.store.end_seq)
+
+    def _fold(self, source: int, appended: Appended) -> IngestResult:
+        store = self.store
         touched = self.traces.add(appended)
         self.stats.add(appended)
-        if store.first_seq != evicted_before and store.columns_base == store.first_seq:
+        if store.columns_base != self._compacted_at:
+            # The store just dropped evicted rows: drop traces that lived only in them.
+            self._compacted_at = store.columns_base
             self.traces.forget_before(store.first_seq)
         return IngestResult(
             appended.first_seq,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,20 +15,21 @@ from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRA
 if TYPE_CHECKING:
     from agent_tui.model.store import Appended, AttrsOf, Store
 
-__all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span"]
+__all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span", "sum_candidates", "summed_fields"]
 
 TraceStatus = Literal["ok", "error", "critical", "running"]
 _ERROR = int(Level.ERROR)
 _CRITICAL = int(Level.CRITICAL)
 _NUMBER = frozenset({int, float})
 """Exact types summed (bool is an int subclass and must not count)."""
-_SUM_NEEDLES = (b'_usdc"', b'cost_usd"', b'_tokens"')
+_SUM_NEEDLES = re.compile(rb'_usd|_tokens"')
 """Bytes every line carrying a summed key contains: lines without them are never decoded."""
 _TOKEN_PAIRS = (
     ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"),
     ("input_tokens", "output_tokens"),
     ("prompt_tokens", "completion_tokens"),
 )
+_SUM_KEYS = ("amount_usdc", "payout_usdc", "cost_usd", "usage", *(k for pair in _TOKEN_PAIRS for k in pair))
 
 
 class Trace:
@@ -210,24 +212,17 @@ class TraceForest:
                     trace.failed = trace.failed or name == EVENT_TRACE_FAILED
 
     def _sums(self, batch: Appended) -> None:
-        lines = batch.lines
-        hits = _lines_containing(lines, _SUM_NEEDLES)
-        if not hits:
+        traces, tids = self._traces, batch.trace_ids
+        if batch.sum_attrs is not None:
+            for k, attrs in batch.sum_attrs.items():
+                tid = tids[k]
+                if tid is not None:
+                    _add_sums(traces[tid], attrs)
             return
-        if batch.one_per_line:
-            records = hits
-        else:
-            wanted = set(hits)
-            records = [k for k, i in enumerate(batch.line_index) if i in wanted]
-        for k in records:
-            tid = batch.trace_ids[k]
-            if tid is None:
-                continue
-            attrs = batch.parsed[k].attrs
-            if attrs is None and self._attrs_of is not None:
-                attrs = self._attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))  # type: ignore[assignment]
-            if attrs:
-                _add_sums(self._traces[tid], attrs)
+        for k, attrs in sum_candidates(batch, self._attrs_of):
+            tid = tids[k]
+            if tid is not None:
+                _add_sums(traces[tid], attrs)
 
     def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if seen."""
@@ -294,18 +289,18 @@ def _min_max(
     return lo, hi
 
 
-def _lines_containing(lines: Sequence[bytes], needles: tuple[bytes, ...]) -> list[int]:
-    """Indices of the lines containing any needle, found by C-level search over the joined batch."""
+def _lines_containing(lines: Sequence[bytes], needles: re.Pattern[bytes]) -> list[int]:
+    """Indices of the lines matching ``needles``, found by one C-level scan of the joined batch."""
     blob = b"\n".join(lines)
     starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
-    hits: set[int] = set()
-    for needle in needles:
-        pos = blob.find(needle)
-        while pos >= 0:
-            i = bisect_right(starts, pos) - 1
-            hits.add(i)
-            pos = blob.find(needle, starts[i + 1])
-    return sorted(hits)
+    hits: list[int] = []
+    search = needles.search
+    found = search(blob)
+    while found is not None:
+        i = bisect_right(starts, found.start()) - 1
+        hits.append(i)
+        found = search(blob, starts[i + 1])
+    return hits
 
 
 def _part(line_index: Sequence[int], k: int) -> int:
@@ -314,6 +309,32 @@ def _part(line_index: Sequence[int], k: int) -> int:
     while k - part > 0 and line_index[k - part - 1] == line_index[k]:
         part += 1
     return part
+
+
+def sum_candidates(batch: Appended, attrs_of: AttrsOf | None) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(record index, attributes)`` of the traced records whose line may carry a summed field."""
+    lines = batch.lines
+    hits = _lines_containing(lines, _SUM_NEEDLES)
+    if not hits:
+        return
+    if batch.one_per_line:
+        records: Sequence[int] = hits
+    else:
+        wanted = set(hits)
+        records = [k for k, i in enumerate(batch.line_index) if i in wanted]
+    for k in records:
+        if batch.trace_ids[k] is None:
+            continue
+        attrs = batch.parsed[k].attrs if batch.parsed else None
+        if attrs is None and attrs_of is not None:
+            attrs = attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))  # type: ignore[assignment]
+        if attrs:
+            yield k, attrs
+
+
+def summed_fields(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Just the fields ``_add_sums`` reads (what a worker process ships instead of whole attributes)."""
+    return {key: attrs[key] for key in _SUM_KEYS if key in attrs}
 
 
 def _add_sums(trace: Trace, attrs: Mapping[str, Any]) -> None:

@@ -91,3 +91,46 @@ def test_empty_batch_is_harmless() -> None:
     result = model.ingest(LineBatch("a", []))
     assert (result.count, result.new_errors, result.touched_traces) == (0, [], set())
     assert len(model.store) == 0 and model.stats.total == 0
+
+
+def fleet_file(path: Path, n: int) -> Path:
+    """A deterministic multi-trace file with money, tokens, errors and a line without a newline at the end."""
+    out = []
+    for i in range(n):
+        t = i // 7 + 1  # an all-zero trace id would mean "no trace"
+        level = "error" if i % 97 == 0 else "info"
+        stamp = f"2026-03-04T01:{i // 6000 % 60:02d}:{i // 100 % 60:02d}.{i % 100:02d}0Z"
+        fields: dict[str, object] = {"ts": stamp}
+        fields.update(level=level, event=f"step.{i % 5}", trace_id=f"{t:032x}", span_id=f"{i:016x}")
+        if i % 3 == 0:
+            fields["amount_usdc"] = 1.5
+        if i % 11 == 0:
+            fields["usage"] = {"input_tokens": 10, "output_tokens": 2}
+        out.append(orjson.dumps(fields))
+    path.write_bytes(b"\n".join(out))
+    return path
+
+
+def test_parallel_load_equals_sequential_ingest(tmp_path: Path) -> None:
+    """load_file with worker processes indexes exactly what batch-by-batch ingest does."""
+    path = fleet_file(tmp_path / "fleet.jsonl", 6000)
+    serial = LogModel(clock=FrozenClock(0.0))
+    one = serial.load_file(str(path), workers=1)
+    parallel = LogModel(clock=FrozenClock(0.0))
+    many = parallel.load_file(str(path), workers=2, parallel_min_bytes=0, piece_bytes=64 << 10)
+    assert (many.count, many.new_errors) == (one.count, one.new_errors)
+    assert many.touched_traces == one.touched_traces
+    assert many.count == 6000
+    for seq in (0, 1, 2999, 5999):
+        assert parallel.store.record(seq) == serial.store.record(seq)
+        assert parallel.store.raw(seq) == serial.store.raw(seq)
+    assert parallel.stats.counts(None) == serial.stats.counts(None)
+    for trace in serial.traces.traces():
+        other = parallel.traces.get(trace.trace_id)
+        assert other is not None
+        assert (other.record_count, other.amount_usdc, other.tokens) == (
+            trace.record_count,
+            trace.amount_usdc,
+            trace.tokens,
+        )
+    assert sum(t.tokens for t in serial.traces.traces()) == 12 * len(range(0, 6000, 11))

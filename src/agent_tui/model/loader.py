@@ -1,0 +1,120 @@
+"""Index a large history file with worker processes: parse pieces in parallel, fold them in order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from itertools import accumulate
+
+from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.store import Appended, transpose
+from agent_tui.model.traces import sum_candidates, summed_fields
+from agent_tui.sources.base import LineBatch
+
+__all__ = [
+    "PARALLEL_MIN_BYTES",
+    "PIECE_BYTES",
+    "Shipped",
+    "iter_file_batches",
+    "parallel_batches",
+    "parse_piece",
+    "sequential_batches",
+    "split_file",
+]
+
+BATCH_BYTES = 1 << 20
+"""Size of the batches a piece is parsed in (and the sequential path reads)."""
+PIECE_BYTES = 8 << 20
+PARALLEL_MIN_BYTES = 32 << 20
+"""Below this, starting worker processes costs more than it saves."""
+
+Shipped = tuple[Appended, list[int], list[int]]
+"""A parsed batch as a worker returns it: columns (no lines), per-record offsets and lengths."""
+
+
+def split_file(path: str, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
+    """Byte ranges covering the file, each ending just after a newline (the last may not)."""
+    size = os.path.getsize(path)
+    ranges = []
+    start = 0
+    with open(path, "rb") as fh:
+        while start < size:
+            fh.seek(min(start + piece_bytes, size))
+            fh.readline()
+            end = min(fh.tell(), size)
+            ranges.append((start, end))
+            start = end
+    return ranges
+
+
+def _lines_of(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def iter_file_batches(
+    path: str, start: int = 0, end: int | None = None
+) -> Iterator[tuple[list[bytes], list[int]]]:
+    """``(lines, offsets)`` of ~1 MiB batches of complete lines between ``start`` and ``end``."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        position = start
+        limit = os.fstat(fh.fileno()).st_size if end is None else end
+        while position < limit:
+            fh.seek(position)
+            data = fh.read(min(BATCH_BYTES, limit - position))
+            if not data:
+                return
+            if not data.endswith(b"\n") and position + len(data) < limit:
+                data += fh.readline()[: limit - position - len(data)]
+            lines = _lines_of(data)
+            offsets = list(accumulate((len(x) + 1 for x in lines[:-1]), initial=position))
+            position += len(data)
+            yield lines, offsets
+
+
+def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shipped]:
+    """Worker: parse one byte range of a file into shippable columns (no line bytes)."""
+    path, start, end, overrides = job
+    parser = LineParser(overrides, keep_attrs=True)
+    out: list[Shipped] = []
+    for lines, offsets in iter_file_batches(path, start, end):
+        pairs = parser.parse_batch(lines)
+        if not pairs:
+            continue
+        a = transpose(0, pairs, lines)
+        sums = {k: summed_fields(attrs) for k, attrs in sum_candidates(a, attrs_of)}
+        idxs = a.line_index
+        if a.one_per_line:
+            record_offsets, lengths = offsets, list(map(len, lines))
+        else:
+            record_offsets = [offsets[i] for i in idxs]
+            lengths = [len(lines[i]) for i in idxs]
+        out.append((replace(a, parsed=(), lines=(), sum_attrs=sums), record_offsets, lengths))
+    return out
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+
+
+def parallel_batches(
+    path: str, overrides: Mapping[str, str] | None, workers: int, piece_bytes: int = PIECE_BYTES
+) -> Iterator[Shipped]:
+    """Shipped batches of ``path`` in file order, parsed by a pool of ``workers`` processes."""
+    jobs = [(path, s, e, overrides) for s, e in split_file(path, piece_bytes)]
+    with _context().Pool(workers) as pool:
+        for shipped in pool.imap(parse_piece, jobs):
+            yield from shipped
+
+
+def sequential_batches(path: str, file_id: str) -> Iterator[LineBatch]:
+    """Batches of ``path`` read in this process, with offsets (the path for small files)."""
+    for lines, offsets in iter_file_batches(path):
+        yield LineBatch(path, lines, offsets, file_id, path)
