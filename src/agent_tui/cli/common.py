@@ -79,10 +79,40 @@ def parse_time(text: str, now: Callable[[], float] = time.time) -> float:
     return parsed.timestamp()
 
 
-def add_time_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--since`` and ``--until``."""
+def add_time_arguments(parser: argparse.ArgumentParser, *, intermixed: bool = False) -> None:
+    """Add ``--since`` and ``--until``, accepting ``--since -1h`` (argparse alone reads ``-1h`` as an option).
+
+    Args:
+        parser: the subcommand's parser.
+        intermixed: also let options sit between positionals (``query FILTER --count PATH``).
+    """
     parser.add_argument("--since", metavar="TIME", help="only records at or after TIME (-1h, 15m, RFC 3339)")
     parser.add_argument("--until", metavar="TIME", help="only records at or before TIME (-5m, RFC 3339)")
+    base = parser.parse_intermixed_args if intermixed else parser.parse_args
+
+    def parse(
+        args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        return base(_glue_time_values(sys.argv[1:] if args is None else args), namespace)
+
+    # The dispatcher calls parse_args; this is the one hook it leaves.
+    setattr(parser, "parse_args", parse)  # noqa: B010
+
+
+def _glue_time_values(args: Sequence[str]) -> list[str]:
+    glued: list[str] = []
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        following = args[index + 1] if index + 1 < len(args) else ""
+        if arg in ("--since", "--until") and following.startswith("-") and len(following) > 1:
+            glued.append(f"{arg}={following}")
+            skip = True
+        else:
+            glued.append(arg)
+    return glued
 
 
 def time_bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:

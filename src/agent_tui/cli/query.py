@@ -51,9 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=None, help="processes for big files (default: up to 2)"
     )
-    add_time_arguments(parser)
-    # The dispatcher calls parse_args; options between FILTER and PATH need the intermixed parser.
-    setattr(parser, "parse_args", parser.parse_intermixed_args)  # noqa: B010
+    add_time_arguments(parser, intermixed=True)
 
 
 def split_positionals(values: Sequence[str]) -> tuple[str | None, list[str]]:

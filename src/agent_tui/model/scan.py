@@ -186,8 +186,11 @@ class Scanner:
         filt, since, until = plan.filter, plan.since, plan.until
         if filt is None and not plan.timed:
             return lines
+        # Blank lines are not records (jq skips them too), whichever strategy found them.
         if filt is not None and (filt.required_substrings or filt.id_substrings):
-            lines = [line for line in lines if filt.may_match_line(line)]
+            lines = [line for line in lines if line.strip() and filt.may_match_line(line)]
+        else:
+            lines = [line for line in lines if line.strip()]
         kept: list[bytes] = []
         last = -1
         for index, parsed in self._parser.parse_batch(lines):

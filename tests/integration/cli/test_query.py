@@ -1,0 +1,137 @@
+"""``agent-tui query``: exit codes, byte-exact output, counts, time bounds and the seed's jq recipes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent_tui.model.parse import LineParser
+from agent_tui.model.query import StaticSubject, compile_filter
+from agent_tui.model.record import Record
+from tests.integration.cli.helpers import FAILED_TRACE, FLEET, MIXED, run
+
+SEED_RECIPES = [
+    'select(.level == "error")',
+    f'select(.trace_id == "{FAILED_TRACE}")',
+    'select(.event == "bet.complete" and .outcome == "loss" and .amount_usdc > 50)',
+]
+
+
+def _jq(expr: str, path: Path) -> list[object]:
+    out = subprocess.run(["jq", "-c", expr, str(path)], capture_output=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("recipe", SEED_RECIPES)
+def test_seed_jq_recipes_verbatim_select_the_same_records_as_jq(recipe: str) -> None:
+    """Each jq filter from the seed post, pasted verbatim, selects exactly the records jq selects."""
+    result = run("query", recipe, str(FLEET))
+    ours = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0
+    assert ours == _jq(recipe, FLEET)
+    assert ours
+
+
+def test_output_is_the_original_lines_byte_for_byte() -> None:
+    """Matching lines come out exactly as written: spacing, key order, escapes, CRLF and all."""
+    originals = MIXED.read_bytes().split(b"\n")
+    result = run("query", "level >= warning", str(MIXED))
+    out = result.stdout.split(b"\n")
+    assert out[-1] == b""
+    assert all(line in originals for line in out[:-1])
+    assert b'{ "ts" : "2026-03-04T00:00:09.000Z", "level" : "warning"' in result.stdout
+    assert b'"crlf","id":"m11"}\r\n' in result.stdout
+
+
+def _expected(filter_text: str, path: Path) -> list[bytes]:
+    filt = compile_filter(filter_text)
+    kept = []
+    for line in path.read_bytes().split(b"\n"):
+        if not line.strip():
+            continue
+        for parsed in LineParser().parse(line):
+            record = Record(seq=0, ts=parsed.ts, level=parsed.level, event=parsed.event, raw=parsed.raw)
+            if filt.matches(StaticSubject(record=record, raw=line)):
+                kept.append(line)
+                break
+    return kept
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("text", ['level == "error"', "level >= warning", "level == info", "level < error"])
+def test_level_shortcut_agrees_with_parsing_every_line(text: str, workers: str) -> None:
+    """On a file mixing formats, duplicate/escaped keys and raw lines, the fast scan equals a full parse."""
+    result = run("query", text, str(MIXED), "--workers", workers)
+    assert result.stdout.split(b"\n")[:-1] == _expected(text, MIXED)
+
+
+def test_exit_status_is_1_and_output_empty_when_nothing_matches() -> None:
+    """No match gives status 1 and no output."""
+    result = run("query", 'event == "no.such.event"', str(FLEET))
+    assert (result.returncode, result.stdout) == (1, b"")
+
+
+def test_bad_filter_exits_2_with_a_caret_under_the_column() -> None:
+    """A malformed filter exits 2 and prints the filter with a caret under the offending column."""
+    result = run("query", 'level == "error" and', str(FLEET))
+    assert result.returncode == 2
+    err = result.stderr.decode().splitlines()
+    text_line = err.index('level == "error" and')
+    caret = err[text_line + 1]
+    assert caret.index("^") >= len('level == "error" ')
+    assert result.stdout == b""
+
+
+def test_missing_path_exits_2() -> None:
+    """A path that does not exist is an error (status 2) naming the path."""
+    result = run("query", "level == error", "/nonexistent/agents.jsonl")
+    assert result.returncode == 2
+    assert b"/nonexistent/agents.jsonl" in result.stderr
+
+
+def test_count_prints_the_number_of_matches() -> None:
+    """--count prints only the number of matching lines."""
+    result = run("query", "level == debug", str(FLEET), "--count")
+    assert (result.returncode, result.stdout) == (0, b"165\n")
+
+
+def test_since_and_until_bound_by_record_time() -> None:
+    """--since/--until keep exactly the records whose time lies inside the RFC 3339 bounds."""
+    since, until = "2026-03-04T00:00:00.300Z", "2026-03-04T00:00:00.600Z"
+    expected = [r for r in map(json.loads, FLEET.read_bytes().splitlines()) if since <= r["ts"] <= until]
+    result = run("query", "level >= debug", str(FLEET), "--since", since, "--until", until)
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    assert got == expected
+    assert 0 < len(got) < 400
+
+
+def test_relative_since_in_the_future_of_the_file_matches_nothing() -> None:
+    """A relative --since (15m ago) excludes a file written in 2026-03 read later, with status 1."""
+    result = run("query", "level >= debug", str(FLEET), "--since", "-15m", "--count")
+    assert (result.returncode, result.stdout) == (1, b"0\n")
+
+
+def test_gzip_stdin_and_directory_inputs(tmp_path: Path) -> None:
+    """The same query over a .gz file, stdin and a directory finds the same four error lines."""
+    gz = tmp_path / "fleet.jsonl.gz"
+    gz.write_bytes(gzip.compress(FLEET.read_bytes()))
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    shutil.copy(FLEET, folder / "agent.jsonl")
+    expected = run("query", "level == error", str(FLEET)).stdout
+    assert expected.count(b"\n") == 4
+    assert run("query", "level == error", str(gz)).stdout == expected
+    assert run("query", "level == error", "-", stdin=FLEET.read_bytes()).stdout == expected
+    assert run("query", "level == error", str(folder)).stdout == expected
+
+
+def test_lone_filter_reads_stdin() -> None:
+    """With only a filter, the lines come from stdin."""
+    result = run("query", "level == warning", stdin=FLEET.read_bytes())
+    assert result.returncode == 0
+    assert result.stdout.count(b"\n") == 1

@@ -1,0 +1,88 @@
+"""``agent-tui trace`` and ``agent-tui stats`` on the fleet fixture."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from tests.integration.cli.helpers import FAILED_TRACE, FLEET, run
+
+
+def _fleet() -> list[dict[str, object]]:
+    return [json.loads(line) for line in FLEET.read_bytes().splitlines()]
+
+
+def test_trace_shows_the_span_tree_indented_with_the_traceback() -> None:
+    """The timeline nests llm.decide and casino.place_bet under agent.tick and shows the traceback."""
+    result = run("trace", FAILED_TRACE, str(FLEET))
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].startswith(f"Trace {FAILED_TRACE}")
+    root = next(line for line in lines if "▸ agent.tick" in line)
+    bet = next(line for line in lines if "▸ casino.place_bet" in line)
+    llm = next(line for line in lines if "▸ llm.decide" in line)
+    indent = len(root) - len(root.lstrip())
+    assert len(bet) - len(bet.lstrip()) > indent
+    assert len(llm) - len(llm.lstrip()) > indent
+    assert "[error]" in bet and "[ok]" in llm
+    assert any(line.strip() == "Traceback (most recent call last):" for line in lines)
+    assert any("KeyError: 'payout_usdc'" in line for line in lines)
+    timeline = [line for line in lines if "trace." in line or "http.request" in line]
+    assert len(timeline) >= 5
+
+
+def test_trace_json_has_every_record_in_the_span_tree() -> None:
+    """--json gives the trace as data: status, the span tree, and all 14 of its records placed in spans."""
+    result = run("trace", FAILED_TRACE, str(FLEET), "--json")
+    data = json.loads(result.stdout)
+    expected = [r for r in _fleet() if r["trace_id"] == FAILED_TRACE]
+    assert data["status"] == "error"
+    assert data["record_count"] == len(expected) == 14
+
+    def walk(span: dict[str, object]) -> list[dict[str, object]]:
+        found = list(span["records"])  # type: ignore[call-overload]
+        for child in span["children"]:  # type: ignore[attr-defined]
+            found += walk(child)
+        return found
+
+    records = [r for root in data["spans"] for r in walk(root)]
+    assert sorted(r["ts"] for r in records) == sorted(r["ts"] for r in expected)
+    (root,) = data["spans"]
+    assert {child["op"] for child in root["children"]} == {"llm.decide", "casino.place_bet"}
+    assert root["error"]["type"] == "KeyError"
+
+
+def test_trace_unknown_id_exits_1() -> None:
+    """A trace id nobody logged is status 1 with a message on stderr."""
+    result = run("trace", "does-not-exist", str(FLEET))
+    assert result.returncode == 1
+    assert b"does-not-exist" in result.stderr
+
+
+def test_stats_counts_match_the_fixture() -> None:
+    """stats --json counts levels, events and error types exactly as a direct count of the file does."""
+    records = _fleet()
+    result = run("stats", str(FLEET), "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["records"] == 400
+    levels = Counter(r["level"] for r in records)
+    assert {k: v for k, v in data["levels"].items() if v} == dict(levels)
+    assert data["levels"] == {**dict.fromkeys(data["levels"], 0), **levels}
+    events = Counter(r["event"] for r in records)
+    top = dict(map(tuple, data["top_events"]))
+    assert all(events[event] == n for event, n in top.items())
+    assert sorted(top.values(), reverse=True) == sorted(events.values(), reverse=True)[: len(top)]
+    errors = Counter(r["error"]["type"] for r in records if r["level"] == "error")  # type: ignore[index]
+    assert dict(map(tuple, data["top_error_types"])) == dict(errors)
+    assert data["traces"]["count"] == len({r["trace_id"] for r in records})
+    slowest = [t["duration_ms"] for t in data["slowest_traces"]]
+    assert slowest == sorted(slowest, reverse=True)
+
+
+def test_stats_text_report_names_levels_and_error_types() -> None:
+    """The human report lists per-level totals and the error types."""
+    out = run("stats", str(FLEET)).stdout.decode()
+    assert "165" in out and "230" in out
+    assert "top error types" in out
+    assert "slowest traces" in out
