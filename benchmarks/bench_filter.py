@@ -28,7 +28,7 @@ from gen import Fleet  # noqa: E402
 N = 100_000
 LLM = re.compile(r"^llm\.").search
 AGENTS = frozenset({"casino-001", "escrow-002"})
-REPEAT = 3
+REPEAT = 5
 
 
 def subjects() -> list[StaticSubject]:
@@ -76,9 +76,10 @@ def cases(trace_id: str) -> list[tuple[str, Callable[[Any], bool]]]:
             and amount > 50
         )
 
+    warning, error = Level.WARNING, Level.ERROR
     return [
-        ("level >= warning", lambda s: s.record.level >= Level.WARNING),
-        ('select(.level == "error")', lambda s: s.record.level == Level.ERROR),
+        ("level >= warning", lambda s: s.record.level >= warning),
+        ('select(.level == "error")', lambda s: s.record.level == error),
         (f'trace_id == "{trace_id}"', lambda s: s.record.trace_id == trace_id),
         ('select(.event == "bet.complete" and .outcome == "loss" and .amount_usdc > 50)', attrs_bet),
         ("duration_ms > 2s", lambda s: type(v := s.attrs.get("duration_ms")) in (int, float) and v > 2000),

@@ -291,3 +291,28 @@ def test_trace_scope_exposes_its_inner_filter() -> None:
     failing = Record(seq=0, ts=0.0, level=Level.ERROR, event="x", error=ErrorInfo("TimeoutError", ""))
     assert flt.matches(StaticSubject(failing))
     assert not flt.matches(StaticSubject(Record(seq=1, ts=0.0, level=Level.INFO, event="y")))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('trace_id in ["t_7f3a2c9d", "t_x"]', True),
+        ('span_id in ["s1"]', False),
+        ('span_id != "s1"', True),
+        ('op == "x"', False),
+        ('op != "x"', True),
+        ("op in [x, null]", True),
+        ('event in ["bet.complete"]', True),
+        ('event != "bet.complete"', False),
+        ('error.message == "x"', False),
+        ('error.message != "x"', True),
+        ("level != info", False),
+        ("level <= info", True),
+        ('ts != "2026-03-04T03:00:05Z"', False),
+        ('ts in ["2026-03-04T03:00:05Z", 5]', True),
+        ("ts in [-1h, 5]", False),
+    ],
+)
+def test_record_field_shortcuts_keep_missing_semantics(text: str, expected: bool) -> None:
+    """The one-call closures for record fields agree with the general rules for absent values."""
+    assert matches(text) is expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -22,7 +22,16 @@ from agent_tui.model.query.nodes import (
     Truthy,
 )
 
-__all__ = ["OTLP_MARKER", "VERBATIM_RECORD_FIELDS", "Needles", "needles", "needs_attrs", "needs_raw", "walk"]
+__all__ = [
+    "OTLP_MARKER",
+    "VERBATIM_RECORD_FIELDS",
+    "Needles",
+    "line_prefilter",
+    "needles",
+    "needs_attrs",
+    "needs_raw",
+    "walk",
+]
 
 VERBATIM_RECORD_FIELDS: Final = frozenset(
     {("event",), ("msg",), ("message",), ("trace_id",), ("span_id",), ("parent_span_id",), ("op",)}
@@ -87,6 +96,33 @@ class Needles:
 
     always: tuple[bytes, ...]
     unless_otlp: tuple[bytes, ...]
+
+
+def _any_line(line: bytes) -> bool:
+    return True
+
+
+def line_prefilter(found: Needles) -> Callable[[bytes], bool]:
+    """A fast ``may_match_line(line)`` test applying ``found`` to the bytes of a whole record."""
+    always, ids = found.always, found.unless_otlp
+    if not always and not ids:
+        return _any_line
+    if not ids:
+        if len(always) == 1:
+            needle = always[0]
+            return lambda line: needle in line
+        return lambda line: all(n in line for n in always)
+
+    def may_match(line: bytes) -> bool:
+        for needle in always:
+            if needle not in line:
+                return False
+        for needle in ids:
+            if needle not in line:
+                return OTLP_MARKER in line
+        return True
+
+    return may_match
 
 
 def needles(node: Node) -> Needles:

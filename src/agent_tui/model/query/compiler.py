@@ -8,7 +8,15 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from agent_tui.model.query.checks import ORDER_OPS, RECORD_FIELDS, level_value, parse_time, unit_scale
-from agent_tui.model.query.fastpaths import fast_equal, fast_member, fast_order, level_test, time_test
+from agent_tui.model.query.fastpaths import (
+    fast_equal,
+    fast_error,
+    fast_member,
+    fast_order,
+    fast_text,
+    level_test,
+    time_test,
+)
 from agent_tui.model.query.nodes import (
     And,
     Bool,
@@ -132,14 +140,14 @@ def _compare(node: Compare, now: Clock) -> Predicate:
     assert not isinstance(node.value, ListValue)
     literal = _literal(node.value, node.field)
     if op in ("==", "!="):
-        fast = fast_equal(node.field, literal, negate=op == "!=")
+        fast = fast_equal(node.field, literal, negate=op == "!=") or fast_error(node.field, literal, op)
         if fast is not None:
             return fast
         eq = _equal(get, literal)
         return eq if op == "==" else (lambda s: not eq(s))
     if op in ORDER_OPS:
         return fast_order(node.field, op, literal) or _order(get, _ORDER[op], literal)
-    return _text_op(get, op, literal)
+    return fast_text(node.field, op, literal) or _text_op(get, op, literal)
 
 
 def _literal(value: Scalar, field: Field) -> Any:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
 from agent_tui.model.query.nodes import Field
 from agent_tui.model.query.values import Predicate
 
-__all__ = ["fast_equal", "fast_member", "fast_order", "level_test", "time_test"]
+__all__ = ["fast_equal", "fast_error", "fast_member", "fast_order", "fast_text", "level_test", "time_test"]
 
 _RECORD_STRINGS: Final[dict[tuple[str, ...], str]] = {
     ("event",): "event",
@@ -124,3 +125,29 @@ def level_test(op: str, level: int) -> Predicate:
 def time_test(op: str, moment: float) -> Predicate:
     """``ts OP moment`` against a fixed epoch time."""
     return _TIME[op](moment)
+
+
+def fast_error(field: Field, literal: Any, op: str) -> Predicate | None:
+    """``error.type == "X"`` / ``error.message == "X"`` (and ``!=``) on the record's error, else None."""
+    if not isinstance(literal, str) or field.path not in (("error", "type"), ("error", "message")):
+        return None
+    if field.path[1] == "type":
+        equal: Predicate = lambda s: (e := s.record.error) is not None and e.type == literal  # noqa: E731
+    else:
+        equal = lambda s: (e := s.record.error) is not None and e.message == literal  # noqa: E731
+    return equal if op == "==" else (lambda s: not equal(s))
+
+
+def fast_text(field: Field, op: str, literal: Any) -> Predicate | None:
+    """Regex, contains and startswith on the message, which is always a string, else None."""
+    if _RECORD_STRINGS.get(field.path) != "event" or not isinstance(literal, str):
+        return None
+    if op == "=~":
+        search = re.compile(literal).search
+        return lambda s: search(s.record.event) is not None
+    if op == "!~":
+        search = re.compile(literal).search
+        return lambda s: search(s.record.event) is None
+    if op == "contains":
+        return lambda s: literal in s.record.event
+    return lambda s: s.record.event.startswith(literal)

@@ -32,6 +32,8 @@ class Filter:
             drop a partial line before the parser has joined it.
         id_substrings: more byte strings every matching line contains unless it is an OTLP export line
             (those rewrite hex ids); ``may_match_line`` applies both.
+        may_match_line: ``may_match_line(line) -> bool``, False when the bytes of a whole record cannot
+            match, judged without parsing (the prefilter for the headless query and the view).
         trace_scoped: this is ``trace:(inner)``.
         inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
         now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
@@ -44,6 +46,7 @@ class Filter:
     needs_raw: bool
     required_substrings: tuple[bytes, ...]
     id_substrings: tuple[bytes, ...]
+    may_match_line: Callable[[bytes], bool]
     trace_scoped: bool
     inner: Filter | None
     now: Callable[[], float]
@@ -57,16 +60,6 @@ class Filter:
     def match_all(self) -> bool:
         """The filter is empty and keeps every record."""
         return not self.text.strip()
-
-    def may_match_line(self, line: bytes) -> bool:
-        """False when ``line`` (a whole record's bytes) cannot match, judged without parsing it."""
-        for needle in self.required_substrings:
-            if needle not in line:
-                return False
-        for needle in self.id_substrings:
-            if needle not in line:
-                return analysis.OTLP_MARKER in line
-        return True
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"
@@ -106,6 +99,7 @@ def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str |
         needs_raw=analysis.needs_raw(node),
         required_substrings=found.always,
         id_substrings=found.unless_otlp,
+        may_match_line=analysis.line_prefilter(found),
         trace_scoped=inner is not None,
         inner=inner,
         now=now,
