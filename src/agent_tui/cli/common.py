@@ -158,6 +158,10 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
     from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
 
     for path in paths:
+        if _plain_file(path):
+            # Regular files take the store's indexer, which parses big files in worker processes.
+            model.load_file(path)
+            continue
         source = open_source(path, SourceOptions(follow=False))
         try:
             async for item in source.stream():
@@ -165,6 +169,10 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
                     model.ingest(item)
         finally:
             await source.close()
+
+
+def _plain_file(path: str) -> bool:
+    return path != "-" and not is_remote(path) and not path.endswith(".gz") and os.path.isfile(path)
 
 
 def load_model(paths: Sequence[str], clock: Clock | None = None) -> LogModel:
