@@ -211,7 +211,7 @@ class LokiHandler(logging.Handler):
         except BaseException:  # noqa: S110 (cancelled at close; the sender counted what it abandoned)
             pass
         finally:
-            self.abandon(len(self._queue))
+            self.abandon()
             with self._progress:
                 self._progress.notify_all()
             loop.close()
@@ -245,10 +245,10 @@ class LokiHandler(logging.Handler):
             self._done_seq = max(self._done_seq, last_seq)
             self._progress.notify_all()
 
-    def abandon(self, count: int) -> None:
-        """Count ``count`` queued or in-flight records as dropped and drain the queue."""
+    def abandon(self, inflight: int = 0) -> None:
+        """Give up ``inflight`` records plus everything still queued: count them dropped, drain the queue."""
         with self._qlock:
-            self.rejected += count
+            self.rejected += inflight + len(self._queue)
             last = self._queue[-1][0] if self._queue else self._seq
             self._queue.clear()
         self.done(last)
@@ -305,7 +305,7 @@ class LokiHandler(logging.Handler):
                 loop.call_soon_threadsafe(task.cancel)
             thread.join(timeout=max(1.0, wait))
         elif self._queue:
-            self.abandon(len(self._queue))
+            self.abandon()
         _live.discard(self)
         super().close()
 
