@@ -1,0 +1,136 @@
+"""Translate a filter into a LogQL query Loki can run, plus the residual filter to apply locally."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Final, TypeGuard
+
+from agent_tui.model.query.analysis import OTLP_MARKER
+from agent_tui.model.query.compiler import compile_node
+from agent_tui.model.query.filter import Filter, compile_ast
+from agent_tui.model.query.nodes import And, Compare, Condition, ListValue, MatchAll, Str, Text, TraceScope
+from agent_tui.model.query.subject import StaticSubject
+from agent_tui.model.record import Record
+from agent_tui.schema import Level
+
+__all__ = ["DEFAULT_SELECTOR", "logql_string", "re2_escape", "to_logql"]
+
+DEFAULT_SELECTOR: Final = 'service_name=~".+"'
+"""Loki gives every entry a ``service_name`` label, so this matcher selects all streams."""
+
+_TEXT_OPS: Final = frozenset({"=~", "!~", "contains", "startswith"})
+_RE2_SPECIAL: Final = frozenset("\\.+*?()|[]{}^$")
+
+
+def re2_escape(text: str) -> str:
+    """Escape ``text`` for a RE2 regex (only metacharacters: RE2 rejects escaped spaces and letters)."""
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in text)
+
+
+def logql_string(text: str) -> str:
+    """A double-quoted LogQL string literal holding ``text``."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped.replace("\t", "\\t") + '"'
+
+
+def to_logql(
+    flt: Filter | None,
+    *,
+    base_matchers: Sequence[str] = (),
+    label_fields: Collection[str] = ("agent_id", "service"),
+    level_label: bool = False,
+) -> tuple[str, Filter | None]:
+    """Push what Loki can do of ``flt`` into a LogQL log query.
+
+    Only sound pushdown happens: every line the full filter keeps is also returned by the query.
+
+    - ``field == "x"`` / ``field in [x, y]`` on a field named in ``label_fields`` becomes a stream
+      matcher and leaves the residual (this assumes the label holds the same value as the field in the
+      line, as ``agent_tui.log.LokiHandler`` writes it).
+    - With ``level_label`` (streams labelled by ``LokiHandler``, whose ``level`` label is the lowercase
+      level name) a level comparison also becomes ``level=~"…"``; it stays in the residual.
+    - The filter's required substrings become ``|= "…"`` line filters, hex ids ``|~ "id|resourceLogs"``,
+      and top-level lowercase search terms ``|~ "(?i)term"``; all stay in the residual.
+    - Nothing is pushed for ``trace:(...)`` filters (whole traces are kept) or through ``or``/``not``.
+
+    Args:
+        flt: the compiled filter, or None for everything.
+        base_matchers: stream matchers the source already has (``'service="casino-agent"'``).
+        label_fields: fields that are also Loki stream labels with the same values.
+        level_label: streams carry a ``level`` label holding agent-tui level names.
+
+    Returns:
+        ``(query, residual)``: the LogQL query and the filter still to apply to returned lines (None
+        when the query alone is exact).
+    """
+    matchers = list(base_matchers)
+    ast = MatchAll() if flt is None else flt.ast
+    if flt is None or isinstance(ast, MatchAll):
+        return _query(matchers, []), None
+    if isinstance(ast, TraceScope):
+        return _query(matchers, []), flt
+    conjuncts: list[Condition] = list(ast.items) if isinstance(ast, And) else [ast]
+    residual: list[Condition] = []
+    for item in conjuncts:
+        matcher = _label_matcher(item, label_fields)
+        if matcher is not None:
+            matchers.append(matcher)
+            continue
+        if level_label:
+            level_matcher = _level_matcher(item)
+            if level_matcher is not None:
+                matchers.append(level_matcher)
+        residual.append(item)
+    if not residual:
+        return _query(matchers, []), None
+    node = residual[0] if len(residual) == 1 else And(tuple(residual))
+    rest = compile_ast(node, now=flt.now)
+    return _query(matchers, _line_filters(rest, residual)), rest
+
+
+def _query(matchers: list[str], stages: list[str]) -> str:
+    selector = "{" + ", ".join(matchers or [DEFAULT_SELECTOR]) + "}"
+    return " ".join([selector, *stages])
+
+
+def _label_matcher(item: Condition, label_fields: Collection[str]) -> str | None:
+    if not isinstance(item, Compare) or len(item.field.path) != 1 or item.field.path[0] not in label_fields:
+        return None
+    label = item.field.path[0]
+    if item.op == "==" and isinstance(item.value, Str) and item.value.value:
+        return f"{label}={logql_string(item.value.value)}"
+    if item.op == "in" and isinstance(item.value, ListValue) and item.value.items:
+        values = [v.value for v in item.value.items if isinstance(v, Str) and v.value]
+        if len(values) == len(item.value.items):
+            return f"{label}=~{logql_string('|'.join(re2_escape(v) for v in values))}"
+    return None
+
+
+def _level_matcher(item: Condition) -> str | None:
+    if not isinstance(item, Compare) or item.field.path != ("level",) or item.op in _TEXT_OPS:
+        return None
+    # Evaluate the comparison on each level, so names, numbers and lists all come out right.
+    test = compile_node(item, lambda: 0.0)
+    names = [lv.label for lv in Level if test(StaticSubject(Record(seq=0, ts=0.0, level=lv, event="")))]
+    if not names:
+        return None
+    return f"level=~{logql_string('|'.join(names))}"
+
+
+def _line_filters(flt: Filter, conjuncts: list[Condition]) -> list[str]:
+    stages = [f"|= {logql_string(needle.decode())}" for needle in flt.required_substrings]
+    marker = OTLP_MARKER.decode()
+    stages += [
+        f"|~ {logql_string(re2_escape(needle.decode()) + '|' + marker)}" for needle in flt.id_substrings
+    ]
+    for item in conjuncts:
+        if _is_ascii_caseless_search(item) and item.term.encode() not in flt.required_substrings:
+            stages.append(f"|~ {logql_string('(?i)' + re2_escape(item.term))}")
+    return stages
+
+
+def _is_ascii_caseless_search(item: Condition) -> TypeGuard[Text]:
+    """A smartcase search that ignores case (lowercase ASCII term with letters)."""
+    if not isinstance(item, Text) or not item.term.isascii():
+        return False
+    return item.term == item.term.lower() != item.term.upper()
