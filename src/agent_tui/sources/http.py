@@ -1,0 +1,256 @@
+"""``http(s)://`` source: follow a remote ``agent-tui serve`` and resume exactly after every drop or stall."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import aiohttp
+import orjson
+
+from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
+from agent_tui.sources.cursor import CursorError, Position, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from agent_tui.sources.options import SourceOptions
+
+__all__ = ["Backoff", "HttpSource", "open_http"]
+
+_RECORD = b'{"source":'
+_CURSOR_SEP = b'","cursor":"'
+_LINE_SEP = b'","line":'
+_PASSED_ON = frozenset({"source", "filter", "since", "lines"})
+_FATAL = (400, 401, 403, 404, 405, 501)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential reconnect delays: ``initial * factor**attempt`` capped at ``maximum`` seconds."""
+
+    initial: float = 0.25
+    factor: float = 2.0
+    maximum: float = 15.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before reconnect attempt number ``attempt`` (0-based)."""
+        return float(min(self.maximum, self.initial * self.factor ** min(attempt, 32)))
+
+
+class _Ended(Exception):
+    """The server closed the stream with a reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    reason: str
+
+
+def open_http(spec: str, options: SourceOptions) -> HttpSource:
+    """Open a ``http(s)://host:port/`` spec (the factory's entry point)."""
+    return HttpSource(spec, options)
+
+
+def _ssl_context(options: SourceOptions) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=options.ca_file)
+    if not options.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class HttpSource:
+    """Streams the NDJSON wire of ``agent-tui serve``; yields batches per remote source and status changes."""
+
+    def __init__(
+        self,
+        url: str,
+        options: SourceOptions,
+        *,
+        backoff: Backoff | None = None,
+        read_timeout: float | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.options = options
+        self.backoff = backoff or Backoff()
+        self.read_timeout = read_timeout
+        self.query = [
+            (k, v) for k, v in parse_qsl(parts.query) if k in ("source", "filter", "since", "lines")
+        ]
+        base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], "", "", ""))
+        self.name = base + "/"
+        self.stream_url = base + parts.path.rstrip("/").removesuffix("/api/stream") + "/api/stream"
+        self.positions: dict[str, Position] = {}
+        self.delivered = 0
+        self._closed = False
+        self._response: aiohttp.ClientResponse | None = None
+        self._names: dict[bytes, str] = {}
+        self._timeout = read_timeout or 15.0
+
+    def _request(self) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        opts = self.options
+        params = [*self.query, ("follow", "1" if opts.follow else "0")]
+        if opts.filter_text and not any(k == "filter" for k, _ in params):
+            params.append(("filter", opts.filter_text))
+        headers = {"Accept": "application/x-ndjson", **dict(opts.headers)}
+        token = opts.token or os.environ.get("AGENT_TUI_TOKEN")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if self.positions:
+            headers["Last-Event-ID"] = encode_cursor(self.positions.values())
+        else:
+            if opts.lines is not None:
+                params.append(("lines", str(opts.lines)))
+            if opts.since is not None:
+                params.append(("since", repr(opts.since)))
+        return params, headers
+
+    async def stream(self) -> AsyncIterator[LineBatch | SourceStatus]:
+        """Connect, stream, and on any drop or stall reconnect with backoff from the last cursor."""
+        context = _ssl_context(self.options) if self.stream_url.startswith("https") else None
+        connector = aiohttp.TCPConnector(ssl=context if context is not None else False)
+        timeout = aiohttp.ClientTimeout(total=None, connect=10.0)
+        attempt = 0
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False) as session:
+            while not self._closed:
+                reason = ""
+                try:
+                    params, headers = self._request()
+                    async with session.get(self.stream_url, params=params, headers=headers) as response:
+                        self._response = response
+                        if response.status != 200:
+                            reason = await _http_error(response)
+                            if response.status in _FATAL:
+                                yield SourceStatus(self.name, SourceState.ERROR, reason)
+                                return
+                        else:
+                            async for item in self._consume(response):
+                                if isinstance(item, SourceStatus) and item.state is SourceState.CONNECTED:
+                                    attempt = 0
+                                yield item
+                                if isinstance(item, SourceStatus) and item.state is SourceState.DONE:
+                                    return
+                            reason = "the server closed the connection"
+                except _Ended as ended:
+                    reason = str(ended)
+                except TimeoutError:
+                    reason = f"no data or heartbeat for {self._timeout:g}s (stalled)"
+                except (aiohttp.ClientError, OSError) as exc:
+                    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                finally:
+                    self._response = None
+                if self._closed:
+                    return
+                delay = self.backoff.delay(attempt)
+                attempt += 1
+                yield SourceStatus(self.name, SourceState.RECONNECTING, f"{reason}; retrying in {delay:.1f}s")
+                await asyncio.sleep(delay)
+
+    async def _consume(self, response: aiohttp.ClientResponse) -> AsyncIterator[LineBatch | SourceStatus]:
+        heartbeat = float(response.headers.get("X-Agent-Tui-Heartbeat", "5") or 5)
+        self._timeout = self.read_timeout or max(3.0 * heartbeat, 1.0)
+        carry = b""
+        while True:
+            async with asyncio.timeout(self._timeout):
+                data = await response.content.readany()
+            if not data:
+                return
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry += data
+                continue
+            block = carry + data[:cut]
+            carry = data[cut + 1 :]
+            for item in self._decode(block.split(b"\n")):
+                if isinstance(item, _End):
+                    raise _Ended(f"server ended the stream: {item.reason}")
+                if isinstance(item, LineBatch):
+                    self._advance(item)
+                yield item
+
+    def _advance(self, batch: LineBatch) -> None:
+        last = batch.cursors[-1]
+        _, file_id, offset = last.rsplit(":", 2)
+        remote = batch.source[len(self.name) :]
+        self.positions[remote] = Position(remote, file_id, int(offset))
+        self.delivered += len(batch.lines)
+
+    def _decode(self, wire_lines: list[bytes]) -> list[LineBatch | SourceStatus | _End]:
+        out: list[LineBatch | SourceStatus | _End] = []
+        current: LineBatch | None = None
+        for wire in wire_lines:
+            if not wire.startswith(_RECORD):
+                status = self._control(wire)
+                if status is not None:
+                    out.append(status)
+                    current = None
+                continue
+            name, cursor, raw = self._record(wire)
+            file_id = cursor[cursor.find(":") + 1 : cursor.rfind(":")]
+            if current is None or current.source != name or current.file_id != file_id:
+                current = LineBatch(name, [], [], file_id, "", [])
+                out.append(current)
+            current.lines.append(raw)
+            current.offsets.append(int(cursor[cursor.rfind(":") + 1 :]) - len(raw) - 1)
+            current.cursors.append(cursor)
+        return out
+
+    def _record(self, wire: bytes) -> tuple[str, str, bytes]:
+        split = wire.find(_CURSOR_SEP)
+        line_at = wire.find(_LINE_SEP, split)
+        if split < 0 or line_at < 0:
+            obj = orjson.loads(wire)
+            return self.name + str(obj["source"]), str(obj["cursor"]), base64.b64decode(obj["line_b64"])
+        key = wire[10 : split + 1]
+        name = self._names.get(key)
+        if name is None:
+            name = self._names.setdefault(key, self.name + str(orjson.loads(key)))
+        raw = wire[line_at + 9 : -1]
+        if raw[:1] == b'"':
+            raw = str(orjson.loads(raw)).encode()
+        return name, wire[split + 12 : line_at].decode(), raw
+
+    def _control(self, wire: bytes) -> SourceStatus | _End | None:
+        try:
+            obj = orjson.loads(wire)
+        except orjson.JSONDecodeError:
+            return None
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == "start":
+            with contextlib.suppress(CursorError):
+                self.positions.update(decode_cursor(str(obj.get("cursor", ""))))
+            warnings = "; ".join(str(w) for w in obj.get("warnings", []))
+            return SourceStatus(self.name, SourceState.CONNECTED, warnings or "connected")
+        if kind == "warning":
+            return SourceStatus(self.name, SourceState.CONNECTED, str(obj.get("message", "")))
+        if kind == "end":
+            if obj.get("reason") == "complete":
+                return SourceStatus(self.name, SourceState.DONE, "complete")
+            return _End(str(obj.get("reason", "no reason given")))
+        return None
+
+    async def close(self) -> None:
+        """Stop streaming and drop the connection."""
+        self._closed = True
+        if self._response is not None:
+            self._response.close()
+
+
+async def _http_error(response: aiohttp.ClientResponse) -> str:
+    body = (await response.read())[:2000]
+    try:
+        obj = orjson.loads(body)
+        message = str(obj.get("error", body.decode("utf-8", "replace")))
+        if obj.get("column"):
+            message += f" (column {obj['column']})"
+    except (orjson.JSONDecodeError, AttributeError):
+        message = body.decode("utf-8", "replace").strip()
+    return f"HTTP {response.status}: {message[:300]}"
