@@ -120,6 +120,7 @@ def trace_json(trace: Trace, model: LogModel) -> dict[str, Any]:
         "record_count": trace.record_count,
         **_sums(trace),
         "spans": [_span_json(span, model) for span in trace.roots],
+        "records_outside_spans": [_record_json(model, seq) for seq in _outside_spans(trace, model)],
     }
 
 
@@ -135,15 +136,17 @@ def _span_json(span: Span, model: LogModel) -> dict[str, Any]:
         "error": None
         if error is None
         else {"type": error.type, "message": error.message, "traceback": list(error.traceback)},
-        "records": [
-            orjson.loads(model.store.raw(seq)) if _is_json(model, seq) else None for seq in span.events
-        ],
+        "records": [_record_json(model, seq) for seq in span.events],
         "children": [_span_json(child, model) for child in span.children],
     }
 
 
-def _is_json(model: LogModel, seq: int) -> bool:
-    return not model.store.record(seq).raw
+def _record_json(model: LogModel, seq: int) -> Any:
+    """The decoded line, or its text when it was not JSON."""
+    raw = model.store.raw(seq)
+    if model.store.record(seq).raw:
+        return raw.decode("utf-8", "replace")
+    return orjson.loads(raw)
 
 
 def _duration(start: float | None, end: float | None) -> str:
@@ -159,7 +162,7 @@ def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
     status_colour = p.red if trace.status in ("error", "critical") else p.green
     head = (
         f"{p.bold}Trace {clean(trace.trace_id)}{p.reset}  {status_colour}{trace.status}{p.reset}  "
-        f"{clean(trace.op or '')}  {_duration(trace.start, trace.end)}  "
+        f"{clean(trace.op or '')}  {_trace_duration(trace)}  "
         f"{trace.record_count} records, {trace.error_count} errors"
     )
     out = [head]
@@ -169,9 +172,38 @@ def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
     if trace.start is not None:
         out.append(f"  started {clock(trace.start, date=True)} UTC")
     out.append("")
-    for span in sorted(trace.roots, key=lambda s: s.start or 0.0):
-        _render_span(span, model, p, 0, out)
+    items: list[tuple[float, int, Any]] = [(root.start or 0.0, 1, root) for root in trace.roots]
+    # Records outside every span (seed-style logs without span ids) still belong on the timeline.
+    items += [(model.store.record(seq).ts, 0, seq) for seq in _outside_spans(trace, model)]
+    items.sort(key=lambda item: (item[0], item[1]))
+    for _, kind, item in items:
+        if kind == 1:
+            _render_span(item, model, p, 0, out)
+        else:
+            out.append(_event_line(model, item, p, ""))
     return out
+
+
+def _trace_duration(trace: Trace) -> str:
+    if trace.duration_ms is not None and trace.status != "running":
+        ms = trace.duration_ms
+        return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+    return _duration(trace.start, trace.end)
+
+
+def _outside_spans(trace: Trace, model: LogModel) -> list[int]:
+    covered: set[int] = set()
+    todo = list(trace.roots)
+    while todo:
+        span = todo.pop()
+        covered.update(span.events)
+        todo.extend(span.children)
+    store = model.store
+    return [
+        seq
+        for seq in range(store.first_seq, store.first_seq + len(store))
+        if seq not in covered and store.record(seq).trace_id == trace.trace_id
+    ]
 
 
 def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[str]) -> None:
@@ -179,9 +211,9 @@ def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[
     failed = span.status in ("error", "critical")
     colour = p.red if failed else p.green if span.status == "ok" else p.yellow
     out.append(
-        f"{pad}{p.bold}▸ {clean(span.op or span.span_id or '?')}{p.reset} "
+        f"{pad}{p.bold}▸ {clean(span.op or '(no span)')}{p.reset} "
         f"{colour}[{span.status}]{p.reset} {_duration(span.start, span.end)}"
-        f"{p.dim}  span {clean(span.span_id or '-')}{p.reset}"
+        + (f"{p.dim}  span {clean(span.span_id)}{p.reset}" if _real_id(span.span_id) else "")
     )
     items: list[tuple[float, int, Any]] = [(model.store.record(seq).ts, 0, seq) for seq in span.events]
     items += [(child.start or 0.0, 1, child) for child in span.children]
@@ -192,9 +224,15 @@ def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[
         else:
             out.append(_event_line(model, item, p, pad + "  "))
     if span.error is not None:
-        out.append(f"{pad}  {p.red}{clean(span.error.type)}: {clean(span.error.message)}{p.reset}")
+        message = f": {clean(span.error.message)}" if span.error.message else ""
+        out.append(f"{pad}  {p.red}{clean(span.error.type)}{message}{p.reset}")
         for frame in span.error.traceback:
             out.append(f"{pad}    {p.dim}{clean(frame)}{p.reset}")
+
+
+def _real_id(span_id: str | None) -> bool:
+    """False for the store's synthetic ids (``~``, ``~3``) given to spans the log never named."""
+    return bool(span_id) and not (span_id or "").startswith("~")
 
 
 def _event_line(model: LogModel, seq: int, p: Palette, pad: str) -> str:

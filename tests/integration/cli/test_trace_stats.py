@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 from tests.integration.cli.helpers import FAILED_TRACE, FLEET, run
 
@@ -86,3 +87,23 @@ def test_stats_text_report_names_levels_and_error_types() -> None:
     assert "165" in out and "230" in out
     assert "top error types" in out
     assert "slowest traces" in out
+
+
+def test_trace_of_seed_style_lines_without_span_ids(tmp_path: Path) -> None:
+    """Seed-style records (trace id, no span ids) all appear on the timeline with the error type."""
+    log = tmp_path / "casino.jsonl"
+    log.write_text(
+        '{"ts":"2026-03-04T03:21:44.312Z","level":"info","event":"bet.placed","trace_id":"t_7f3a2c9d",'
+        '"bet_id":"bet_4b8c1a3e","amount_usdc":10.0}\n'
+        '{"ts":"2026-03-04T03:21:44.100Z","level":"info","event":"other","trace_id":"t_other"}\n'
+        '{"ts":"2026-03-04T03:21:44.396Z","level":"info","event":"bet.complete","trace_id":"t_7f3a2c9d",'
+        '"outcome":"win","payout_usdc":19.8}\n'
+        '{"ts":"2026-03-04T03:21:45.000Z","level":"error","event":"withdraw.failed","trace_id":"t_7f3a2c9d",'
+        '"error":{"type":"TimeoutError","message":"escrow timed out"}}\n'
+    )
+    out = run("trace", "t_7f3a2c9d", str(log)).stdout.decode()
+    events = [name for name in ("bet.placed", "bet.complete", "withdraw.failed", "other") if name in out]
+    assert events == ["bet.placed", "bet.complete", "withdraw.failed"]
+    assert out.index("bet.placed") < out.index("bet.complete") < out.index("withdraw.failed")
+    assert "TimeoutError: escrow timed out" in out
+    assert "payout_usdc=19.8" in out
