@@ -14,7 +14,6 @@ from pathlib import Path
 from aiohttp import web
 
 from agent_tui.serve.app import ServeConfig, make_app
-from agent_tui.serve.gates import default_gate_builder
 from agent_tui.serve.stdio import serve_stdio
 
 __all__ = ["add_arguments", "run"]
@@ -64,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
         heartbeat=args.heartbeat,
         stall_timeout=args.stall_timeout,
         max_clients=args.max_clients,
-        gate_builder=default_gate_builder(),
     )
     if args.stdio:
         return asyncio.run(serve_stdio(config, args))

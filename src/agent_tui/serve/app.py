@@ -16,6 +16,7 @@ from aiohttp.typedefs import Middleware
 
 from agent_tui.serve.client import ClientWriter, Stalled
 from agent_tui.serve.files import PathRefused, ServedDir
+from agent_tui.serve.gates import build_gates
 from agent_tui.serve.session import GateBuilder, GateError, StreamSession
 from agent_tui.serve.watcher import DirWatcher
 from agent_tui.serve.wire import control, sse_comment
@@ -42,7 +43,7 @@ class ServeConfig:
     """Bytes of log per second one client may read (0: unlimited)."""
     max_clients: int = 256
     poll_interval: float = 0.05
-    gate_builder: GateBuilder | None = field(default=None, compare=False)
+    gate_builder: GateBuilder | None = field(default=build_gates, compare=False)
 
 
 CLIENTS = web.AppKey("clients", set[ClientWriter])

@@ -2,11 +2,106 @@
 
 from __future__ import annotations
 
-from agent_tui.serve.session import GateBuilder
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["default_gate_builder"]
+from agent_tui.model.parse import LineParser, Parsed, attrs_of
+from agent_tui.model.query import Filter, FilterError, compile_filter
+from agent_tui.model.record import Record
+from agent_tui.serve.session import GateBuilder, GateError, LineGate
+
+__all__ = ["FilterGate", "build_gates", "default_gate_builder"]
 
 
-def default_gate_builder() -> GateBuilder | None:
-    """The gate builder backed by the filter language and the line parser (None while they are absent)."""
-    return None
+class _LineSubject:
+    """One parsed line as the filter sees it; the record and attributes are built only when asked."""
+
+    __slots__ = ("_line", "_parsed")
+
+    def __init__(self, parsed: Parsed, line: bytes) -> None:
+        self._parsed = parsed
+        self._line = line
+
+    @property
+    def record(self) -> Record:
+        p = self._parsed
+        return Record(
+            seq=0,
+            ts=p.ts,
+            level=p.level,
+            event=p.event,
+            trace_id=p.trace_id,
+            span_id=p.span_id,
+            parent_span_id=p.parent_span_id,
+            op=p.op,
+            error=p.error,
+            length=len(self._line),
+            raw=p.raw,
+            ts_inferred=p.ts_inferred,
+        )
+
+    @property
+    def attrs(self) -> Mapping[str, Any]:
+        return self._parsed.attrs if self._parsed.attrs is not None else attrs_of(self._line)
+
+    @property
+    def raw(self) -> bytes:
+        return self._line
+
+
+class FilterGate:
+    """Keeps the lines of one source whose record matches the filter and is not older than ``since``.
+
+    A line that holds several records (an OTLP export) is kept when any of them passes.
+    """
+
+    def __init__(self, flt: Filter | None, since: float | None) -> None:
+        self.filter = flt
+        self.since = since
+        self.parser = LineParser(keep_attrs=bool(flt and flt.needs_attrs))
+
+    def select(self, lines: list[bytes]) -> list[int] | None:
+        """Indices of the lines to send."""
+        flt, since = self.filter, self.since
+        if flt is not None and since is None:
+            may_match = flt.may_match_line
+            candidates = [i for i, line in enumerate(lines) if may_match(line)]
+        else:
+            candidates = list(range(len(lines)))
+        picked = [lines[i] for i in candidates]
+        keep: list[int] = []
+        for index, parsed in self.parser.parse_batch(picked):
+            original = candidates[index]
+            if keep and keep[-1] == original:
+                continue
+            if since is not None and parsed.ts < since:
+                continue
+            if flt is None or flt.matches(_LineSubject(parsed, lines[original])):
+                keep.append(original)
+        return keep
+
+
+def build_gates(filter_text: str | None, since: float | None) -> Callable[[str], LineGate] | None:
+    """The per-source gate factory for a request (None when every line passes).
+
+    Raises:
+        GateError: the filter does not compile, or needs whole traces (``trace:(...)``).
+    """
+    flt: Filter | None = None
+    if filter_text:
+        try:
+            flt = compile_filter(filter_text)
+        except FilterError as exc:
+            raise GateError(exc.message, exc.column) from exc
+        if flt.trace_scoped:
+            raise GateError("trace:(...) filters need whole traces; apply them on the client side", 1)
+        if flt.match_all:
+            flt = None
+    if flt is None and since is None:
+        return None
+    return lambda _source: FilterGate(flt, since)
+
+
+def default_gate_builder() -> GateBuilder:
+    """The gate builder backed by the filter language and the line parser."""
+    return build_gates

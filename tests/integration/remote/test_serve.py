@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 import orjson
@@ -197,3 +198,35 @@ async def test_stalled_client_is_dropped_with_a_reason_and_others_are_unaffected
     assert len(_records(body)) == 20_000
     assert clients[0].high_water <= config.buffer_limit + 2 * config.chunk_bytes
     assert b'"reason":"stalled' in received
+
+
+async def test_filter_is_applied_server_side_and_bad_filters_get_400_with_column(tmp_path: Path) -> None:
+    """``?filter=`` sends only matching records; a malformed filter is a 400 JSON error with its column."""
+    rows = [("info", "a", "x"), ("error", "b", "x"), ("error", "c", "y"), ("debug", "d", "y")]
+    lines = [
+        orjson.dumps({"ts": "2026-03-04T03:21:44.312Z", "level": lvl, "event": ev, "agent_id": agent})
+        for lvl, ev, agent in rows
+    ]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        params = "follow=0&filter=" + quote('level >= error and agent_id == "y"')
+        status, body = await _get(f"{base}/api/stream?{params}")
+        bad_status, bad = await _get(f"{base}/api/stream?filter=" + quote("level >= "))
+        trace_status, _ = await _get(f"{base}/api/stream?filter=" + quote("trace:(level >= error)"))
+    assert status == 200
+    assert [r["line"]["event"] for r in _records(body)] == ["c"]  # type: ignore[index]
+    assert bad_status == 400
+    error = orjson.loads(bad)
+    assert error["column"] >= 9 and error["error"]
+    assert trace_status == 400
+
+
+async def test_since_backfills_only_records_at_or_after_the_time(tmp_path: Path) -> None:
+    """``?since=`` (RFC 3339 or epoch seconds) starts each source at records that recent."""
+    lines = [orjson.dumps({"ts": f"2026-03-04T03:00:0{i}Z", "event": f"e{i}"}) for i in range(6)]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        _, rfc = await _get(f"{base}/api/stream?follow=0&since=2026-03-04T03:00:04Z")
+        _, epoch = await _get(f"{base}/api/stream?follow=0&since=1772593203")
+    assert [r["line"]["event"] for r in _records(rfc)] == ["e4", "e5"]  # type: ignore[index]
+    assert [r["line"]["event"] for r in _records(epoch)] == ["e3", "e4", "e5"]  # type: ignore[index]
