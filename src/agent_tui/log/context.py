@@ -8,6 +8,7 @@ import functools
 import inspect
 import logging
 import os
+import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ __all__ = [
     "span",
     "trace",
     "traceparent",
+    "use_id_source",
 ]
 
 TRACE_ID: ContextVar[str | None] = ContextVar("agent_tui.trace_id", default=None)
@@ -39,6 +41,7 @@ SPAN_ID: ContextVar[str | None] = ContextVar("agent_tui.span_id", default=None)
 PARENT_SPAN_ID: ContextVar[str | None] = ContextVar("agent_tui.parent_span_id", default=None)
 OP: ContextVar[str | None] = ContextVar("agent_tui.op", default=None)
 BOUND: ContextVar[Mapping[str, Any] | None] = ContextVar("agent_tui.bound", default=None)
+ID_SOURCE: ContextVar[random.Random | None] = ContextVar("agent_tui.id_source", default=None)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _TRACEPARENT: Final = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
@@ -47,13 +50,23 @@ _LOGGED_MARK: Final = "__agent_tui_failed_span__"
 
 
 def new_trace_id() -> str:
-    """A random W3C trace id: 32 lowercase hex digits."""
-    return os.urandom(16).hex()
+    """A random W3C trace id: 32 lowercase hex digits (from :func:`use_id_source`'s generator if set)."""
+    rng = ID_SOURCE.get()
+    return os.urandom(16).hex() if rng is None else f"{rng.getrandbits(128):032x}"
 
 
 def new_span_id() -> str:
-    """A random W3C span id: 16 lowercase hex digits."""
-    return os.urandom(8).hex()
+    """A random W3C span id: 16 lowercase hex digits (from :func:`use_id_source`'s generator if set)."""
+    rng = ID_SOURCE.get()
+    return os.urandom(8).hex() if rng is None else f"{rng.getrandbits(64):016x}"
+
+
+def use_id_source(rng: random.Random | None) -> Token[random.Random | None]:
+    """Draw trace and span ids from ``rng`` in this context (reproducible ids for demos and tests).
+
+    Returns the token to pass to ``ID_SOURCE.reset``; None restores OS randomness.
+    """
+    return ID_SOURCE.set(rng)
 
 
 def current_trace_id() -> str | None:
