@@ -51,7 +51,7 @@ MISTAKES = [
     ("trace without parens", "trace: a", 8, "expected '(' after 'trace:'"),
     ("exists without field", "exists(5)", 8, "needs a field name"),
     ("dot without name", "x == 1 and . == 2", 12, "expected a field name after '.'"),
-    ("stray colon", "a:b", 2, "expected 'and', 'or' or the end"),
+    ("lucene-style colon", "level:error", 6, "compare with =="),
 ]
 
 

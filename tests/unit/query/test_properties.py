@@ -9,7 +9,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent_tui.model.query import compile_ast, parse
+from agent_tui.model.query import FilterError, compile_ast, parse
 from agent_tui.model.query.nodes import Condition, Node
 from tests.unit.query.strategies import anchored_conditions, log_objects, nodes
 from tests.unit.query.subjects import subject
@@ -95,3 +95,65 @@ def test_may_match_line_lets_otlp_lines_through_for_hex_ids() -> None:
     otlp = b'{"resourceLogs":[{"body":"bet.complete","traceId":"S/kvNXezTaajzpKdDg5HNg=="}]}'
     assert flt.may_match_line(otlp)
     assert not flt.may_match_line(b'{"resourceLogs":[{"body":"other","traceId":"x"}]}')
+
+
+PIECES = [
+    "level",
+    ".a",
+    "x.y",
+    '"s"',
+    "'t'",
+    "1",
+    "-2.5",
+    "3s",
+    "-15m",
+    "true",
+    "null",
+    "==",
+    "!=",
+    "<",
+    ">=",
+    "=~",
+    "~",
+    "!~",
+    "contains",
+    "startswith",
+    "in",
+    "and",
+    "or",
+    "not",
+    "!",
+    "&&",
+    "||",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "trace",
+    "select",
+    "exists",
+    "has",
+    ".",
+    '"',
+    "\\",
+    "=",
+    "|",
+    "#",
+    "é",
+    "1e999",
+    "7f3a",
+]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=40), st.lists(st.sampled_from(PIECES), max_size=12).map(" ".join)))
+def test_any_text_compiles_or_raises_filter_error(text: str) -> None:
+    """Arbitrary input never crashes the compiler: it compiles (and round-trips) or raises FilterError."""
+    try:
+        flt = compile_ast(parse(text))
+    except FilterError as err:
+        assert 1 <= err.column <= len(text) + 1
+        return
+    assert parse(str(flt.ast)) == flt.ast

@@ -77,7 +77,7 @@ _OP_HINTS: Final = {
     "|": "pipes are not supported; write only the condition inside select(...)",
 }
 _OP_RUN = re.compile(r"[=!<>~&|]+")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _UNIT = re.compile(r"[^\W\d]\w*")
 _NAME = re.compile(r"(?:[^\W\d]|@)[\w@-]*")
 _SEGMENT = re.compile(r"[\w@-]+")
@@ -121,7 +121,7 @@ def _next_token(text: str, pos: int) -> tuple[Token, int]:
     if char in "\"'":
         value, stop = _string(text, pos)
         return Token(Kind.STRING, column, text[pos:stop], value), stop
-    if char.isdigit() or (char == "-" and pos + 1 < len(text) and text[pos + 1].isdigit()):
+    if _NUMBER.match(text, pos):
         return _number(text, pos)
     if char == ".":
         path, stop = _path(text, pos, leading_dot=True)

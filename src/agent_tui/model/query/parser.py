@@ -116,6 +116,8 @@ class _Parser:
             return
         if token.kind is Kind.RPAREN:
             raise self.error("unbalanced ')': there is no '(' to close", token)
+        if token.kind is Kind.COLON:
+            raise self.error("'field:value' is not supported; compare with ==", token)
         raise self.error(f"expected 'and', 'or' or the end of the filter, found {token.text!r}", token)
 
     def expression(self, rbp: int) -> _Parsed:
