@@ -180,5 +180,6 @@ async def test_mouse_click_selects_a_row(build: Build) -> None:
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
+        await pilot.press("g")
         await pilot.click(LogView, offset=(5, 3))
         assert app.logs.cursor == 3

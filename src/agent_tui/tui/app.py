@@ -188,7 +188,8 @@ class AgentTuiApp(ViewActions):
         log_view = self.logs
         count = log_view.row_count if self.paused else len(self.view)
         log_view.set_rows(self.view, count)
-        if self.follow_mode and not self.paused:
+        # Until the user moves, a static file opens at its newest record too (like less +G).
+        if (self.follow_mode or not self.user_moved) and not self.paused:
             log_view.stick_to_bottom()
 
     def stats_snapshot(self) -> StatsSnapshot:

@@ -60,6 +60,8 @@ class ViewActions(App[int]):
     search: Callable[[int], bool] | None
     export_dir: Path
     view_min_level: Level | None = None
+    user_moved: bool = False
+    """Set once the user moves the cursor; before that even a static view stays at its end."""
     widgets: Widgets
 
     def sync_rows(self) -> None:
@@ -101,6 +103,8 @@ class ViewActions(App[int]):
     @on(LogView.CursorMoved)
     def _cursor_moved(self, message: LogView.CursorMoved) -> None:
         log_view = self.logs
+        if message.by_user:
+            self.user_moved = True
         if message.by_user and self.follow_mode:
             at_end = log_view.cursor >= log_view.row_count - 1
             if not at_end or log_view.scroll_offset.y < log_view.max_scroll_y:
