@@ -111,7 +111,13 @@ def line_prefilter(found: Needles) -> Callable[[bytes], bool]:
         if len(always) == 1:
             needle = always[0]
             return lambda line: needle in line
+        if len(always) == 2:
+            first, second = always
+            return lambda line: first in line and second in line
         return lambda line: all(n in line for n in always)
+    if not always and len(ids) == 1:
+        only = ids[0]
+        return lambda line: only in line or OTLP_MARKER in line
 
     def may_match(line: bytes) -> bool:
         for needle in always:
