@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol
 
+import orjson
+
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.query.analysis import OTLP_MARKER
 from agent_tui.model.record import Record
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set", "scan_path", "scan_stream"]
 
 _NAMES: Final = tuple(level.label for level in Level)
+_WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
 _SIMPLE: Final = re.compile(
     rb'\{"ts":"[^"\\\n]{1,64}","level":"(' + b"|".join(n.encode() for n in _NAMES) + rb')"'
 )
@@ -47,6 +50,7 @@ _NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(b"(", b"(?:"
 _LEVEL_KEY: Final = b'"level"'
 _UNICODE_ESCAPE: Final = b"\\u"
 _CHUNK: Final = 32 << 20
+_LAZY_GIVE_UP: Final = 64
 _STREAM_BLOCK: Final = 8 << 20
 
 
@@ -96,6 +100,25 @@ class LineSubject:
         if self._attrs is None:
             self._attrs = attrs_of(self.raw)
         return self._attrs
+
+
+class _AttrsSubject:
+    """A Subject for one flat JSON line that has no Record: touching ``record`` raises ``_Probe``."""
+
+    __slots__ = ("attrs", "raw")
+
+    def __init__(self, line: bytes, attrs: dict[str, Any]) -> None:
+        self.raw = line
+        self.attrs = attrs
+
+    @property
+    def record(self) -> Record:
+        """Only the level, when a top-level ``level`` holds a wire name (which the parser takes first)."""
+        name = self.attrs.get("level")
+        level = _WIRE_LEVELS.get(name) if type(name) is str else None
+        if level is None:
+            raise _Probe("record")
+        return _LevelOnlyRecord(level)  # type: ignore[return-value]
 
 
 class _Probe(BaseException):
@@ -172,6 +195,13 @@ class Scanner:
             # Lines holding the id, plus OTLP export lines, whose ids the parser rewrites.
             self._anchors = (max(filt.id_substrings, key=len), OTLP_MARKER)
         self._levels = level_set(filt) if filt is not None and not self._anchors else None
+        self._lazy = (
+            filt is not None
+            and not plan.timed
+            and not filt.trace_scoped
+            and (filt.needs_attrs or filt.needs_raw)
+            and self._levels is None
+        )
         self._level_needles = {
             level.label.encode(): b'","level":"' + level.label.encode() + b'"' for level in self._levels or ()
         }
@@ -183,7 +213,7 @@ class Scanner:
     def matching(self, lines: list[bytes]) -> list[bytes]:
         """The lines (in order) of which some parsed record passes the time bounds and the filter."""
         plan = self.plan
-        filt, since, until = plan.filter, plan.since, plan.until
+        filt = plan.filter
         if filt is None and not plan.timed:
             return lines
         # Blank lines are not records (jq skips them too), whichever strategy found them.
@@ -191,6 +221,54 @@ class Scanner:
             lines = [line for line in lines if line.strip() and filt.may_match_line(line)]
         else:
             lines = [line for line in lines if line.strip()]
+        if self._lazy:
+            return self._matching_lazily(lines)
+        return self._matching_parsed(lines)
+
+    def _matching_lazily(self, lines: list[bytes]) -> list[bytes]:
+        """Match on the decoded object and raw bytes alone, never building a Record.
+
+        For a flat JSON object the attributes are the object itself (``parse.attrs_of``); lines naming an
+        envelope key (OTLP, Docker, loguru, journald, OTel console), lines orjson rejects, and lines whose
+        evaluation reaches for the record go through the full parse instead.
+        """
+        filt = self.plan.filter
+        assert filt is not None
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        verdicts: list[bool | None] = []
+        deferred: list[bytes] = []
+        for line in lines:
+            if self._lazy and not (
+                b"resourceLogs" in line
+                or b'"stream"' in line
+                or b'"record"' in line
+                or b'"MESSAGE"' in line
+                or b'"attributes"' in line
+            ):
+                try:
+                    obj = loads(line)
+                except decode_error:
+                    obj = None
+                if type(obj) is dict:
+                    try:
+                        verdicts.append(filt.matches(_AttrsSubject(line, obj)))
+                        continue
+                    except _Probe:
+                        # A filter that needs the record on most lines is cheaper parsed up front.
+                        if len(deferred) > _LAZY_GIVE_UP and len(deferred) * 2 > len(verdicts):
+                            self._lazy = False
+            verdicts.append(None)
+            deferred.append(line)
+        passed = {id(line) for line in self._matching_parsed(deferred)} if deferred else set()
+        return [
+            line
+            for line, verdict in zip(lines, verdicts, strict=True)
+            if verdict or (verdict is None and id(line) in passed)
+        ]
+
+    def _matching_parsed(self, lines: list[bytes]) -> list[bytes]:
+        plan = self.plan
+        filt, since, until = plan.filter, plan.since, plan.until
         kept: list[bytes] = []
         last = -1
         for index, parsed in self._parser.parse_batch(lines):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.query import StaticSubject, compile_filter
 from agent_tui.model.record import Record
 from tests.integration.cli.helpers import FAILED_TRACE, FLEET, MIXED, run
@@ -55,8 +55,17 @@ def _expected(filter_text: str, path: Path) -> list[bytes]:
         if not line.strip():
             continue
         for parsed in LineParser().parse(line):
-            record = Record(seq=0, ts=parsed.ts, level=parsed.level, event=parsed.event, raw=parsed.raw)
-            if filt.matches(StaticSubject(record=record, raw=line)):
+            record = Record(
+                seq=0,
+                ts=parsed.ts,
+                level=parsed.level,
+                event=parsed.event,
+                trace_id=parsed.trace_id,
+                error=parsed.error,
+                raw=parsed.raw,
+            )
+            attrs = parsed.attrs if parsed.attrs is not None else attrs_of(line)
+            if filt.matches(StaticSubject(record=record, attrs=attrs, raw=line)):
                 kept.append(line)
                 break
     return kept
@@ -68,6 +77,26 @@ def test_level_shortcut_agrees_with_parsing_every_line(text: str, workers: str) 
     """On a file mixing formats, duplicate/escaped keys and raw lines, the fast scan equals a full parse."""
     result = run("query", text, str(MIXED), "--workers", workers)
     assert result.stdout.split(b"\n")[:-1] == _expected(text, MIXED)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'id == "m4"',
+        'id == "m15"',
+        'id == "m16"',
+        'id in ["m2", "m5", "m10", "m15", "m16"] and level == error',
+        "exists(id) and level < error",
+        "evil or boom",
+        'ctx.level == "info"',
+    ],
+)
+def test_attribute_filters_agree_with_parsing_every_line(text: str) -> None:
+    """Attribute and text filters, matched without building records where possible, equal a full parse."""
+    result = run("query", text, str(MIXED))
+    expected = _expected(text, MIXED)
+    assert result.stdout.split(b"\n")[:-1] == expected
+    assert expected
 
 
 def test_exit_status_is_1_and_output_empty_when_nothing_matches() -> None:
