@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
 
+from agent_tui.model.columns import Appended, transpose
 from agent_tui.model.parse import LineParser, attrs_of
-from agent_tui.model.store import Appended, transpose
-from agent_tui.model.traces import sum_candidates, summed_fields
+from agent_tui.model.sums import sum_candidates, summed_fields
 from agent_tui.sources.base import LineBatch
 
 __all__ = [

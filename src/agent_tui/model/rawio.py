@@ -9,11 +9,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-__all__ = ["FILE_SHIFT", "OFFSET_MASK", "RawFiles"]
+__all__ = ["SPILL", "RawFiles"]
 
-FILE_SHIFT = 40
-"""Offsets are stored as ``file_index << FILE_SHIFT | byte_offset`` (files up to 1 TiB)."""
-OFFSET_MASK = (1 << FILE_SHIFT) - 1
+SPILL = 0
+"""File index of the spill file."""
 _MAX_OPEN = 256
 _BLOCK = 1 << 20
 
@@ -40,39 +39,38 @@ class RawFiles:
         self._spill_fd = -1
         self._spill_size = 0
 
-    def place(self, path: str, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]) -> list[int]:
-        """Return the encoded location of every line, spilling them when the file cannot be re-read."""
+    def place(
+        self, path: str, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]
+    ) -> tuple[int, Sequence[int]]:
+        """Return ``(file index, offsets)`` for the lines, spilling them when their file cannot be re-read."""
         if path and file_id and len(offsets) == len(lines) and not path.endswith(".gz"):
             index = self._file_index(path, file_id, lines, offsets)
             if index is not None:
-                if index == 0:
-                    return list(offsets)
-                base = index << FILE_SHIFT
-                return [base + o for o in offsets]
-        return self._spill(lines)
+                return index, offsets
+        return SPILL, self._spill(lines)
 
     def register(self, path: str, file_id: str = "") -> int | None:
         """Open ``path`` (checking it is still ``file_id`` when given); return its file index or None."""
         return self._file_index(path, file_id, (), ())
 
-    def read(self, location: int, length: int) -> bytes:
+    def read(self, index: int, offset: int, length: int) -> bytes:
         """The bytes of one line (empty if its file has become unreadable)."""
-        fd = self._fd(location >> FILE_SHIFT)
+        fd = self._fd(index)
         if fd < 0:
             return b""
         try:
-            return os.pread(fd, length, location & OFFSET_MASK)
+            return os.pread(fd, length, offset)
         except OSError:
             return b""
 
-    def read_many(self, locations: Sequence[int], lengths: Sequence[int]) -> Iterator[bytes]:
+    def read_many(
+        self, files: Sequence[int], offsets: Sequence[int], lengths: Sequence[int]
+    ) -> Iterator[bytes]:
         """Yield the bytes of many lines, reading neighbouring lines in large blocks."""
         block = b""
         block_file = -1
         block_start = 0
-        for location, length in zip(locations, lengths, strict=True):
-            index = location >> FILE_SHIFT
-            offset = location & OFFSET_MASK
+        for index, offset, length in zip(files, offsets, lengths, strict=True):
             rel = offset - block_start
             if index != block_file or rel < 0 or rel + length > len(block):
                 fd = self._fd(index)
@@ -131,7 +129,7 @@ class RawFiles:
             return False
 
     def _fd(self, index: int) -> int:
-        if index == 0:
+        if index == SPILL:
             return self._spill_fd
         fd = self._fds.get(index)
         if fd is not None:

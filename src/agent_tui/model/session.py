@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.columns import Appended, ParsedLike
 from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.stats import RollingStats
-from agent_tui.model.store import Appended, ParsedLike, Store
+from agent_tui.model.store import Store
 from agent_tui.model.traces import TraceForest
 from agent_tui.sources.base import LineBatch
 
@@ -94,6 +95,7 @@ class LogModel:
         overrides: ``--field ROLE=KEY`` overrides for every source's parser.
         parser_factory: builds a parser for a source (defaults to ``agent_tui.model.parse.LineParser``).
         spill_dir: directory for the spill file of file-less sources.
+        attrs_cache: how many parsed attribute mappings the store keeps.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class LogModel:
         overrides: Mapping[str, str] | None = None,
         parser_factory: ParserFactory | None = None,
         spill_dir: str | None = None,
+        attrs_cache: int = 4096,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.following = following
@@ -112,7 +115,11 @@ class LogModel:
         self._factory: ParserFactory = parser_factory or _default_parser
         self._parsers: dict[int, LineParserLike] = {}
         self.store = Store(
-            max_records=max_records, spill_dir=spill_dir, reparse=self._reparse, attrs_of=_default_attrs
+            max_records=max_records,
+            spill_dir=spill_dir,
+            reparse=self._reparse,
+            attrs_of=_default_attrs,
+            attrs_cache=attrs_cache,
         )
         self.traces = TraceForest(self.store, attrs_of=_default_attrs)
         self.stats = RollingStats(self.clock, following=following)
@@ -154,14 +161,14 @@ class LogModel:
         if workers is None:
             workers = min(os.cpu_count() or 1, 4)
         results: list[IngestResult] = []
-        base = self.store.register_file(path, file_id)
-        if workers < 2 or st.st_size < parallel_min_bytes or base is None:
+        file = self.store.register_file(path, file_id)
+        if workers < 2 or st.st_size < parallel_min_bytes or file is None:
             results.extend(self.ingest(batch) for batch in sequential_batches(path, file_id))
         else:
             source = self.store.source_id(path)
             shipped = parallel_batches(path, self._overrides, workers, piece_bytes)
             for columns, offsets, lengths in shipped:
-                appended = self.store.append_columns(source, columns, base, offsets, lengths)
+                appended = self.store.append_columns(source, columns, file, offsets, lengths)
                 results.append(self._fold(source, appended))
         return _combined(results, self.store.end_seq)
 

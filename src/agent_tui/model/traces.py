@@ -1,102 +1,130 @@
-"""Traces built incrementally from indexed records: per-trace summaries now, span trees on demand."""
+"""Traces built incrementally from indexed records: per-trace summary columns, span trees on demand."""
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Literal
+from array import array
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
+from agent_tui.model.columns import Interner
 from agent_tui.model.spans import Span, build_spans
+from agent_tui.model.sums import add_fields, sum_candidates
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
 if TYPE_CHECKING:
-    from agent_tui.model.store import Appended, AttrsOf, Store
+    from agent_tui.model.columns import Appended, AttrsOf
+    from agent_tui.model.store import Store
 
-__all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span", "sum_candidates", "summed_fields"]
+__all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span"]
 
 TraceStatus = Literal["ok", "error", "critical", "running"]
-_ERROR = int(Level.ERROR)
 _CRITICAL = int(Level.CRITICAL)
-_NUMBER = frozenset({int, float})
-"""Exact types summed (bool is an int subclass and must not count)."""
-_SUM_NEEDLES = re.compile(rb'_usd|_tokens"')
-"""Bytes every line carrying a summed key contains: lines without them are never decoded."""
-_TOKEN_PAIRS = (
-    ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"),
-    ("input_tokens", "output_tokens"),
-    ("prompt_tokens", "completion_tokens"),
-)
-_SUM_KEYS = ("amount_usdc", "payout_usdc", "cost_usd", "usage", *(k for pair in _TOKEN_PAIRS for k in pair))
+_STARTED = 1
+_FAILED = 2
+_ROOT_OP = 4
+_TREES = 256
+"""Span trees kept built (per trace, rebuilt when the trace changes)."""
 
 
 class Trace:
-    """One trace's running summary; ``roots`` (the span tree) is built from the store on first use."""
+    """A live view of one trace's summary (reads the forest's columns; ``roots`` is built on demand)."""
 
-    __slots__ = (
-        "_forest",
-        "_op",
-        "_op_is_root",
-        "_open",
-        "_tree",
-        "amount_usdc",
-        "cost_usd",
-        "critical_count",
-        "end",
-        "error_count",
-        "failed",
-        "first_seq",
-        "last_seq",
-        "payout_usdc",
-        "record_count",
-        "start",
-        "started",
-        "tokens",
-        "trace_id",
-    )
+    __slots__ = ("_forest", "trace_id")
 
-    def __init__(self, trace_id: str, forest: TraceForest, seq: int, ts: float) -> None:
-        self.trace_id = trace_id
-        self._op: str | None = None
-        self._op_is_root = False
-        self.start = ts
-        self.end = ts
-        self.error_count = 0
-        self.critical_count = 0
-        self.record_count = 0
-        self.amount_usdc = 0.0
-        self.payout_usdc = 0.0
-        self.tokens = 0
-        self.cost_usd = 0.0
-        self.first_seq = seq
-        self.last_seq = seq
-        self.started = False
-        self.failed = False
-        self._open = 0
+    def __init__(self, forest: TraceForest, trace_id: str) -> None:
         self._forest = forest
-        self._tree: tuple[int, int, list[Span], dict[int, Span]] | None = None
+        self.trace_id = trace_id
+
+    @property
+    def _i(self) -> int:
+        return self._forest._index[self.trace_id]
 
     @property
     def status(self) -> TraceStatus:
         """``critical`` > ``error`` > ``running`` (opened, not yet closed) > ``ok``."""
-        if self.critical_count:
+        f, i = self._forest, self._i
+        if f._criticals[i]:
             return "critical"
-        if self.error_count or self.failed:
+        if f._errors[i] or f._flags[i] & _FAILED:
             return "error"
-        if self.started and self._open > 0:
+        if f._flags[i] & _STARTED and f._open[i] > 0:
             return "running"
         return "ok"
 
     @property
     def op(self) -> str | None:
         """The root span's operation (from its ``trace.start`` line, else the first root span's op)."""
-        if self._op is None:
-            for root in self.roots:
-                if root.op is not None:
-                    return root.op
-        return self._op
+        op = self._forest._op[self._i]
+        if op >= 0:
+            return self._forest._ops.strings[op]
+        return next((root.op for root in self.roots if root.op is not None), None)
+
+    @property
+    def start(self) -> float:
+        """Time of the first record, epoch seconds."""
+        value: float = self._forest._start[self._i]
+        return value
+
+    @property
+    def end(self) -> float:
+        """Time of the latest record, epoch seconds."""
+        value: float = self._forest._end[self._i]
+        return value
+
+    @property
+    def first_seq(self) -> int:
+        """Seq of the first record."""
+        value: int = self._forest._first[self._i]
+        return value
+
+    @property
+    def last_seq(self) -> int:
+        """Seq of the latest record."""
+        value: int = self._forest._last[self._i]
+        return value
+
+    @property
+    def record_count(self) -> int:
+        """Records seen."""
+        value: int = self._forest._count[self._i]
+        return value
+
+    @property
+    def error_count(self) -> int:
+        """Records at error level or above."""
+        value: int = self._forest._errors[self._i]
+        return value
+
+    @property
+    def critical_count(self) -> int:
+        """Critical records."""
+        value: int = self._forest._criticals[self._i]
+        return value
+
+    @property
+    def amount_usdc(self) -> float:
+        """Sum of ``amount_usdc``."""
+        value: float = self._forest._amount[self._i]
+        return value
+
+    @property
+    def payout_usdc(self) -> float:
+        """Sum of ``payout_usdc``."""
+        value: float = self._forest._payout[self._i]
+        return value
+
+    @property
+    def cost_usd(self) -> float:
+        """Sum of ``cost_usd``."""
+        value: float = self._forest._cost[self._i]
+        return value
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens (see ``sums.add_fields``)."""
+        value: int = self._forest._tokens[self._i]
+        return value
 
     @property
     def duration_ms(self) -> float:
@@ -106,50 +134,78 @@ class Trace:
     @property
     def roots(self) -> list[Span]:
         """Top-level spans (orphans whose parent has not arrived are roots until it does)."""
-        return self._spans()[0]
+        return self._forest._tree(self)[0]
 
     def span_of(self, seq: int) -> Span | None:
         """The span a record of this trace belongs to."""
-        return self._spans()[1].get(seq)
+        return self._forest._tree(self)[1].get(seq)
 
-    def _spans(self) -> tuple[list[Span], dict[int, Span]]:
-        store = self._forest.store
-        key = (self.last_seq, store.first_seq)
-        if self._tree is None or self._tree[:2] != key:
-            seqs = store.seqs_of_trace(self.trace_id, self.first_seq, self.last_seq)
-            roots, by_seq = build_spans([store.record(s) for s in seqs])
-            self._tree = (*key, roots, by_seq)
-        return self._tree[2], self._tree[3]
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and other._forest is self._forest and other.trace_id == self.trace_id
+
+    def __hash__(self) -> int:
+        return hash(self.trace_id)
 
     def __repr__(self) -> str:
         return f"Trace({self.trace_id!r}, {self.status}, records={self.record_count})"
 
 
 class TraceForest:
-    """All traces, updated per batch in O(records with a trace id); span trees built lazily per trace."""
+    """All traces as summary columns (about 90 bytes per trace), updated per batch.
+
+    Per-trace counts, first/last seq and time come from C-level passes over each batch (Counter,
+    dict(zip)); only error records, span start/end lines and lines mentioning money or tokens are
+    visited one by one. Span trees are built from the store when asked for, and cached.
+    """
 
     def __init__(self, store: Store, attrs_of: AttrsOf | None = None) -> None:
         self.store = store
         self._attrs_of = attrs_of
-        self._traces: dict[str, Trace] = {}
+        self._index: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._count = array("I")
+        self._first = array("q")
+        self._last = array("q")
+        self._start = array("d")
+        self._end = array("d")
+        self._errors = array("I")
+        self._criticals = array("I")
+        self._open = array("i")
+        self._flags = array("B")
+        self._op = array("i")
+        self._amount = array("d")
+        self._payout = array("d")
+        self._cost = array("d")
+        self._tokens = array("q")
+        self._ops = Interner()
         self._sorted: list[Trace] | None = None
+        self._trees: OrderedDict[str, tuple[tuple[int, int], list[Span], dict[int, Span]]] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._traces)
+        return len(self._index)
+
+    def _new(self, trace_id: str, seq: int, ts: float) -> int:
+        i = len(self._ids)
+        self._index[trace_id] = i
+        self._ids.append(trace_id)
+        for column in (self._count, self._errors, self._criticals, self._open, self._flags, self._tokens):
+            column.append(0)
+        self._first.append(seq)
+        self._last.append(seq)
+        self._start.append(ts)
+        self._end.append(ts)
+        self._op.append(-1)
+        for sums in (self._amount, self._payout, self._cost):
+            sums.append(0.0)
+        return i
 
     def add(self, batch: Appended) -> set[str]:
-        """Fold one appended batch into the summaries; return the ids of the traces it touched.
-
-        Per-trace counts, first/last seq and time come from C-level passes over the batch (Counter,
-        dict(zip)); only error records, span start/end lines and lines mentioning money or tokens are
-        visited one by one.
-        """
+        """Fold one appended batch into the summaries; return the ids of the traces it touched."""
         tids = batch.trace_ids
         n = len(tids)
         if not n or tids.count(None) == n:
             return set()
-        first = batch.first_seq
-        seqs = range(first, first + n)
+        seqs = range(batch.first_seq, batch.first_seq + n)
         counts = Counter(tids)
         del counts[None]
         last_seq = dict(zip(tids, seqs, strict=True))
@@ -159,16 +215,16 @@ class TraceForest:
             hi = dict(zip(tids, batch.ts, strict=True))
         else:
             lo, hi = _min_max(tids, batch.ts)
-        traces = self._traces
-        for tid, count in counts.items():
+        index, count, last, start, end = self._index, self._count, self._last, self._start, self._end
+        for tid, found in counts.items():
             assert tid is not None
-            trace = traces.get(tid)
-            if trace is None:
-                trace = traces[tid] = Trace(tid, self, first_seq[tid], lo[tid])
-            trace.record_count += count
-            trace.last_seq = last_seq[tid]
-            trace.start = min(trace.start, lo[tid])
-            trace.end = max(trace.end, hi[tid])
+            i = index.get(tid)
+            if i is None:
+                i = self._new(tid, first_seq[tid], lo[tid])
+            count[i] += found
+            last[i] = last_seq[tid]
+            start[i] = min(start[i], lo[tid])
+            end[i] = max(end[i], hi[tid])
         self._count_errors(batch)
         self._span_events(batch)
         self._sums(batch)
@@ -180,13 +236,14 @@ class TraceForest:
         for seq in batch.new_errors:
             tid = batch.trace_ids[seq - first]
             if tid is not None:
-                trace = self._traces[tid]
-                trace.error_count += 1
+                i = self._index[tid]
+                self._errors[i] += 1
                 if batch.levels[seq - first] >= _CRITICAL:
-                    trace.critical_count += 1
+                    self._criticals[i] += 1
 
     def _span_events(self, batch: Appended) -> None:
         events, tids = batch.events, batch.trace_ids
+        flags, opened = self._flags, self._open
         for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED):
             k = -1
             while True:
@@ -197,47 +254,55 @@ class TraceForest:
                 tid = tids[k]
                 if tid is None:
                     continue
-                trace = self._traces[tid]
-                if name == EVENT_TRACE_START:
-                    trace.started = True
-                    trace._open += 1
-                    op = batch.ops[k]
-                    # The first start names the trace, unless a real root span (id, no parent) turns up.
-                    is_root = batch.parent_ids[k] is None and batch.span_ids[k] is not None
-                    if op is not None and (trace._op is None or (is_root and not trace._op_is_root)):
-                        trace._op = op
-                        trace._op_is_root = is_root
-                else:
-                    trace._open -= 1
-                    trace.failed = trace.failed or name == EVENT_TRACE_FAILED
+                i = self._index[tid]
+                if name != EVENT_TRACE_START:
+                    opened[i] -= 1
+                    if name == EVENT_TRACE_FAILED:
+                        flags[i] |= _FAILED
+                    continue
+                flags[i] |= _STARTED
+                opened[i] += 1
+                op = batch.ops[k]
+                # The first start names the trace, unless a real root span (id, no parent) turns up.
+                is_root = batch.parent_ids[k] is None and batch.span_ids[k] is not None
+                if op is not None and (self._op[i] < 0 or (is_root and not flags[i] & _ROOT_OP)):
+                    self._op[i] = self._ops[op]
+                    if is_root:
+                        flags[i] |= _ROOT_OP
 
     def _sums(self, batch: Appended) -> None:
-        traces, tids = self._traces, batch.trace_ids
-        if batch.sum_attrs is not None:
-            for k, attrs in batch.sum_attrs.items():
-                tid = tids[k]
-                if tid is not None:
-                    _add_sums(traces[tid], attrs)
-            return
-        for k, attrs in sum_candidates(batch, self._attrs_of):
+        tids, index = batch.trace_ids, self._index
+        found = (
+            batch.sum_attrs.items() if batch.sum_attrs is not None else sum_candidates(batch, self._attrs_of)
+        )
+        for k, attrs in found:
             tid = tids[k]
             if tid is not None:
-                _add_sums(traces[tid], attrs)
+                add_fields(self, index[tid], attrs)
+
+    def add_sums(self, index: int, amount: float, payout: float, cost: float, tokens: int) -> None:
+        """Add money and tokens to trace ``index`` (the ``Sums`` protocol)."""
+        self._amount[index] += amount
+        self._payout[index] += payout
+        self._cost[index] += cost
+        self._tokens[index] += tokens
 
     def get(self, trace_id: str) -> Trace | None:
-        """The trace with this id, if seen."""
-        return self._traces.get(trace_id)
+        """The trace with this id, if seen (and not evicted)."""
+        return Trace(self, trace_id) if trace_id in self._index else None
 
     def traces(self) -> list[Trace]:
         """All traces, newest activity first."""
         if self._sorted is None:
-            self._sorted = sorted(self._traces.values(), key=lambda t: t.last_seq, reverse=True)
+            last, ids = self._last, self._ids
+            live = sorted(self._index.values(), key=last.__getitem__, reverse=True)
+            self._sorted = [Trace(self, ids[i]) for i in live]  # type: ignore[arg-type]
         return self._sorted
 
     def trace_of(self, seq: int) -> Trace | None:
         """The trace record ``seq`` belongs to."""
         tid = self.store.trace_id(seq)
-        return self._traces.get(tid) if tid is not None else None
+        return self.get(tid) if tid is not None else None
 
     def span_of(self, seq: int) -> Span | None:
         """The span record ``seq`` belongs to."""
@@ -248,14 +313,44 @@ class TraceForest:
         """The deepest failed span of ``trace`` (see ``failing_span``)."""
         return failing_span(trace)
 
+    def _tree(self, trace: Trace) -> tuple[list[Span], dict[int, Span]]:
+        store = self.store
+        i = trace._i
+        key = (self._last[i], store.first_seq)
+        cached = self._trees.get(trace.trace_id)
+        if cached is not None and cached[0] == key:
+            self._trees.move_to_end(trace.trace_id)
+            return cached[1], cached[2]
+        seqs = store.seqs_of_trace(trace.trace_id, self._first[i], self._last[i])
+        roots, by_seq = build_spans([store.record(s) for s in seqs])
+        self._trees[trace.trace_id] = (key, roots, by_seq)
+        if len(self._trees) > _TREES:
+            self._trees.popitem(last=False)
+        return roots, by_seq
+
     def forget_before(self, seq: int) -> int:
         """Drop traces whose records were all evicted (last record before ``seq``); return how many."""
-        dead = [tid for tid, t in self._traces.items() if t.last_seq < seq]
+        last = self._last
+        dead = [tid for tid, i in self._index.items() if last[i] < seq]
         for tid in dead:
-            del self._traces[tid]
+            self._ids[self._index.pop(tid)] = None
+            self._trees.pop(tid, None)
         if dead:
             self._sorted = None
+            if len(self._ids) > 2 * len(self._index) + 1024:
+                self._compact()
         return len(dead)
+
+    def _compact(self) -> None:
+        keep = [i for i, tid in enumerate(self._ids) if tid is not None]
+        for name in (
+            "_count", "_first", "_last", "_start", "_end", "_errors", "_criticals", "_open", "_flags",
+            "_op", "_amount", "_payout", "_cost", "_tokens",
+        ):  # fmt: skip
+            old = getattr(self, name)
+            setattr(self, name, array(old.typecode, [old[i] for i in keep]))
+        self._ids = [self._ids[i] for i in keep]
+        self._index = {tid: i for i, tid in enumerate(self._ids) if tid is not None}
 
 
 def failing_span(trace: Trace) -> Span | None:
@@ -287,74 +382,3 @@ def _min_max(
         if t > hi.get(tid, t - 1.0):
             hi[tid] = t
     return lo, hi
-
-
-def _lines_containing(lines: Sequence[bytes], needles: re.Pattern[bytes]) -> list[int]:
-    """Indices of the lines matching ``needles``, found by one C-level scan of the joined batch."""
-    blob = b"\n".join(lines)
-    starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
-    hits: list[int] = []
-    search = needles.search
-    found = search(blob)
-    while found is not None:
-        i = bisect_right(starts, found.start()) - 1
-        hits.append(i)
-        found = search(blob, starts[i + 1])
-    return hits
-
-
-def _part(line_index: Sequence[int], k: int) -> int:
-    """Which record of its line record ``k`` is (lines like OTLP exports hold several)."""
-    part = 0
-    while k - part > 0 and line_index[k - part - 1] == line_index[k]:
-        part += 1
-    return part
-
-
-def sum_candidates(batch: Appended, attrs_of: AttrsOf | None) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """``(record index, attributes)`` of the traced records whose line may carry a summed field."""
-    lines = batch.lines
-    hits = _lines_containing(lines, _SUM_NEEDLES)
-    if not hits:
-        return
-    if batch.one_per_line:
-        records: Sequence[int] = hits
-    else:
-        wanted = set(hits)
-        records = [k for k, i in enumerate(batch.line_index) if i in wanted]
-    for k in records:
-        if batch.trace_ids[k] is None:
-            continue
-        attrs = batch.parsed[k].attrs if batch.parsed else None
-        if attrs is None and attrs_of is not None:
-            attrs = attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))  # type: ignore[assignment]
-        if attrs:
-            yield k, attrs
-
-
-def summed_fields(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """Just the fields ``_add_sums`` reads (what a worker process ships instead of whole attributes)."""
-    return {key: attrs[key] for key in _SUM_KEYS if key in attrs}
-
-
-def _add_sums(trace: Trace, attrs: Mapping[str, Any]) -> None:
-    get = attrs.get
-    value: Any = get("amount_usdc")
-    if type(value) in _NUMBER:
-        trace.amount_usdc += value
-    value = get("payout_usdc")
-    if type(value) in _NUMBER:
-        trace.payout_usdc += value
-    value = get("cost_usd")
-    if type(value) in _NUMBER:
-        trace.cost_usd += value
-    usage = get("usage")
-    for source in (attrs, usage if type(usage) is dict else None):
-        if source is None:
-            continue
-        for input_key, output_key in _TOKEN_PAIRS:
-            out: Any = source.get(output_key)
-            if type(out) in _NUMBER:
-                used: Any = source.get(input_key)
-                trace.tokens += int(out) + (int(used) if type(used) in _NUMBER else 0)
-                return

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from agent_tui.model.parse import LineParser
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
@@ -153,9 +154,8 @@ def test_eviction_forgets_old_ids() -> None:
 
 def test_attrs_are_parsed_lazily_and_cached_in_an_lru() -> None:
     """attrs() decodes a line once, serves repeats from the LRU and drops the least recent."""
-    model = LogModel()
+    model = LogModel(attrs_cache=3)
     store = model.store
-    store._attrs_cache = 3
     model.ingest(memory_batch([line(i, amount_usdc=i) for i in range(5)]))
     assert not store._attrs
     first = store.attrs(0)
@@ -211,3 +211,36 @@ def test_source_names_are_kept_per_record() -> None:
     model.ingest(memory_batch([line(1)], "two.jsonl"))
     store = model.store
     assert [store.source_name(store.record(s).source) for s in (0, 1)] == ["one.jsonl", "two.jsonl"]
+
+
+def test_span_ids_round_trip_whether_hex_or_not() -> None:
+    """Canonical 16-hex span ids are stored as numbers, others by table; both come back unchanged."""
+    model = LogModel()
+    hexes = ["00000000000000ff", "ffffffffffffffff", "0123456789abcdef"]
+    odd = ["s-1", "ABCDEF0123456789", "0x0000000000001f", "1234"]
+    lines = [line(0, span_id=s, parent_span_id=p) for s, p in zip(hexes + odd, odd + hexes, strict=False)]
+    lines.append(line(1, span_id=hexes[0]))
+    model.ingest(memory_batch(lines))
+    model.ingest(memory_batch([line(2, span_id=h, parent_span_id=h) for h in hexes]))
+    got = [(model.store.record(s).span_id, model.store.record(s).parent_span_id) for s in range(len(lines))]
+    parsed = [LineParser().parse(x)[0] for x in lines]  # the parser may normalise ids (0x, case)
+    assert got == [(p.span_id, p.parent_span_id) for p in parsed]
+    assert got[0] == (hexes[0], "s-1") and got[-1] == (hexes[0], None)
+    assert model.store.record(len(lines)).parent_span_id == hexes[0]
+
+
+def test_offsets_beyond_four_gib(tmp_path: Path) -> None:
+    """A line past the 4 GiB mark of a (sparse) file is still re-read at the right offset."""
+    path = tmp_path / "huge.jsonl"
+    data = line(0, "far away")
+    far = (1 << 32) + 12345
+    with path.open("wb") as fh:
+        fh.truncate(far)
+        fh.seek(far)
+        fh.write(data + b"\n")
+    st = path.stat()
+    model = LogModel()
+    model.ingest(memory_batch([line(0, "near")]))
+    model.ingest(LineBatch(str(path), [data], [far], f"{st.st_dev}:{st.st_ino}", str(path)))
+    assert model.store.raw(1) == data and model.store.record(1).offset == far
+    assert model.store.raw(0) == line(0, "near")
