@@ -39,11 +39,16 @@ class SourceReader:
         self.fd: int | None = None
         self.file_id = ""
         self.offset = 0
-        self.pending: list[Path] = []
+        self.pending: list[tuple[int, int]] = []
+        """Identities (dev, inode) of the rotated files still to read after the open one, oldest first."""
         self.warning = ""
 
     def start_at(self, start: Position | None, *, lines: int | None = None) -> None:
-        """Open at a cursor position, or (without one) at the start, the end, or the last ``lines`` lines."""
+        """Open at a cursor position, else at the oldest rotated sibling (``X.N``), or the last ``lines``.
+
+        A cursor whose file is gone (deleted, compressed, truncated) restarts at the live file's start with a
+        ``warning``; ``.gz`` siblings are never read.
+        """
         if start is not None and start.offset >= 0:
             chain = self.served.chain(self.source)
             for index, path in enumerate(chain):
@@ -52,10 +57,16 @@ class SourceReader:
                     continue
                 if same_file(fd, start.file_id, start.offset):
                     self._adopt(fd, start.offset)
-                    self.pending = chain[index + 1 :]
+                    self.pending = _identities(chain[index + 1 : -1])
                     return
                 os.close(fd)
             self.warning = f"{self.source}: the cursor's file is gone or was truncated; resumed at its start"
+        elif lines is None:
+            chain = self.served.chain(self.source)
+            for index, path in enumerate(chain[:-1]):
+                if self._adopt_path(path):
+                    self.pending = _identities(chain[index + 1 : -1])
+                    return
         if self._open_live() and lines is not None and self.fd is not None:
             self.offset = _offset_of_last_lines(self.fd, lines)
 
@@ -117,7 +128,7 @@ class SourceReader:
             if st.st_size > self.offset:
                 return self._final_partial(st.st_size)
             self.close()
-            self._adopt_path(self.pending.pop(0))
+            self._open_pending()
             return True
         try:
             live = os.stat(self.live)
@@ -141,6 +152,20 @@ class SourceReader:
         self.offset += len(line)
         return Chunk(self.source, self.file_id, [line], [self.offset])
 
+    def _open_pending(self) -> None:
+        """Open the next rotated file by identity (names shift when the writer rotates again)."""
+        while self.pending:
+            wanted = self.pending.pop(0)
+            for path in self.served.chain(self.source)[:-1]:
+                fd = _open(path)
+                if fd is None:
+                    continue
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) == wanted:
+                    self._adopt(fd, 0)
+                    return
+                os.close(fd)
+
     def _open_live(self) -> bool:
         return self._adopt_path(self.live)
 
@@ -163,6 +188,17 @@ def _open(path: Path) -> int | None:
         return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+
+
+def _identities(paths: list[Path]) -> list[tuple[int, int]]:
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out.append((st.st_dev, st.st_ino))
+    return out
 
 
 def _offset_of_last_lines(fd: int, lines: int) -> int:

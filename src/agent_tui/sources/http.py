@@ -21,7 +21,7 @@ from agent_tui.sources.cursor import CursorError, Position, decode_cursor, encod
 if TYPE_CHECKING:
     from agent_tui.sources.options import SourceOptions
 
-__all__ = ["Backoff", "HttpSource", "open_http"]
+__all__ = ["Backoff", "HttpSource", "WireDecoder", "WireEnd", "open_http"]
 
 _RECORD = b'{"source":'
 _CURSOR_SEP = b'","cursor":"'
@@ -43,13 +43,112 @@ class Backoff:
         return float(min(self.maximum, self.initial * self.factor ** min(attempt, 32)))
 
 
-class _Ended(Exception):
+class WireEnded(Exception):
     """The server closed the stream with a reason."""
 
 
 @dataclass(frozen=True, slots=True)
-class _End:
+class WireEnd:
+    """The server ended the stream for a reason other than completion."""
+
     reason: str
+
+
+class WireDecoder:
+    """Decodes the serve NDJSON wire into line batches and statuses, tracking every source's position.
+
+    Feed it raw bytes as they arrive (partial lines are carried over); ``cursor()`` is what to resume with.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[str, Position] = {}
+        self.delivered = 0
+        self._names: dict[bytes, str] = {}
+        self._carry = b""
+
+    def reset(self) -> None:
+        """Forget a partial line (the connection it came on is gone)."""
+        self._carry = b""
+
+    def cursor(self) -> str:
+        """The whole-stream cursor after everything decoded so far."""
+        return encode_cursor(self.positions.values())
+
+    def feed(self, data: bytes) -> list[LineBatch | SourceStatus | WireEnd]:
+        """Decode the complete lines in ``data`` (plus any carried partial line)."""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._carry += data
+            return []
+        block = self._carry + data[:cut]
+        self._carry = data[cut + 1 :]
+        out = self._decode(block.split(b"\n"))
+        for item in out:
+            if isinstance(item, LineBatch):
+                self._advance(item)
+        return out
+
+    def _advance(self, batch: LineBatch) -> None:
+        last = batch.cursors[-1]
+        _, file_id, offset = last.rsplit(":", 2)
+        remote = batch.source[len(self.name) :]
+        self.positions[remote] = Position(remote, file_id, int(offset))
+        self.delivered += len(batch.lines)
+
+    def _decode(self, wire_lines: list[bytes]) -> list[LineBatch | SourceStatus | WireEnd]:
+        out: list[LineBatch | SourceStatus | WireEnd] = []
+        current: LineBatch | None = None
+        for wire in wire_lines:
+            if not wire.startswith(_RECORD):
+                status = self._control(wire)
+                if status is not None:
+                    out.append(status)
+                    current = None
+                continue
+            name, cursor, raw = self._record(wire)
+            file_id = cursor[cursor.find(":") + 1 : cursor.rfind(":")]
+            if current is None or current.source != name or current.file_id != file_id:
+                current = LineBatch(name, [], [], file_id, "", [])
+                out.append(current)
+            current.lines.append(raw)
+            current.offsets.append(int(cursor[cursor.rfind(":") + 1 :]) - len(raw) - 1)
+            current.cursors.append(cursor)
+        return out
+
+    def _record(self, wire: bytes) -> tuple[str, str, bytes]:
+        split = wire.find(_CURSOR_SEP)
+        line_at = wire.find(_LINE_SEP, split)
+        if split < 0 or line_at < 0:
+            obj = orjson.loads(wire)
+            return self.name + str(obj["source"]), str(obj["cursor"]), base64.b64decode(obj["line_b64"])
+        key = wire[10 : split + 1]
+        name = self._names.get(key)
+        if name is None:
+            name = self._names.setdefault(key, self.name + str(orjson.loads(key)))
+        raw = wire[line_at + 9 : -1]
+        if raw[:1] == b'"':
+            raw = str(orjson.loads(raw)).encode()
+        return name, wire[split + 12 : line_at].decode(), raw
+
+    def _control(self, wire: bytes) -> SourceStatus | WireEnd | None:
+        try:
+            obj = orjson.loads(wire)
+        except orjson.JSONDecodeError:
+            return None
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == "start":
+            with contextlib.suppress(CursorError):
+                self.positions.update(decode_cursor(str(obj.get("cursor", ""))))
+            warnings = "; ".join(str(w) for w in obj.get("warnings", []))
+            return SourceStatus(self.name, SourceState.CONNECTED, warnings or "connected")
+        if kind == "warning":
+            return SourceStatus(self.name, SourceState.CONNECTED, str(obj.get("message", "")))
+        if kind == "end":
+            if obj.get("reason") == "complete":
+                return SourceStatus(self.name, SourceState.DONE, "complete")
+            return WireEnd(str(obj.get("reason", "no reason given")))
+        return None
 
 
 def open_http(spec: str, options: SourceOptions) -> HttpSource:
@@ -88,11 +187,9 @@ class HttpSource:
         base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], "", "", ""))
         self.name = base + "/"
         self.stream_url = base + parts.path.rstrip("/").removesuffix("/api/stream") + "/api/stream"
-        self.positions: dict[str, Position] = {}
-        self.delivered = 0
+        self.decoder = WireDecoder(self.name)
         self._closed = False
         self._response: aiohttp.ClientResponse | None = None
-        self._names: dict[bytes, str] = {}
         self._timeout = read_timeout or 15.0
 
     def _request(self) -> tuple[list[tuple[str, str]], dict[str, str]]:
@@ -104,8 +201,8 @@ class HttpSource:
         token = opts.token or os.environ.get("AGENT_TUI_TOKEN")
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        if self.positions:
-            headers["Last-Event-ID"] = encode_cursor(self.positions.values())
+        if self.decoder.positions:
+            headers["Last-Event-ID"] = self.decoder.cursor()
         else:
             if opts.lines is not None:
                 params.append(("lines", str(opts.lines)))
@@ -139,7 +236,7 @@ class HttpSource:
                                 if isinstance(item, SourceStatus) and item.state is SourceState.DONE:
                                     return
                             reason = "the server closed the connection"
-                except _Ended as ended:
+                except WireEnded as ended:
                     reason = str(ended)
                 except TimeoutError:
                     reason = f"no data or heartbeat for {self._timeout:g}s (stalled)"
@@ -157,85 +254,16 @@ class HttpSource:
     async def _consume(self, response: aiohttp.ClientResponse) -> AsyncIterator[LineBatch | SourceStatus]:
         heartbeat = float(response.headers.get("X-Agent-Tui-Heartbeat", "5") or 5)
         self._timeout = self.read_timeout or max(3.0 * heartbeat, 1.0)
-        carry = b""
+        self.decoder.reset()
         while True:
             async with asyncio.timeout(self._timeout):
                 data = await response.content.readany()
             if not data:
                 return
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry += data
-                continue
-            block = carry + data[:cut]
-            carry = data[cut + 1 :]
-            for item in self._decode(block.split(b"\n")):
-                if isinstance(item, _End):
-                    raise _Ended(f"server ended the stream: {item.reason}")
-                if isinstance(item, LineBatch):
-                    self._advance(item)
+            for item in self.decoder.feed(data):
+                if isinstance(item, WireEnd):
+                    raise WireEnded(f"server ended the stream: {item.reason}")
                 yield item
-
-    def _advance(self, batch: LineBatch) -> None:
-        last = batch.cursors[-1]
-        _, file_id, offset = last.rsplit(":", 2)
-        remote = batch.source[len(self.name) :]
-        self.positions[remote] = Position(remote, file_id, int(offset))
-        self.delivered += len(batch.lines)
-
-    def _decode(self, wire_lines: list[bytes]) -> list[LineBatch | SourceStatus | _End]:
-        out: list[LineBatch | SourceStatus | _End] = []
-        current: LineBatch | None = None
-        for wire in wire_lines:
-            if not wire.startswith(_RECORD):
-                status = self._control(wire)
-                if status is not None:
-                    out.append(status)
-                    current = None
-                continue
-            name, cursor, raw = self._record(wire)
-            file_id = cursor[cursor.find(":") + 1 : cursor.rfind(":")]
-            if current is None or current.source != name or current.file_id != file_id:
-                current = LineBatch(name, [], [], file_id, "", [])
-                out.append(current)
-            current.lines.append(raw)
-            current.offsets.append(int(cursor[cursor.rfind(":") + 1 :]) - len(raw) - 1)
-            current.cursors.append(cursor)
-        return out
-
-    def _record(self, wire: bytes) -> tuple[str, str, bytes]:
-        split = wire.find(_CURSOR_SEP)
-        line_at = wire.find(_LINE_SEP, split)
-        if split < 0 or line_at < 0:
-            obj = orjson.loads(wire)
-            return self.name + str(obj["source"]), str(obj["cursor"]), base64.b64decode(obj["line_b64"])
-        key = wire[10 : split + 1]
-        name = self._names.get(key)
-        if name is None:
-            name = self._names.setdefault(key, self.name + str(orjson.loads(key)))
-        raw = wire[line_at + 9 : -1]
-        if raw[:1] == b'"':
-            raw = str(orjson.loads(raw)).encode()
-        return name, wire[split + 12 : line_at].decode(), raw
-
-    def _control(self, wire: bytes) -> SourceStatus | _End | None:
-        try:
-            obj = orjson.loads(wire)
-        except orjson.JSONDecodeError:
-            return None
-        kind = obj.get("type") if isinstance(obj, dict) else None
-        if kind == "start":
-            with contextlib.suppress(CursorError):
-                self.positions.update(decode_cursor(str(obj.get("cursor", ""))))
-            warnings = "; ".join(str(w) for w in obj.get("warnings", []))
-            return SourceStatus(self.name, SourceState.CONNECTED, warnings or "connected")
-        if kind == "warning":
-            return SourceStatus(self.name, SourceState.CONNECTED, str(obj.get("message", "")))
-        if kind == "end":
-            if obj.get("reason") == "complete":
-                return SourceStatus(self.name, SourceState.DONE, "complete")
-            return _End(str(obj.get("reason", "no reason given")))
-        return None
 
     async def close(self) -> None:
         """Stop streaming and drop the connection."""
