@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
+from operator import eq, is_not
 from typing import Any, Protocol
 
 from agent_tui.model.record import ErrorInfo
@@ -22,12 +24,16 @@ __all__ = [
     "NO_NAME",
     "Appended",
     "AttrsOf",
+    "ColumnsLike",
     "Interner",
     "ParsedLike",
     "Reparse",
     "batch_flags",
+    "columns_parser",
     "empty_appended",
     "encode_span_ids",
+    "from_columns",
+    "indices_at_least",
     "span_text",
     "transpose",
 ]
@@ -114,7 +120,8 @@ class Appended:
     ops: Sequence[str | None]
     errors: Sequence[ErrorInfo | None]
     raws: Sequence[bool]
-    parsed: Sequence[ParsedLike]
+    attrs: Sequence[Mapping[str, Any] | None]
+    """Decoded attribute mappings when the parser kept them (else Nones, or empty)."""
     line_index: Sequence[int]
     lines: Sequence[bytes]
     new_errors: list[int]
@@ -126,8 +133,8 @@ class Appended:
     """Record ``k`` came from line ``k`` (no multi-record or joined lines in the batch)."""
     ts_sorted: bool = True
     """The batch's times never decrease."""
-    sum_attrs: Mapping[int, Mapping[str, Any]] | None = None
-    """Pre-extracted summed fields by record index (set by worker processes, which ship no lines)."""
+    shipped_sums: Mapping[int, tuple[float, float, float, int]] | None = None
+    """Summed values by record index, worked out by a worker process (which ships no lines)."""
 
     @property
     def count(self) -> int:
@@ -154,13 +161,65 @@ def transpose(first: int, pairs: Sequence[tuple[int, ParsedLike]], lines: Sequen
         ops=[p.op for p in parsed],
         errors=[p.error for p in parsed],
         raws=[p.raw for p in parsed],
-        parsed=parsed,
+        attrs=[p.attrs for p in parsed],
         line_index=idxs,
         lines=lines,
         new_errors=[],
         new_criticals=[],
         level_bytes=bytes(levels),
         inferred=[p.ts_inferred for p in parsed],
+        one_per_line=n == len(lines) and (not n or idxs[-1] == n - 1),
+        ts_sorted=n < 2 or sorted(ts) == ts,
+    )
+
+
+class ColumnsLike(Protocol):
+    """A parser's batch as parallel lists (``agent_tui.model.parse.LineParser.parse_columns``)."""
+
+    index: list[int]
+    ts: list[float]
+    ts_inferred: list[bool]
+    level: list[Level]
+    event: list[str]
+    trace_id: list[str | None]
+    span_id: list[str | None]
+    parent_span_id: list[str | None]
+    op: list[str | None]
+    error: list[ErrorInfo | None]
+    raw: list[bool]
+    attrs: list[Any]
+
+    def __len__(self) -> int: ...
+
+
+def columns_parser(parser: object) -> Callable[[Sequence[bytes]], ColumnsLike] | None:
+    """The parser's ``parse_columns`` method when it has one (the fastest path), else None."""
+    method: Callable[[Sequence[bytes]], ColumnsLike] | None = getattr(parser, "parse_columns", None)
+    return method
+
+
+def from_columns(first: int, columns: ColumnsLike, lines: Sequence[bytes]) -> Appended:
+    """Wrap a parser's column batch without copying its lists."""
+    idxs, ts = columns.index, columns.ts
+    n = len(ts)
+    return Appended(
+        first_seq=first,
+        ts=ts,
+        levels=columns.level,
+        events=columns.event,
+        trace_ids=columns.trace_id,
+        span_ids=columns.span_id,
+        parent_ids=columns.parent_span_id,
+        ops=columns.op,
+        errors=columns.error,
+        raws=columns.raw,
+        attrs=columns.attrs,
+        line_index=idxs,
+        lines=lines,
+        new_errors=[],
+        new_criticals=[],
+        level_bytes=bytes(columns.level),
+        inferred=columns.ts_inferred,
         one_per_line=n == len(lines) and (not n or idxs[-1] == n - 1),
         ts_sorted=n < 2 or sorted(ts) == ts,
     )
@@ -175,18 +234,25 @@ def encode_span_ids(ids: Sequence[str | None]) -> array[int] | None:
     """The 64-bit values of canonical span ids (16 lowercase hex digits; None → 0), or None if any is not.
 
     Span ids are the most numerous distinct strings in agent logs; keeping their value instead of the
-    string saves the string and its table entry (about 120 bytes per span).
+    string saves the string and its table entry (about 120 bytes per span). Every step is one C call
+    over the whole batch.
     """
     filled = [s or _ZERO_ID for s in ids]
-    if set(map(len, filled)) != {16}:
+    n = len(filled)
+    joined = "".join(filled)
+    # Total length 16 n and a separator at every 17th place of the spaced join: each id is 16 long.
+    if len(joined) != 16 * n or "|".join(filled)[16::17] != "|" * (n - 1):
         return None
     try:
-        joined = "".join(filled).encode("ascii")
+        if joined.encode("ascii").translate(None, _HEX):
+            return None
     except UnicodeEncodeError:
         return None
-    if joined.translate(None, _HEX):
-        return None
-    return array("Q", list(map(int, filled, repeat(16))))
+    values = array("Q")
+    values.frombytes(bytes.fromhex(joined))
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values
 
 
 def encode_span_id(span_id: str | None) -> int | None:
@@ -210,16 +276,30 @@ def batch_flags(
     event_ids: Sequence[int],
 ) -> bytearray:
     """Per-record flag bytes for a batch that has raw lines, inferred times, errors or capped names."""
-    out = bytearray(len(raws))
-    for k, (r, inf, err, op, ev) in enumerate(zip(raws, inferred, errors, op_ids, event_ids, strict=True)):
-        flag = 0
-        if r:
-            flag = FLAG_RAW | FLAG_REPARSE
-        if inf:
-            flag |= FLAG_INFERRED
-        if err is not None:
-            flag |= FLAG_HAS_ERROR | FLAG_REPARSE
-        if NO_NAME in (op, ev):
-            flag |= FLAG_REPARSE
-        out[k] = flag
+    n = len(raws)
+    out = bytearray(n)
+    marks = (
+        (compress(range(n), raws), FLAG_RAW | FLAG_REPARSE),
+        (compress(range(n), inferred), FLAG_INFERRED),
+        (compress(range(n), map(is_not, errors, repeat(None))), FLAG_HAS_ERROR | FLAG_REPARSE),
+        (compress(range(n), map(eq, op_ids, repeat(NO_NAME))), FLAG_REPARSE),
+        (compress(range(n), map(eq, event_ids, repeat(NO_NAME))), FLAG_REPARSE),
+    )
+    for found, flag in marks:
+        for k in found:
+            out[k] |= flag
     return out
+
+
+def indices_at_least(levels: bytes, level: int) -> list[int]:
+    """Indices of the bytes of ``levels`` that are ``>= level`` (C-level search)."""
+    marked = levels.translate(_AT_LEAST[level])
+    out: list[int] = []
+    k = marked.find(1)
+    while k >= 0:
+        out.append(k)
+        k = marked.find(1, k + 1)
+    return out
+
+
+_AT_LEAST = [bytes(1 if v >= floor else 0 for v in range(256)) for floor in range(256)]

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
 
-from agent_tui.model.columns import Appended, transpose
+from agent_tui.model.columns import Appended, columns_parser, from_columns, transpose
 from agent_tui.model.parse import LineParser, attrs_of
-from agent_tui.model.sums import sum_candidates, summed_fields
+from agent_tui.model.sums import sum_candidates, sum_values
 from agent_tui.sources.base import LineBatch
 
 __all__ = [
@@ -84,18 +84,25 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     parser = LineParser(overrides, keep_attrs=True)
     out: list[Shipped] = []
     for lines, offsets in iter_file_batches(path, start, end):
-        pairs = parser.parse_batch(lines)
-        if not pairs:
-            continue
-        a = transpose(0, pairs, lines)
-        sums = {k: summed_fields(attrs) for k, attrs in sum_candidates(a, attrs_of)}
+        parse_columns = columns_parser(parser)
+        if parse_columns is not None:
+            columns = parse_columns(lines)
+            if not len(columns):
+                continue
+            a = from_columns(0, columns, lines)
+        else:
+            pairs = parser.parse_batch(lines)
+            if not pairs:
+                continue
+            a = transpose(0, pairs, lines)
+        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, attrs_of)}
         idxs = a.line_index
         if a.one_per_line:
             record_offsets, lengths = offsets, list(map(len, lines))
         else:
             record_offsets = [offsets[i] for i in idxs]
             lengths = [len(lines[i]) for i in idxs]
-        out.append((replace(a, parsed=(), lines=(), sum_attrs=sums), record_offsets, lengths))
+        out.append((replace(a, attrs=(), lines=(), shipped_sums=sums), record_offsets, lengths))
     return out
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.columns import Appended, ParsedLike
+from agent_tui.model.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.stats import RollingStats
@@ -132,7 +132,12 @@ class LogModel:
         parser = self._parsers.get(source)
         if parser is None:
             parser = self._parsers[source] = self._factory(self._overrides)
-        return self._fold(source, store.append(source, batch, parser.parse_batch(batch.lines)))
+        parse_columns = columns_parser(parser)
+        if parse_columns is not None:
+            appended = store.append_parsed_columns(source, batch, parse_columns(batch.lines))
+        else:
+            appended = store.append(source, batch, parser.parse_batch(batch.lines))
+        return self._fold(source, appended)
 
     def load_file(
         self,

@@ -20,6 +20,7 @@ from agent_tui.model.columns import (
     NO_NAME,
     Appended,
     AttrsOf,
+    ColumnsLike,
     Interner,
     ParsedLike,
     Reparse,
@@ -27,6 +28,8 @@ from agent_tui.model.columns import (
     empty_appended,
     encode_span_id,
     encode_span_ids,
+    from_columns,
+    indices_at_least,
     span_text,
     transpose,
 )
@@ -135,12 +138,19 @@ class Store:
 
     def append(self, source: int, batch: LineBatch, pairs: Sequence[tuple[int, ParsedLike]]) -> Appended:
         """Index the parsed records of one batch; ``pairs`` are ``(line index, parsed)``."""
-        first = self.end_seq
+        return self._append(batch, source, transpose(self.end_seq, pairs, batch.lines) if pairs else None)
+
+    def append_parsed_columns(self, source: int, batch: LineBatch, columns: ColumnsLike) -> Appended:
+        """Index one batch the parser already returned as columns (``LineParser.parse_columns``)."""
+        return self._append(
+            batch, source, from_columns(self.end_seq, columns, batch.lines) if len(columns) else None
+        )
+
+    def _append(self, batch: LineBatch, source: int, a: Appended | None) -> Appended:
         lines = batch.lines
         file, offsets = self._files.place(batch.path, batch.file_id, lines, batch.offsets)
-        if not pairs:
-            return empty_appended(first, lines)
-        a = transpose(first, pairs, lines)
+        if a is None:
+            return empty_appended(self.end_seq, lines)
         if a.one_per_line:
             return self._add(source, a, file, offsets, list(map(len, lines)))
         idxs = a.line_index
@@ -196,10 +206,10 @@ class Store:
         self._flags.frombytes(flags)
         if not a.one_per_line:
             self._note_subrecords(first, a.line_index)
-        if max(a.level_bytes) >= Level.ERROR:
-            levels = a.level_bytes
-            a.new_errors.extend(first + k for k, lv in enumerate(levels) if lv >= Level.ERROR)
-            a.new_criticals.extend(s for s in a.new_errors if levels[s - first] >= Level.CRITICAL)
+        levels = a.level_bytes
+        if max(levels) >= Level.ERROR:
+            a.new_errors.extend(first + k for k in indices_at_least(levels, Level.ERROR))
+            a.new_criticals.extend(first + k for k in indices_at_least(levels, Level.CRITICAL))
             self._error_seqs.extend(a.new_errors)
         self._order.note(first, a.ts, a.ts_sorted, len(self._sources))
         self._evict()

@@ -6,14 +6,14 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import accumulate
-from typing import Any, Protocol
+from typing import Any
 
 from agent_tui.model.columns import Appended, AttrsOf
 
-__all__ = ["SUM_FIELDS", "Sums", "add_fields", "sum_candidates", "summed_fields"]
+__all__ = ["SUM_FIELDS", "SumValues", "sum_candidates", "sum_values"]
 
 SUM_FIELDS = ("amount_usdc", "payout_usdc", "cost_usd", "tokens")
-"""The per-trace sums, in ``Sums.add`` order."""
+"""The per-trace sums, in ``SumValues`` order."""
 _NUMBER = frozenset({int, float})
 """Exact types summed (bool is an int subclass and must not count)."""
 _NEEDLES = re.compile(rb'_usd|_tokens"')
@@ -23,19 +23,14 @@ _TOKEN_PAIRS = (
     ("input_tokens", "output_tokens"),
     ("prompt_tokens", "completion_tokens"),
 )
-_KEYS = ("amount_usdc", "payout_usdc", "cost_usd", "usage", *(k for pair in _TOKEN_PAIRS for k in pair))
 
 
-class Sums(Protocol):
-    """Something to add money and tokens to (the forest's per-trace columns)."""
-
-    def add_sums(self, index: int, amount: float, payout: float, cost: float, tokens: int) -> None:
-        """Add to trace ``index``."""
-        ...
+SumValues = tuple[float, float, float, int]
+"""``(amount_usdc, payout_usdc, cost_usd, tokens)`` of one record."""
 
 
-def add_fields(sink: Sums, index: int, attrs: Mapping[str, Any]) -> None:
-    """Add the summed fields found in ``attrs`` to trace ``index`` of ``sink``.
+def sum_values(attrs: Mapping[str, Any]) -> SumValues:
+    """The summed fields of one record's attributes (zeros where absent or not numbers).
 
     Tokens are ``gen_ai.usage.input_tokens + output_tokens`` (OpenTelemetry GenAI), else
     ``input_tokens + output_tokens``, else ``prompt_tokens + completion_tokens`` (a completion),
@@ -59,8 +54,7 @@ def add_fields(sink: Sums, index: int, attrs: Mapping[str, Any]) -> None:
                 break
         if tokens:
             break
-    sink.add_sums(
-        index,
+    return (
         amount if type(amount) in _NUMBER else 0.0,
         payout if type(payout) in _NUMBER else 0.0,
         cost if type(cost) in _NUMBER else 0.0,
@@ -104,13 +98,8 @@ def sum_candidates(batch: Appended, attrs_of: AttrsOf | None) -> Iterator[tuple[
     for k in records:
         if batch.trace_ids[k] is None:
             continue
-        attrs = batch.parsed[k].attrs if batch.parsed else None
+        attrs = batch.attrs[k] if batch.attrs else None
         if attrs is None and attrs_of is not None:
-            attrs = attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))  # type: ignore[assignment]
+            attrs = attrs_of(lines[batch.line_index[k]], _part(batch.line_index, k))
         if attrs:
             yield k, attrs
-
-
-def summed_fields(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """Just the fields ``add_fields`` reads (what a worker process ships instead of whole attributes)."""
-    return {key: attrs[key] for key in _KEYS if key in attrs}

@@ -5,11 +5,13 @@ from __future__ import annotations
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from itertools import compress, repeat
+from operator import eq
 from typing import TYPE_CHECKING, Literal
 
 from agent_tui.model.columns import Interner
 from agent_tui.model.spans import Span, build_spans
-from agent_tui.model.sums import add_fields, sum_candidates
+from agent_tui.model.sums import sum_candidates, sum_values
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
 if TYPE_CHECKING:
@@ -184,20 +186,24 @@ class TraceForest:
     def __len__(self) -> int:
         return len(self._index)
 
-    def _new(self, trace_id: str, seq: int, ts: float) -> int:
-        i = len(self._ids)
-        self._index[trace_id] = i
-        self._ids.append(trace_id)
+    def _new(self, tids: list[str], first_seq: dict[str | None, int], lo: dict[str | None, float]) -> None:
+        """Add columns for traces first seen in this batch (in bulk: one extend per column)."""
+        m = len(tids)
+        base = len(self._ids)
+        self._index.update(zip(tids, range(base, base + m), strict=True))
+        self._ids.extend(tids)
+        zeros = bytes(m)
         for column in (self._count, self._errors, self._criticals, self._open, self._flags, self._tokens):
-            column.append(0)
-        self._first.append(seq)
-        self._last.append(seq)
-        self._start.append(ts)
-        self._end.append(ts)
-        self._op.append(-1)
+            column.frombytes(zeros * column.itemsize)
+        firsts = [first_seq[t] for t in tids]
+        self._first.extend(array("q", firsts))
+        self._last.extend(array("q", firsts))
+        starts = array("d", [lo[t] for t in tids])
+        self._start.extend(starts)
+        self._end.extend(starts)
+        self._op.extend(array("i", [-1]) * m)
         for sums in (self._amount, self._payout, self._cost):
-            sums.append(0.0)
-        return i
+            sums.frombytes(zeros * 8)
 
     def add(self, batch: Appended) -> set[str]:
         """Fold one appended batch into the summaries; return the ids of the traces it touched."""
@@ -215,12 +221,13 @@ class TraceForest:
             hi = dict(zip(tids, batch.ts, strict=True))
         else:
             lo, hi = _min_max(tids, batch.ts)
-        index, count, last, start, end = self._index, self._count, self._last, self._start, self._end
+        index = self._index
+        fresh = [t for t in counts if t not in index]
+        if fresh:
+            self._new(fresh, first_seq, lo)  # type: ignore[arg-type]
+        count, last, start, end = self._count, self._last, self._start, self._end
         for tid, found in counts.items():
-            assert tid is not None
-            i = index.get(tid)
-            if i is None:
-                i = self._new(tid, first_seq[tid], lo[tid])
+            i = index[tid]  # type: ignore[index]
             count[i] += found
             last[i] = last_seq[tid]
             start[i] = min(start[i], lo[tid])
@@ -242,43 +249,53 @@ class TraceForest:
                     self._criticals[i] += 1
 
     def _span_events(self, batch: Appended) -> None:
-        events, tids = batch.events, batch.trace_ids
+        events, tids, index = batch.events, batch.trace_ids, self._index
+        n = len(events)
+        starts, completes, fails = (
+            list(compress(range(n), map(eq, events, repeat(name))))
+            for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED)
+        )
+        if not (starts or completes or fails):
+            return
         flags, opened = self._flags, self._open
-        for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED):
-            k = -1
-            while True:
-                try:
-                    k = events.index(name, k + 1)
-                except ValueError:
-                    break
-                tid = tids[k]
-                if tid is None:
-                    continue
-                i = self._index[tid]
-                if name != EVENT_TRACE_START:
-                    opened[i] -= 1
-                    if name == EVENT_TRACE_FAILED:
-                        flags[i] |= _FAILED
-                    continue
-                flags[i] |= _STARTED
-                opened[i] += 1
-                op = batch.ops[k]
-                # The first start names the trace, unless a real root span (id, no parent) turns up.
-                is_root = batch.parent_ids[k] is None and batch.span_ids[k] is not None
-                if op is not None and (self._op[i] < 0 or (is_root and not flags[i] & _ROOT_OP)):
-                    self._op[i] = self._ops[op]
-                    if is_root:
-                        flags[i] |= _ROOT_OP
+        for found, delta, flag in ((starts, 1, _STARTED), (completes, -1, 0), (fails, -1, _FAILED)):
+            for tid, times in Counter([tids[k] for k in found]).items():
+                if tid is not None:
+                    i = index[tid]
+                    opened[i] += delta * times
+                    flags[i] |= flag
+        self._name_traces(batch, starts)
+
+    def _name_traces(self, batch: Appended, starts: list[int]) -> None:
+        """The first start names a trace, unless a real root span (id, no parent) turns up later."""
+        tids, ops, parents, spans = batch.trace_ids, batch.ops, batch.parent_ids, batch.span_ids
+        first_start = dict(zip(reversed([tids[k] for k in starts]), reversed(starts), strict=True))
+        roots = [k for k in starts if parents[k] is None and spans[k] is not None]
+        flags, names = self._flags, self._op
+        for k in (*first_start.values(), *roots):
+            tid, op = tids[k], ops[k]
+            if tid is None or op is None:
+                continue
+            i = self._index[tid]
+            is_root = parents[k] is None and spans[k] is not None
+            if names[i] < 0 or (is_root and not flags[i] & _ROOT_OP):
+                names[i] = self._ops[op]
+                if is_root:
+                    flags[i] |= _ROOT_OP
 
     def _sums(self, batch: Appended) -> None:
         tids, index = batch.trace_ids, self._index
-        found = (
-            batch.sum_attrs.items() if batch.sum_attrs is not None else sum_candidates(batch, self._attrs_of)
-        )
-        for k, attrs in found:
+        shipped = batch.shipped_sums
+        if shipped is not None:
+            for k, values in shipped.items():
+                tid = tids[k]
+                if tid is not None:
+                    self.add_sums(index[tid], *values)
+            return
+        for k, attrs in sum_candidates(batch, self._attrs_of):
             tid = tids[k]
             if tid is not None:
-                add_fields(self, index[tid], attrs)
+                self.add_sums(index[tid], *sum_values(attrs))
 
     def add_sums(self, index: int, amount: float, payout: float, cost: float, tokens: int) -> None:
         """Add money and tokens to trace ``index`` (the ``Sums`` protocol)."""
