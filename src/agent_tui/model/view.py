@@ -208,6 +208,10 @@ class FilteredView:
             return
         bits = self._evaluate(lo, hi)
         earlier = self._scoped is not None and self._scope_new(lo, hi, bits)
+        # Records evicted before this view saw them leave a gap: keep bit k at row k.
+        gap = lo - self._base - len(self._pass)
+        if gap > 0:
+            self._pass.extend(bytes(gap))
         self._pass.extend(bits)
         self._upto = hi
         if self._dirty or store.order_epoch != self._epoch or earlier:

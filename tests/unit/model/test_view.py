@@ -172,3 +172,16 @@ def test_view_drops_evicted_records() -> None:
     seqs = list(view)
     assert seqs[0] >= model.store.first_seq and len(seqs) == 1000
     assert all(model.store.level(s) == Level.ERROR for s in seqs[:50])
+
+
+def test_batch_larger_than_the_bound_keeps_bits_aligned() -> None:
+    """A single batch bigger than max_records still leaves exactly the passing survivors in view."""
+    model = LogModel(max_records=5000)
+    view = FilteredView(model, min_level=Level.ERROR)
+    batch = [line(1 + i / 1000, f"e{i}", "error" if i % 3 == 0 else "info") for i in range(5500)]
+    view.update(ingest(model, *batch))
+    view.update(ingest(model, line(9, "last", "error")))
+    store = model.store
+    assert store.first_seq > 0
+    expected = [s for s in range(store.first_seq, store.end_seq) if store.level(s) == Level.ERROR]
+    assert list(view) == expected and expected[-1] == store.end_seq - 1
