@@ -34,24 +34,22 @@ class LineSplitter:
         Returns:
             The complete lines and the stream offset of each.
         """
+        if b"\n" not in data:
+            if not self.pending:
+                self.pending_offset = offset
+            self.pending += data
+            if len(self.pending) < self.max_line:
+                return [], []
+            return self.flush()
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        start = offset
         if self.pending:
-            buf = self.pending + data
+            # Joining only the first line avoids copying the whole chunk behind the held bytes.
+            lines[0] = self.pending + lines[0]
             start = self.pending_offset
-        else:
-            buf = data
-            start = offset
-        cut = buf.rfind(b"\n")
-        if cut < 0:
-            if len(buf) >= self.max_line:
-                self.pending = b""
-                self.pending_offset = start + len(buf)
-                return [buf], [start]
-            self.pending = buf
-            self.pending_offset = start
-            return [], []
-        lines = buf[:cut].split(b"\n")
-        self.pending = buf[cut + 1 :]
-        self.pending_offset = start + cut + 1
+        self.pending = tail
+        self.pending_offset = offset + len(data) - len(tail)
         # accumulate/map keep the offset arithmetic in C: start, start+len0+1, ...
         offsets = list(accumulate(map(_PLUS_ONE, map(len, lines)), initial=start))
         offsets.pop()
