@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -120,7 +121,7 @@ class AgentTuiApp(ViewActions):
         self._tick()
 
     @on(LinesArrived)
-    def _drain(self) -> None:
+    async def _drain(self) -> None:
         """The one place the store is mutated: ingest queued batches within a time budget."""
         deadline = time.perf_counter() + DRAIN_BUDGET_S
         fresh: list[int] = []
@@ -132,11 +133,14 @@ class AgentTuiApp(ViewActions):
             self.view.update(result)
             self._touched.update(result.touched_traces)
             fresh.extend(result.new_criticals)
-        if len(self.inbox):
-            self.post_message(LinesArrived())
         self._dirty = True
         if fresh:
             self._alert(fresh)
+        if len(self.inbox):
+            # A queued message is taken without suspending, so give the loop one turn first:
+            # redraws, timers, keys and the source workers run before the next slice.
+            await asyncio.sleep(0)
+            self.post_message(LinesArrived())
 
     def _alert(self, seqs: Iterable[int]) -> None:
         """Toast and ring once per new critical record, whatever the current filter shows."""
@@ -189,7 +193,7 @@ class AgentTuiApp(ViewActions):
         count = log_view.row_count if self.paused else len(self.view)
         log_view.set_rows(self.view, count)
         # Until the user moves, a static file opens at its newest record too (like less +G).
-        if (self.follow_mode or not self.user_moved) and not self.paused:
+        if (self.follow_mode or not self.user_moved) and log_view.pinned and not self.paused:
             log_view.stick_to_bottom()
 
     def stats_snapshot(self) -> StatsSnapshot:

@@ -19,13 +19,11 @@ __all__ = ["run_demo", "start_fleet"]
 def start_fleet(directory: Path, args: argparse.Namespace, stop: threading.Event) -> threading.Thread:
     """Run ``agent_tui.demo.run_fleet`` in a daemon thread writing into ``directory``."""
     run_fleet = importlib.import_module("agent_tui.demo").run_fleet
-    options: dict[str, Any] = {
-        "agents": getattr(args, "agents", None) or 6,
-        "rate": getattr(args, "rate", None) or 40.0,
-        "seconds": getattr(args, "seconds", None),
-        "seed": getattr(args, "seed", None),
-        "stop": stop,
-    }
+    options: dict[str, Any] = {"stop": stop}
+    for name in ("agents", "rate", "seconds", "seed"):
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = value
     thread = threading.Thread(
         target=run_fleet, args=(directory,), kwargs=options, name="agent-tui-demo-fleet", daemon=True
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from dataclasses import replace
+from typing import Any
 
 from agent_tui.sources.base import LineBatch
 
-__all__ = ["BatchInbox"]
+__all__ = ["BatchInbox", "split_batch"]
 
 
 class BatchInbox:
@@ -40,12 +42,37 @@ class BatchInbox:
         self._batches.append(batch)
         self._lines += len(batch.lines)
 
-    def take(self) -> LineBatch | None:
-        """Remove and return the oldest batch, or None when empty."""
+    def take(self, max_lines: int = 512) -> LineBatch | None:
+        """Remove and return the oldest batch (at most ``max_lines`` of it), or None when empty.
+
+        Big reads are handed out in slices so one ingest step stays short and keys are never
+        kept waiting behind a megabyte of history.
+        """
         if not self._batches:
             return None
-        batch = self._batches.popleft()
+        batch = self._batches[0]
+        if len(batch.lines) > max_lines:
+            head, tail = split_batch(batch, max_lines)
+            self._batches[0] = tail
+            batch = head
+        else:
+            self._batches.popleft()
         self._lines -= len(batch.lines)
         if self._lines < self._max_lines:
             self._room.set()
         return batch
+
+
+def split_batch(batch: LineBatch, n: int) -> tuple[LineBatch, LineBatch]:
+    """The first ``n`` lines of ``batch`` and the rest, with their offsets and cursors."""
+
+    def cut(items: list[Any], lo: int, hi: int | None) -> list[Any]:
+        return items[lo:hi] if items else items
+
+    head = replace(
+        batch, lines=batch.lines[:n], offsets=cut(batch.offsets, 0, n), cursors=cut(batch.cursors, 0, n)
+    )
+    tail = replace(
+        batch, lines=batch.lines[n:], offsets=cut(batch.offsets, n, None), cursors=cut(batch.cursors, n, None)
+    )
+    return head, tail

@@ -124,7 +124,13 @@ def agent_of(record: Record, attrs: Mapping[str, Any], fallback: str) -> str:
 
 
 def format_row(
-    record: Record, attrs: Mapping[str, Any], source_name: str, styles: RowStyles, marker: str = " "
+    record: Record,
+    attrs: Mapping[str, Any],
+    source_name: str,
+    styles: RowStyles,
+    *,
+    marker: str = " ",
+    agent_width: int = _AGENT_WIDTH,
 ) -> Text:
     """Build the row as a :class:`rich.text.Text` from plain strings (log text is never parsed as markup)."""
     text = Text(no_wrap=True, end="", style=styles.base)
@@ -137,7 +143,7 @@ def format_row(
         text.append(safe_text(record.event), styles.raw)
         return text
     agent = agent_of(record, attrs, source_name)
-    text.append(agent[:_AGENT_WIDTH].ljust(_AGENT_WIDTH), styles.agent)
+    text.append(agent[:agent_width].ljust(agent_width), styles.agent)
     text.append(" ")
     text.append(safe_text(record.event))
     for key, value in key_fields(record, attrs):

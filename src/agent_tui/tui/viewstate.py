@@ -92,6 +92,7 @@ class ViewActions(App[int]):
     def action_toggle_follow(self) -> None:
         """Turn follow mode on (jump to the newest record) or off."""
         self.follow_mode = not self.follow_mode
+        self.logs.pinned = self.follow_mode
         self.notify("following" if self.follow_mode else "follow off", timeout=1.5)
         self.sync_rows()
 
@@ -124,7 +125,7 @@ class ViewActions(App[int]):
         change()
         self.logs.set_rows(self.view, len(self.view))
         index = self.view.index_of(selected) if selected is not None else None
-        if self.follow_mode and not self.paused:
+        if self.follow_mode and self.logs.pinned and not self.paused:
             self.logs.stick_to_bottom()
         elif index is not None:
             self.logs.move_to(index, by_user=False)

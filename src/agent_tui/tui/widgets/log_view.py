@@ -81,6 +81,9 @@ class LogView(ScrollView, can_focus=True):
         self.rows = rows
         self.row_count = 0
         """How many of ``rows`` are shown; frozen by the app while paused."""
+        self.pinned = True
+        """Whether follow may keep the selection on the last row; a user move off the end unpins it
+        at once, so a redraw racing the move never yanks the cursor back."""
         self.is_match: Callable[[int], bool] | None = None
         """Marks rows matching the search (n/N) with a gutter sign."""
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
@@ -157,7 +160,15 @@ class LogView(ScrollView, can_focus=True):
         record = self.store.record(seq)
         attrs: Mapping[str, Any] = {} if record.raw else self.store.attrs(seq)
         marker = "»" if self.is_match is not None and self.is_match(seq) else " "
-        text = format_row(record, attrs, self.store.source_name(record.source), styles, marker)
+        agent_width = 18 if width >= 110 else 12
+        text = format_row(
+            record,
+            attrs,
+            self.store.source_name(record.source),
+            styles,
+            marker=marker,
+            agent_width=agent_width,
+        )
         background = None
         if selected:
             background = self.get_component_rich_style("logview--cursor", partial=True)
@@ -167,7 +178,8 @@ class LogView(ScrollView, can_focus=True):
             background = self.get_component_rich_style("logview--error", partial=True)
         text.truncate(width, pad=True)
         if background is not None:
-            text.stylize(background)
+            # Under the row's own spans, so level badges keep their colours on highlighted rows.
+            text.stylize_before(background)
         segments = list(text.render(self.app.console))
         return Strip(segments, width).simplify().crop_extend(0, width, self.rich_style)
 
@@ -187,6 +199,8 @@ class LogView(ScrollView, can_focus=True):
         if self.row_count == 0:
             return
         index = max(0, min(index, self.row_count - 1))
+        if by_user:
+            self.pinned = index == self.row_count - 1
         self.cursor = index
         top = self.scroll_offset.y
         height = max(1, self.size.height)
@@ -198,6 +212,7 @@ class LogView(ScrollView, can_focus=True):
 
     def stick_to_bottom(self) -> None:
         """Follow mode: select the last row and scroll to the end without reporting a user move."""
+        self.pinned = True
         if self.row_count:
             self.cursor = self.row_count - 1
             self._scroll_end()
@@ -229,4 +244,5 @@ class LogView(ScrollView, can_focus=True):
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         """Scrolling up with the wheel is the user looking back: leave follow mode."""
+        self.pinned = False
         self.post_message(self.CursorMoved(self.selected_seq, True))
