@@ -8,7 +8,9 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Final
 
-from agent_tui.log._encode import dumps_line
+import orjson
+
+from agent_tui.log._encode import DUMPS_OPTIONS, default, dumps_line
 from agent_tui.log.context import BOUND, PARENT_SPAN_ID, SPAN_ID, TRACE_ID
 from agent_tui.log.redact import REDACTED, Redactor
 from agent_tui.schema import FIELD_ORDER, Level
@@ -131,7 +133,10 @@ class JsonFormatter(logging.Formatter):
         if scrub:
             assert self.redactor is not None
             out = self._scrub(out, self.redactor)
-        return dumps_line(out)
+        try:
+            return orjson.dumps(out, default=default, option=DUMPS_OPTIONS)
+        except Exception:
+            return dumps_line(out)
 
     def build(self, record: logging.LogRecord) -> dict[str, Any]:
         """The record as the ordered dict that would be written (after redaction)."""
@@ -147,8 +152,14 @@ class JsonFormatter(logging.Formatter):
         if record.args or type(msg) is not str:
             msg = _message(record)
         level = _LEVELS.get(record.levelno) or str(record.levelname).lower()
+        created = record.created
+        sec = int(created)
+        cached = _TS.current
+        if cached[0] != sec:
+            cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+            _TS.current = cached
         out: dict[str, Any] = {
-            "ts": _TS.format(record.created),
+            "ts": cached[1] + _MS[int((created - sec) * 1000)],
             "level": level,
             "event": msg,
             "agent_id": self.agent_id,

@@ -127,7 +127,7 @@ class AgentLogger(logging.Logger):
             "msecs": (now - int(now)) * 1000,
             "relativeCreated": (now - _START) * 1000,
             "thread": _get_ident() if logging.logThreads else None,
-            "threadName": _thread_name(),
+            "threadName": getattr(_tls, "name", None) or _thread_name(),
             "processName": _process["processName"],
             "process": _process["process"],
         }
@@ -137,7 +137,8 @@ class AgentLogger(logging.Logger):
                 raise KeyError(f"Attempt to overwrite {bad[0]!r} in LogRecord")
             d.update(extra)
             d[EXTRA_ATTR] = extra
-        self.handle(record)
+        if not self.disabled and (not self.filters or self.filter(record)):
+            self.callHandlers(record)
 
 
 _START: Final[float] = getattr(logging, "_startTime", time.time())

@@ -102,6 +102,32 @@ class RotatingJsonlHandler(JsonlFileHandler):
     def _midnight_after(now: float) -> float:
         return (int(now // _DAY) + 1) * _DAY
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Filter and write without the handler lock; the hot path, so render/write/account are inlined."""
+        if self.filters:
+            result = self.filter(record)
+            if not result:
+                return False
+            if isinstance(result, logging.LogRecord):
+                record = result
+        if record.created >= self._next_check:
+            self.emit(record)
+            return True
+        try:
+            line = self._render(record)
+            size = len(line)
+            written = os.write(self._fd, line)
+            while written < len(line):
+                line = line[written:]
+                written = os.write(self._fd, line)
+            self._pending += size
+            if self._pending >= self._check_every:
+                self._pending = 0
+                self._maybe_rotate(record.created)
+        except Exception:
+            self.handleError(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         """Check for rotation at least once a second (before writing), then write the record."""
         if record.created >= self._next_check:

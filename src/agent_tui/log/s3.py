@@ -103,6 +103,12 @@ class UploaderStats:
     rounds: int
 
 
+def _stamped(agent_id: str, micros: int) -> str:
+    """``{agent_id}.jsonl.YYYYmmddTHHMMSS.ffffffZ`` for a UTC time in microseconds."""
+    at = datetime.fromtimestamp(micros // 1_000_000, UTC)
+    return f"{agent_id}.jsonl.{at.strftime(_STAMP)}.{micros % 1_000_000:06d}Z"
+
+
 def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
@@ -196,8 +202,9 @@ class S3Uploader:
     Files are first *claimed* under the rotation lock (moved into ``{log_dir}/.s3-outbox/`` with a name
     stamped from their last write time), so a writer rotating at the same time can neither renumber nor
     delete them; a claimed file stays in the outbox until an upload succeeds. Keys are
-    ``{prefix}/{agent_id}/{YYYY-MM-DD}/{agent_id}.jsonl.{stamp}.gz`` (UTC date of the file's last write),
-    unique per rotated file, so a re-upload after a crash overwrites the same object with the same bytes.
+    ``{prefix}/{agent_id}/{YYYY-MM-DD}/{agent_id}.jsonl.{stamp}-{sha256[:12]}.gz`` (UTC date and time of
+    the file's last write, hash of the gzip bytes): unique per rotated file, and a re-upload after a crash
+    overwrites the same object with the same bytes.
     """
 
     def __init__(
@@ -321,17 +328,17 @@ class S3Uploader:
                 gz = path.endswith(".gz")
                 if not gz and now - st.st_mtime < self.settle_seconds:
                     continue
-                stamp = datetime.fromtimestamp(st.st_mtime_ns // 1000 / 1e6, UTC)
-                base = f"{agent_id}.jsonl.{stamp.strftime(_STAMP)}.{stamp.microsecond:06d}Z"
-                target, n = os.path.join(outbox, base), 0
-                while any(os.path.exists(target + ext) for ext in ("", ".gz")):
-                    n += 1
-                    target = os.path.join(outbox, f"{base}-{n}")
-                os.rename(path, target + (".gz" if gz else ""))
+                micros = st.st_mtime_ns // 1000
+                # Bump past a name already taken (coarse mtimes) so outbox order stays rotation order.
+                while any(
+                    os.path.exists(os.path.join(outbox, _stamped(agent_id, micros)) + e) for e in ("", ".gz")
+                ):
+                    micros += 1
+                os.rename(path, os.path.join(outbox, _stamped(agent_id, micros)) + (".gz" if gz else ""))
 
     def _staged(self, outbox: str, agent_id: str) -> list[str]:
         """Outbox files of ``agent_id`` ready to upload (gzipping plain ones first), oldest first."""
-        pattern = re.compile(re.escape(agent_id) + r"\.jsonl\.\d{8}T\d{6}\.\d{6}Z(?:-\d+)?(\.gz)?")
+        pattern = re.compile(re.escape(agent_id) + r"\.jsonl\.\d{8}T\d{6}\.\d{6}Z(\.gz)?")
         names = sorted(n for n in os.listdir(outbox) if pattern.fullmatch(n))
         ready: list[str] = []
         for name in names:
@@ -352,25 +359,30 @@ class S3Uploader:
 
     # -- uploading --------------------------------------------------------------------------------
 
-    def _key_for(self, staged: str, agent_id: str) -> str:
-        name = os.path.basename(staged)
+    def _key_for(self, staged: str, agent_id: str, sha256: str) -> str:
+        """``{prefix}/{agent_id}/{day}/{stamped name}-{hash}.gz``; the hash keeps keys unique."""
+        name = os.path.basename(staged).removesuffix(".gz")
         day = re.search(r"\.jsonl\.(\d{4})(\d{2})(\d{2})T", name)
         assert day is not None  # _staged only yields stamped names
-        parts = [self.prefix, agent_id, "-".join(day.groups()), name]
+        parts = [self.prefix, agent_id, "-".join(day.groups()), f"{name}-{sha256[:12]}.gz"]
         return "/".join(p for p in parts if p)
 
     def _ship_one(self, staged: str, agent_id: str) -> UploadResult:
-        key = self._key_for(staged, agent_id)
-        size = 0
+        key, size = "", 0
         try:
             sha256, md5, size = _digests(staged)
+            key = self._key_for(staged, agent_id, sha256)
             etag = self.put_file(staged, key, sha256=sha256, content_md5=md5, size=size)
         except (S3UploadError, OSError) as exc:
             self._counts[1] += 1
             return UploadResult(staged, key, size, error=str(exc))
-        if self.delete_after_upload:
-            with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):
+            if self.delete_after_upload:
                 os.unlink(staged)
+            else:
+                sent = os.path.join(os.path.dirname(staged), "sent")
+                os.makedirs(sent, exist_ok=True)
+                os.replace(staged, os.path.join(sent, os.path.basename(key)))
         self._counts[0] += 1
         self._counts[2] += size
         return UploadResult(staged, key, size, etag)
