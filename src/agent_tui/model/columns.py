@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import eq, is_not
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from agent_tui.model.record import ErrorInfo
 from agent_tui.schema import Level
@@ -28,6 +28,7 @@ __all__ = [
     "Interner",
     "ParsedLike",
     "Reparse",
+    "SpanValues",
     "batch_flags",
     "columns_parser",
     "empty_appended",
@@ -230,6 +231,27 @@ def empty_appended(first: int, lines: Sequence[bytes]) -> Appended:
     return Appended(first, (), (), (), (), (), (), (), (), (), (), (), lines, [], [])
 
 
+class SpanValues(Sequence[str | None]):
+    """Span ids already encoded as 64-bit values, read back as text (what worker processes ship)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: array[int]) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> str | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str | None]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str | None] | None:
+        if isinstance(index, slice):
+            return [span_text(v) for v in self.values[index]]
+        return span_text(self.values[index])
+
+
 def encode_span_ids(ids: Sequence[str | None]) -> array[int] | None:
     """The 64-bit values of canonical span ids (16 lowercase hex digits; None → 0), or None if any is not.
 
@@ -237,6 +259,8 @@ def encode_span_ids(ids: Sequence[str | None]) -> array[int] | None:
     string saves the string and its table entry (about 120 bytes per span). Every step is one C call
     over the whole batch.
     """
+    if isinstance(ids, SpanValues):
+        return ids.values
     filled = [s or _ZERO_ID for s in ids]
     n = len(filled)
     joined = "".join(filled)

@@ -9,7 +9,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
 
-from agent_tui.model.columns import Appended, columns_parser, from_columns, transpose
+from agent_tui.model.columns import (
+    Appended,
+    SpanValues,
+    columns_parser,
+    encode_span_ids,
+    from_columns,
+    transpose,
+)
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.sums import sum_candidates, sum_values
 from agent_tui.sources.base import LineBatch
@@ -102,7 +109,16 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
         else:
             record_offsets = [offsets[i] for i in idxs]
             lengths = [len(lines[i]) for i in idxs]
-        out.append((replace(a, attrs=(), lines=(), shipped_sums=sums), record_offsets, lengths))
+        spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+        slim = replace(
+            a,
+            attrs=(),
+            lines=(),
+            shipped_sums=sums,
+            span_ids=a.span_ids if spans is None else SpanValues(spans),
+            parent_ids=a.parent_ids if parents is None else SpanValues(parents),
+        )
+        out.append((slim, record_offsets, lengths))
     return out
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import compress, repeat
-from operator import eq
-from typing import TYPE_CHECKING, Literal
+from operator import eq, is_, itemgetter, not_
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from agent_tui.model.columns import Interner
+from agent_tui.model.columns import Interner, SpanValues
 from agent_tui.model.spans import Span, build_spans
 from agent_tui.model.sums import sum_candidates, sum_values
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["Span", "Trace", "TraceForest", "TraceStatus", "failing_span"]
 
 TraceStatus = Literal["ok", "error", "critical", "running"]
+T = TypeVar("T")
 _CRITICAL = int(Level.CRITICAL)
 _STARTED = 1
 _FAILED = 2
@@ -268,16 +269,21 @@ class TraceForest:
 
     def _name_traces(self, batch: Appended, starts: list[int]) -> None:
         """The first start names a trace, unless a real root span (id, no parent) turns up later."""
+        if not starts:
+            return
         tids, ops, parents, spans = batch.trace_ids, batch.ops, batch.parent_ids, batch.span_ids
-        first_start = dict(zip(reversed([tids[k] for k in starts]), reversed(starts), strict=True))
-        roots = [k for k in starts if parents[k] is None and spans[k] is not None]
+        first_start = _first_per_trace(tids, starts)
+        no_parent = list(compress(starts, _absent(parents, starts)))
+        roots = list(compress(no_parent, map(not_, _absent(spans, no_parent)))) if no_parent else []
+        first_root = _first_per_trace(tids, roots)
+        root_set = set(first_root.values())
         flags, names = self._flags, self._op
-        for k in (*first_start.values(), *roots):
+        for k in (*first_start.values(), *first_root.values()):
             tid, op = tids[k], ops[k]
             if tid is None or op is None:
                 continue
             i = self._index[tid]
-            is_root = parents[k] is None and spans[k] is not None
+            is_root = k in root_set
             if names[i] < 0 or (is_root and not flags[i] & _ROOT_OP):
                 names[i] = self._ops[op]
                 if is_root:
@@ -384,6 +390,23 @@ def failing_span(trace: Trace) -> Span | None:
         if best is None or key > best:
             best, found = key, span
     return found
+
+
+def _first_per_trace(tids: Sequence[str | None], picks: list[int]) -> dict[str | None, int]:
+    """The first of ``picks`` for each trace id."""
+    return dict(zip(reversed([tids[k] for k in picks]), reversed(picks), strict=True))
+
+
+def _absent(ids: Sequence[str | None], picks: list[int]) -> Iterator[bool]:
+    """Whether each picked id is None, in one C-level pass (ids may be encoded ``SpanValues``)."""
+    if isinstance(ids, SpanValues):
+        return map(eq, _pick(ids.values, picks), repeat(0))
+    return map(is_, _pick(ids, picks), repeat(None))
+
+
+def _pick(values: Sequence[T], picks: list[int]) -> tuple[T, ...]:
+    picked = itemgetter(*picks)(values)
+    return picked if len(picks) > 1 else (picked,)
 
 
 def _min_max(
