@@ -2,8 +2,9 @@
 
 Each line is decoded with orjson. A JSON object is mapped by aliases: time (``ts``, ``timestamp``,
 ``time`` …), level (``level``, ``levelname``, ``severity`` …), message (``event``, ``msg`` …), trace and span
-ids, span name and error. Per source the parser remembers which alias each role used last and tries it first,
-so a file in one format costs one dict lookup per role; a line that lacks that key gets the full alias search.
+ids, span name and error. The first line with a given key set goes through the ordered alias search
+(``formats.generic``); when at most one alias per role is present, a *plan* for that key set is kept, and
+later lines with the same keys are read with it in one C call, no search (``formats.mapping``).
 
 Nested shapes (loguru, OpenTelemetry console and OTLP/JSON, Docker json-file, ``journalctl -o json``) are
 unwrapped first (see ``agent_tui.model.formats``). Anything that is not a JSON object (plain text, arrays,
@@ -17,180 +18,31 @@ mapping documented in ``agent_tui.model.formats`` for nested ones; ``{}`` for ra
 
 from __future__ import annotations
 
-import json
-import re
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Sequence
 
 import orjson
 
-from agent_tui.model import formats
-from agent_tui.model.record import ErrorInfo
-from agent_tui.model.timeparse import epoch_from_number, parse_time, parse_time_str
-from agent_tui.schema import Level
-
-__all__ = ["ROLES", "LineParser", "Parsed", "attrs_of", "decode_line"]
-
-ROLES: Final = ("ts", "level", "event", "trace_id", "span_id", "parent_span_id", "op", "error")
-"""Roles a ``--field ROLE=KEY`` override can name."""
-
-_TIME_KEYS: Final = ("ts", "timestamp", "time", "@timestamp", "asctime", "t", "__REALTIME_TIMESTAMP")
-_LEVEL_KEYS: Final = (
-    ("level", "auto"),
-    ("levelname", "stdlib"),
-    ("severity", "auto"),
-    ("severity_text", "otel"),
-    ("severityText", "otel"),
-    ("lvl", "auto"),
-    ("loglevel", "auto"),
-    ("PRIORITY", "syslog"),
-    ("severity_number", "otel"),
-    ("severityNumber", "otel"),
-    ("levelno", "stdlib"),
+from agent_tui.model.formats.columns import ROW_FIELDS, Columns, Row
+from agent_tui.model.formats.generic import ROLES, GenericParser, Parsed, attrs_of, decode_line
+from agent_tui.model.formats.mapping import (
+    ENVELOPE_KEYS,
+    MAX_PLANS,
+    PAD,
+    error_any,
+    make_plan,
+    norm_id,
+    plan_level,
+    remember_second,
+    seconds,
+    text,
+    time_of,
 )
-_LEVEL_SCHEME: Final = dict(_LEVEL_KEYS)
-_MESSAGE_KEYS: Final = ("event", "msg", "message", "body", "MESSAGE", "log", "text")
-_TRACE_KEYS: Final = ("trace_id", "traceId", "trace.id", "traceID", "req_id", "request_id", "correlation_id")
-_SPAN_KEYS: Final = ("span_id", "spanId", "span.id")
-_PARENT_KEYS: Final = ("parent_span_id", "parentSpanId", "parent_id")
-_OP_KEYS: Final = ("op", "operation", "span_name", "span")
-_ERROR_KEYS: Final = frozenset(
-    {"error", "err", "exception", "exc_info", "stack", "error.type", "error_type", "exception.type"}
-)
-_ALIASES: Final[dict[str, tuple[str, ...]]] = {
-    "ts": _TIME_KEYS,
-    "level": tuple(k for k, _ in _LEVEL_KEYS),
-    "event": _MESSAGE_KEYS,
-    "trace_id": _TRACE_KEYS,
-    "span_id": _SPAN_KEYS,
-    "parent_span_id": _PARENT_KEYS,
-    "op": _OP_KEYS,
-}
-_ENVELOPE_KEYS: Final = frozenset({"resourceLogs", "record", "stream", "__REALTIME_TIMESTAMP", "MESSAGE"})
-_RAW_TIME: Final = re.compile(rb"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)")
-_RAW_LEVEL: Final = re.compile(
-    rb"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|CRIT|FATAL|PANIC|EMERG|ALERT)\b"
-)
-_BOM: Final = b"\xef\xbb\xbf"
-_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
-_SALVAGE_LEVEL: Final = re.compile(rb'"(?:level|levelname|severity|lvl)"\s*:\s*"?(\w+)')
-_SALVAGE_TIME: Final = re.compile(rb'"(?:ts|timestamp|time|@timestamp|asctime)"\s*:\s*"([^"]{10,40})"')
+
+__all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "attrs_of", "decode_line"]
 
 
-@dataclass(slots=True)
-class Parsed:
-    """One normalised record before the store gives it a seq."""
-
-    ts: float
-    """Epoch seconds UTC (the previous record's time when the line had none)."""
-    ts_inferred: bool
-    level: Level
-    event: str
-    """The message; for raw lines the line text, decoded with replacement characters."""
-    trace_id: str | None
-    span_id: str | None
-    parent_span_id: str | None
-    op: str | None
-    error: ErrorInfo | None
-    raw: bool
-    """True when the line was not a JSON object we could map."""
-    attrs: dict[str, Any] | None = None
-    """The user-facing attribute mapping when the parser was asked to keep it (``keep_attrs``)."""
-
-
-def decode_line(line: bytes) -> object:
-    """Decode one line as JSON: orjson first, then a tolerant pass (BOM, invalid UTF-8, NaN/Infinity).
-
-    Raises:
-        ValueError: the line is not JSON even for the tolerant pass (or nests too deeply).
-    """
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        pass
-    text = line.decode("utf-8", "replace")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        obj = json.loads(text)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
-    if _SURROGATE_ESCAPE.search(text):
-        # orjson refuses lone surrogates; json accepts them, but such str cannot be encoded for display.
-        obj = _scrub(obj)
-    return obj
-
-
-def _scrub(value: Any) -> Any:
-    """Replace lone surrogates in every string of a decoded value with U+FFFD."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    return value
-
-
-def _text(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return str(value)
-
-
-def _lookup(obj: Mapping[str, Any], key: str) -> Any:
-    """``obj[key]``, or a nested path (``record.level.name``) when the flat key is absent."""
-    value = obj.get(key)
-    if value is None and "." in key:
-        value = obj
-        for part in key.split("."):
-            if not isinstance(value, Mapping):
-                return None
-            value = value.get(part)
-    return value
-
-
-def _is_span_line(obj: Mapping[str, Any]) -> bool:
-    """An exported span (OTel console span exporter style): ``name`` is then the span's operation."""
-    return ("start_time" in obj and "end_time" in obj) or "startTimeUnixNano" in obj
-
-
-class LineParser:
-    """Maps the lines of one source to records; keeps per-source state.
-
-    State: the previous record's time (for lines without one), the alias each role used last, and Docker
-    partial lines waiting for their end.
-    """
-
-    def __init__(
-        self,
-        overrides: Mapping[str, str] | None = None,
-        *,
-        keep_attrs: bool = False,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        """Create a parser.
-
-        Args:
-            overrides: ``{role: key}`` from ``--field ROLE=KEY`` (roles in ``ROLES``; ``time``, ``msg`` and
-                ``message`` are accepted as ``ts``/``event``). The key is tried before the aliases; a dotted
-                key also reaches into nested objects.
-            keep_attrs: put the decoded mapping in ``Parsed.attrs`` (otherwise None; see ``attrs_of``).
-            now: time for lines before the first timed one (tests pass a fixed clock).
-        """
-        self._overrides = _normalise_overrides(overrides or {})
-        self._keep_attrs = keep_attrs
-        self._now = now
-        self._last_ts: float | None = None
-        self._keys: dict[str, str] = {}
-        self._docker_partial: dict[str, list[str]] = {}
+class LineParser(GenericParser):
+    """Maps the lines of one source to records; keeps per-source state (see ``GenericParser``)."""
 
     def parse(self, line: bytes) -> list[Parsed]:
         """Map one line: usually one record; an OTLP export line gives many, a Docker partial line none."""
@@ -198,345 +50,122 @@ class LineParser:
 
     def parse_batch(self, lines: Sequence[bytes]) -> list[tuple[int, Parsed]]:
         """Map a batch of lines; each result carries the index of its line in ``lines``."""
-        out: list[tuple[int, Parsed]] = []
+        return [(row[0], Parsed(*row[1:])) for row in self.parse_rows(lines)]
+
+    def parse_columns(self, lines: Sequence[bytes]) -> Columns:
+        """Map a batch of lines to parallel lists (what a columnar store appends; no object per line)."""
+        return Columns.from_rows(self.parse_rows(lines))
+
+    def parse_rows(self, lines: Sequence[bytes]) -> list[Row]:  # noqa: PLR0912, PLR0915 - one hot loop
+        """Map a batch of lines to plain tuples in ``ROW_FIELDS`` order (no object per line).
+
+        The hot loop: lines whose key set was seen before and is unambiguous (at most one alias per role, no
+        envelope) are mapped with the keys planned for that key set, in one C call, without alias search.
+        """
+        out: list[Row] = []
         append = out.append
         loads = orjson.loads
-        is_dict = dict
+        plans = self._plans
+        second_of = seconds
+        last = self._last_ts
+        keep = self._keep_attrs
         for index, line in enumerate(lines):
             try:
                 obj = loads(line)
             except orjson.JSONDecodeError:
-                try:
-                    obj = decode_line(line)
-                except ValueError:
-                    append((index, self._raw(line)))
-                    continue
-            if type(obj) is not is_dict:
-                append((index, self._raw(line)))
-            elif _ENVELOPE_KEYS.isdisjoint(obj):
-                append((index, self._map(obj, None, None)))
+                obj = None
+            plan = plans.get(tuple(obj)) if type(obj) is dict else None
+            if plan is None:
+                self._last_ts = last
+                for p in self._slow(obj, line):
+                    row = (
+                        index,
+                        p.ts,
+                        p.ts_inferred,
+                        p.level,
+                        p.event,
+                        p.trace_id,
+                        p.span_id,
+                        p.parent_span_id,
+                    )
+                    append((*row, p.op, p.error, p.raw, p.attrs))
+                last = self._last_ts
+                continue
+            pick, reorder, k_level, levels, has_error, _ = plan
+            # One C call picks every role's value (None for roles the key set lacks).
+            value, level_value, event, trace_id, span_id, parent, op = reorder(pick(obj) + PAD)
+            ts = None
+            kind = type(value)
+            if kind is str:
+                # "…T03:21:44.312Z": the whole second comes from a cache that only holds valid
+                # "YYYY-MM-DDTHH:MM:SS" prefixes, the fraction from float(), which rejects non-digits.
+                base = second_of.get(value[:19])
+                if base is not None and value[19:20] == "." and value[-1:] == "Z":
+                    try:
+                        fraction = float(value[19:-1])
+                    except ValueError:
+                        fraction = 1.0
+                    if fraction < 1.0:  # float() also reads ".5e3"; a fraction of a second cannot be that
+                        ts = base + fraction
+            elif kind is int and 100_000_000_000 <= value < 100_000_000_000_000:
+                ts = value / 1000  # epoch milliseconds (pino, bunyan numbers)
+            if ts is None and value is not None:
+                ts = time_of(value, obj)
+                if kind is str and ts is not None:
+                    remember_second(value)
+            if ts is None:
+                if last is None:
+                    last = self._now()
+                ts = last
+                inferred = True
             else:
-                for parsed in self._envelope(obj, line):
-                    append((index, parsed))
+                last = ts
+                inferred = False
+            try:
+                level = levels[level_value]
+            except (KeyError, TypeError):
+                level = plan_level(levels, k_level, level_value)
+            if type(event) is not str:
+                event = text(event)
+            # ids that start with 1-9/a-z and end in a visible character need no normalising
+            if trace_id is not None and not (
+                type(trace_id) is str and trace_id and trace_id[0] > "0" and trace_id[-1] > " "
+            ):
+                trace_id = norm_id(trace_id)
+            if span_id is not None and not (
+                type(span_id) is str and span_id and span_id[0] > "0" and span_id[-1] > " "
+            ):
+                span_id = norm_id(span_id)
+            if span_id is None:
+                parent = None
+            elif parent is not None and not (
+                type(parent) is str and parent and parent[0] > "0" and parent[-1] > " "
+            ):
+                parent = norm_id(parent)
+            if type(op) is not str:
+                op = None
+            error = error_any(obj) if has_error else None
+            attrs = obj if keep else None
+            append((index, ts, inferred, level, event, trace_id, span_id, parent, op, error, False, attrs))
+        self._last_ts = last
         return out
 
-    def _now_or_last(self) -> float:
-        last = self._last_ts
-        if last is None:
-            last = self._last_ts = self._now()
-        return last
-
-    def _raw(self, line: bytes, fallback_ts: float | None = None) -> Parsed:
-        """A record for a line we cannot map: its text, and any leading time or level word it shows."""
-        if line.startswith(_BOM):
-            line = line[3:]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        ts = fallback_ts
-        # A truncated or otherwise broken JSON object still shows its time and level.
-        salvage = line.startswith(b"{")
-        if ts is None:
-            m = _SALVAGE_TIME.search(line, 0, 400) if salvage else _RAW_TIME.match(line)
-            if m is not None:
-                ts = parse_time_str(m.group(1).decode("utf-8", "replace"))
-        inferred = ts is None
-        if ts is None:
-            ts = self._now_or_last()
-        else:
-            self._last_ts = ts
-        level = Level.INFO
-        m = (_SALVAGE_LEVEL if salvage else _RAW_LEVEL).search(line, 0, 400)
-        if m is not None:
-            level = formats.level_of(m.group(1).decode("utf-8", "replace")) or Level.INFO
-        event = line.decode("utf-8", "replace")
-        return Parsed(
-            ts, inferred, level, event, None, None, None, None, None, True, {} if self._keep_attrs else None
-        )
-
-    def _key(self, obj: Mapping[str, Any], role: str, aliases: tuple[str, ...]) -> Any:
-        """The value for ``role``: the source's last-used key first, then the aliases in order."""
-        keys = self._keys
-        key = keys.get(role)
-        if key is not None:
-            value = obj.get(key)
-            if value is not None:
-                return value
-        for key in aliases:
-            value = obj.get(key)
-            if value is not None:
-                keys[role] = key
-                return value
-        return None
-
-    def _map(self, obj: dict[str, Any], fallback_ts: float | None, fallback_level: Level | None) -> Parsed:
-        """Map one flat JSON object (the hot path)."""
-        if self._overrides:
-            return self._map_overridden(obj, fallback_ts, fallback_level)
-        get = obj.get
-        keys = self._keys
-        # time
-        value = get(keys.get("ts", "ts"))
-        if value is None:
-            value = self._key(obj, "ts", _TIME_KEYS)
-        ts = _time_of(value, obj) if value is not None else None
-        if ts is None:
-            ts = fallback_ts
-        if ts is None:
-            ts = self._now_or_last()
-            inferred = True
-        else:
-            self._last_ts = ts
-            inferred = False
-        # level
-        level_key = keys.get("level", "level")
-        value = get(level_key)
-        kind = type(value)
-        level = _LEVEL_CACHE.get((level_key, value)) if kind is str or kind is int else None
-        if level is None:
-            level = self._level(obj, fallback_level)
-        # message
-        value = get(keys.get("event", "event"))
-        if type(value) is not str:
-            value = _text(self._key(obj, "event", _MESSAGE_KEYS))
-        event = value
-        trace_id = self._id(obj, "trace_id", _TRACE_KEYS)
-        span_id = self._id(obj, "span_id", _SPAN_KEYS)
-        parent = self._id(obj, "parent_span_id", _PARENT_KEYS) if span_id is not None else None
-        op = get(keys.get("op", "op"))
-        if type(op) is not str:
-            op = self._op(obj)
-        error = None if _ERROR_KEYS.isdisjoint(obj) else _error_of(obj)
-        if error is None and "attributes" in obj and isinstance(obj["attributes"], Mapping):
-            error = _error_of(obj["attributes"])
-        return Parsed(
-            ts,
-            inferred,
-            level,
-            event,
-            trace_id,
-            span_id,
-            parent,
-            op,
-            error,
-            False,
-            obj if self._keep_attrs else None,
-        )
-
-    def _level(self, obj: Mapping[str, Any], fallback: Level | None) -> Level:
-        cached = self._keys.get("level")
-        first = ((cached, _LEVEL_SCHEME.get(cached, "auto")),) if cached else ()
-        for key, scheme in (*first, *_LEVEL_KEYS):
-            value = obj.get(key)
-            if value is None:
-                continue
-            level = formats.level_of(value, scheme)
-            if level is not None:
-                self._keys["level"] = key
-                if type(value) in (str, int) and len(_LEVEL_CACHE) < 4096:
-                    _LEVEL_CACHE[(key, value)] = level
-                return level
-        return fallback if fallback is not None else Level.INFO
-
-    def _id(self, obj: Mapping[str, Any], role: str, aliases: tuple[str, ...]) -> str | None:
-        value = obj.get(self._keys.get(role, role))
-        if value is None:
-            value = self._key(obj, role, aliases)
-            if value is None:
-                nested = obj.get(role.partition("_")[0])
-                if isinstance(nested, Mapping):
-                    value = nested.get("id")
-        if type(value) is str:
-            hit = _ID_CACHE.get(value)
-            if hit is not None:
-                return hit
-        result = formats.normalise_id(value)
-        if result is not None and type(value) is str and len(_ID_CACHE) < 200_000:
-            _ID_CACHE[value] = result
-        return result
-
-    def _op(self, obj: Mapping[str, Any]) -> str | None:
-        value = self._key(obj, "op", _OP_KEYS)
-        if isinstance(value, str):
-            return value
-        if "name" in obj and _is_span_line(obj) and isinstance(obj["name"], str):
-            return str(obj["name"])
-        return None
-
-    def _map_overridden(
-        self, obj: dict[str, Any], fallback_ts: float | None, fallback_level: Level | None
-    ) -> Parsed:
-        """Map with ``--field`` overrides: each overridden role reads its key first, then the aliases."""
-        patched = dict(obj)
-        for role, key in self._overrides.items():
-            value = _lookup(obj, key)
-            if value is not None:
-                target = "error" if role == "error" else _ALIASES[role][0]
-                if role == "level" and key in _LEVEL_SCHEME:
-                    target = key
-                patched[target] = value
-                self._keys[role] = target
-        self._overrides, saved = {}, self._overrides
-        try:
-            parsed = self._map(patched, fallback_ts, fallback_level)
-        finally:
-            self._overrides = saved
-        if self._keep_attrs:
-            parsed.attrs = obj
-        return parsed
-
-    def _envelope(self, obj: dict[str, Any], line: bytes) -> list[Parsed]:
-        """Records from a line that may be a nested shape (OTLP, loguru, Docker, journald)."""
-        if formats.is_otlp(obj):
-            records = [self._map(flat, None, None) for flat in formats.otlp_records(obj)]
-            return records or [self._raw(line)]
-        if formats.is_loguru(obj):
-            return [self._with_attrs(self._map(formats.loguru_flat(obj), None, None), None)]
-        log = obj.get("log")
-        if isinstance(log, str) and "stream" in obj and "time" in obj:
-            return self._docker(obj, log)
-        if "__REALTIME_TIMESTAMP" in obj or ("MESSAGE" in obj and "PRIORITY" in obj):
-            return [self._journald(obj)]
-        return [self._map(obj, None, None)]
-
-    def _with_attrs(self, parsed: Parsed, attrs: dict[str, Any] | None) -> Parsed:
-        if not self._keep_attrs:
-            parsed.attrs = None
-        elif attrs is not None:
-            parsed.attrs = attrs
-        return parsed
-
-    def _inner(self, text: str, fallback_ts: float | None, fallback_level: Level | None) -> Parsed:
-        """Map a line carried inside an envelope (Docker ``log``, journald ``MESSAGE``)."""
-        stripped = text.strip()
-        if stripped.startswith("{"):
+    def _slow(self, obj: object, line: bytes) -> list[Parsed]:
+        """Lines the planned path does not take: new key sets, envelopes, overrides, non-objects, bad JSON."""
+        if obj is None:
             try:
-                inner = decode_line(stripped.encode())
+                obj = decode_line(line)
             except ValueError:
-                inner = None
-            if type(inner) is dict:
-                return self._map(inner, fallback_ts, fallback_level)
-        parsed = self._raw(text.rstrip("\r\n").encode(), fallback_ts)
-        if fallback_level is not None:
-            parsed.level = fallback_level
-        return parsed
-
-    def _docker(self, obj: dict[str, Any], log: str) -> list[Parsed]:
-        """Docker json-file: lines over 16 KiB arrive in pieces; only the last ends with a newline."""
-        stream = str(obj.get("stream"))
-        if not log.endswith("\n"):
-            self._docker_partial.setdefault(stream, []).append(log)
-            return []
-        pieces = self._docker_partial.pop(stream, None)
-        text = "".join(pieces) + log if pieces else log
-        parsed = self._inner(text[:-1], parse_time(obj.get("time")), None)
-        return [self._with_attrs(parsed, None)]
-
-    def _journald(self, obj: dict[str, Any]) -> Parsed:
-        """journalctl -o json: MESSAGE may hold a JSON line (or a byte array, or null)."""
-        realtime = obj.get("__REALTIME_TIMESTAMP")
-        ts = epoch_from_number(int(realtime)) if isinstance(realtime, str) and realtime.isdigit() else None
-        level = formats.level_of(obj.get("PRIORITY"), "syslog")
-        message = obj.get("MESSAGE")
-        if isinstance(message, list):
-            message = bytes(b & 0xFF for b in message if isinstance(b, int)).decode("utf-8", "replace")
-        if isinstance(message, str):
-            return self._inner(message, ts, level)
-        flat = {k: v for k, v in obj.items() if k != "MESSAGE"}
-        parsed = self._map(flat, ts, level)
-        parsed.event = ""
-        return self._with_attrs(parsed, obj)
-
-
-_LEVEL_CACHE: dict[tuple[str, object], Level] = {}
-_ID_CACHE: dict[str, str] = {}
-
-
-def _time_of(value: object, obj: Mapping[str, Any]) -> float | None:
-    if type(value) is str:
-        return parse_time_str(value)
-    if isinstance(value, Mapping):
-        # loguru-style {"repr": …, "timestamp": …} and OTel-style {"seconds": …, "nanos": …}
-        return parse_time(value.get("timestamp") or value.get("repr") or value.get("seconds"))
-    return parse_time(value)
-
-
-def _error_of(obj: Mapping[str, Any]) -> ErrorInfo | None:
-    """The error a line carries, by DESIGN §5 precedence; a bare error string only when nothing richer."""
-    fallback: ErrorInfo | None = None
-    for key in ("error", "err", "exception", "exc_info", "stack"):
-        value = obj.get(key)
-        if not value or value is True:
-            continue
-        info = formats.error_from_object(value)
-        if info is None:
-            continue
-        if isinstance(value, str) and key == "error" and len(info.traceback) <= 1:
-            fallback = fallback or info
-            continue
-        return info
-    for prefix in ("error.", "error_", "exception."):
-        exc_type = obj.get(prefix + "type")
-        if exc_type:
-            stack = (
-                obj.get(prefix + "stacktrace") or obj.get(prefix + "stack_trace") or obj.get(prefix + "stack")
-            )
-            parsed = formats.error_from_text(stack) if isinstance(stack, str) else None
-            return ErrorInfo(
-                str(exc_type),
-                _text(obj.get(prefix + "message")),
-                parsed.traceback if parsed is not None else (),
-                parsed.cause if parsed is not None else None,
-            )
-    return fallback
-
-
-def _normalise_overrides(overrides: Mapping[str, str]) -> dict[str, str]:
-    synonyms = {"time": "ts", "timestamp": "ts", "msg": "event", "message": "event"}
-    out: dict[str, str] = {}
-    for name, key in overrides.items():
-        role = synonyms.get(name, name)
-        if role not in ROLES:
-            raise ValueError(f"unknown field role {name!r}; expected one of {', '.join(ROLES)}")
-        out[role] = key
-    return out
-
-
-def attrs_of(line: bytes, part: int = 0) -> dict[str, Any]:
-    """The attribute mapping of one line, for filters and the detail pane (``{}`` for raw lines).
-
-    Args:
-        line: the line as stored (no trailing newline).
-        part: for OTLP export lines, which log record of the line (in ``parse`` order).
-    """
-    try:
-        obj = decode_line(line)
-    except ValueError:
-        return {}
-    if type(obj) is not dict:
-        return {}
-    if formats.is_otlp(obj):
-        records = list(formats.otlp_records(obj))
-        return records[part] if 0 <= part < len(records) else {}
-    if formats.is_loguru(obj):
-        return formats.loguru_flat(obj)
-    log = obj.get("log")
-    if isinstance(log, str) and "stream" in obj and "time" in obj:
-        inner = _inner_object(log)
-        return inner if inner is not None else obj
-    message = obj.get("MESSAGE")
-    if isinstance(message, str) and ("__REALTIME_TIMESTAMP" in obj or "PRIORITY" in obj):
-        inner = _inner_object(message)
-        return inner if inner is not None else obj
-    if isinstance(obj.get("attributes"), Mapping) and ("severity_text" in obj or "severity_number" in obj):
-        return formats.otel_console_flat(obj)
-    return obj
-
-
-def _inner_object(text: str) -> dict[str, Any] | None:
-    if not text.lstrip().startswith("{"):
-        return None
-    try:
-        inner = decode_line(text.strip().encode())
-    except ValueError:
-        return None
-    return inner if type(inner) is dict else None
+                return [self._raw(line)]
+        if type(obj) is not dict:
+            return [self._raw(line)]
+        if not self._overrides:
+            plan = make_plan(obj)
+            if plan is not None:
+                plans = self._plans
+                if len(plans) >= MAX_PLANS:
+                    plans.clear()
+                plans[tuple(obj)] = plan
+        if ENVELOPE_KEYS.isdisjoint(obj):
+            return [self._map(obj, None, None)]
+        return self._envelope(obj, line)

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Final
 
-__all__ = ["epoch_from_number", "parse_time", "parse_time_str"]
+__all__ = ["epoch_from_number", "minute_cache", "parse_time", "parse_time_str"]
 
 _SECONDS_BELOW: Final = 1e11
 """Epoch values below this are seconds (up to the year 5138); each step of 1000 above is a finer unit."""
@@ -22,7 +22,7 @@ _ISO: Final = re.compile(
 )
 _EPOCH_TEXT: Final = re.compile(r"-?\d+(?:\.\d*)?")
 
-_minute_base: dict[str, float] = {}
+minute_cache: dict[str, float] = {}
 """``"2026-03-04T03:21"`` → epoch seconds of that minute (UTC); a few thousand entries per day of logs."""
 _MINUTE_CACHE_MAX: Final = 200_000
 
@@ -49,7 +49,7 @@ def epoch_from_number(value: float) -> float | None:
 def _minute(text: str) -> float | None:
     """Epoch seconds of the ``YYYY-MM-DDTHH:MM`` prefix of ``text``, cached; None if not a real date."""
     key = text[:16]
-    base = _minute_base.get(key)
+    base = minute_cache.get(key)
     if base is None:
         try:
             base = datetime(
@@ -57,9 +57,9 @@ def _minute(text: str) -> float | None:
             ).timestamp()
         except ValueError:
             return None
-        if len(_minute_base) >= _MINUTE_CACHE_MAX:
-            _minute_base.clear()
-        _minute_base[key] = base
+        if len(minute_cache) >= _MINUTE_CACHE_MAX:
+            minute_cache.clear()
+        minute_cache[key] = base
     return base
 
 
@@ -78,9 +78,11 @@ def parse_time_str(text: str) -> float | None:
             base = _minute(text)
             if base is not None:
                 try:
-                    return base + float(tail.replace(",", ".", 1))
+                    seconds = float(tail.replace(",", ".", 1))
                 except ValueError:
-                    pass
+                    seconds = -1.0
+                if 0.0 <= seconds < 61.0:  # float() also reads "44.5e3" and "nan"
+                    return base + seconds
     return _parse_time_slow(text)
 
 

@@ -1,4 +1,4 @@
-"""What other log libraries write, in one place: level spellings, id forms, error shapes and nested envelopes.
+"""Level spellings, id forms, error shapes and nested envelopes of other log libraries, flattened for mapping.
 
 Nested shapes are flattened into one mapping per record (the user-facing ``attrs``) that the alias rules of
 ``agent_tui.model.parse`` then map like any flat line:

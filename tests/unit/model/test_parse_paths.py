@@ -1,0 +1,95 @@
+"""The planned fast path, the generic alias search and the row/column forms all give the same records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_tui.model.parse import ROW_FIELDS, LineParser, Parsed
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FILES = sorted(
+    [p for p in (FIXTURES / "corpus").glob("*.jsonl")]
+    + [
+        p
+        for p in (FIXTURES / "formats").iterdir()
+        if p.suffix in (".jsonl", ".log", ".json") and "expected" not in p.name
+    ]
+)
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().split(b"\n")
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_planned_path_equals_alias_search(path: Path) -> None:
+    """A line parsed twice by one parser (alias search first, then its key set's plan) maps equally."""
+    for line in _lines(path):
+        parser = LineParser(now=lambda: 5.0)
+        first = parser.parse(line)
+        second = parser.parse(line)
+        assert first == second, line[:200]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_rows_columns_and_batch_agree(path: Path) -> None:
+    """parse_rows tuples, parse_columns lists and parse_batch objects carry the same records."""
+    lines = _lines(path)
+    batch = LineParser(now=lambda: 5.0).parse_batch(lines)
+    rows = LineParser(now=lambda: 5.0).parse_rows(lines)
+    columns = LineParser(now=lambda: 5.0).parse_columns(lines)
+    assert len(columns) == len(rows) == len(batch)
+    assert columns.rows() == rows
+    for (index, parsed), row in zip(batch, rows, strict=True):
+        assert row[0] == index
+        assert parsed == Parsed(*row[1:])
+    assert [getattr(columns, name) for name in ROW_FIELDS] == [list(col) for col in zip(*rows, strict=True)]
+
+
+def test_plans_follow_each_key_set() -> None:
+    """Lines of different formats interleaved in one source each keep their own aliases."""
+    parser = LineParser(now=lambda: 0.0)
+    lines = [
+        b'{"ts":"2026-03-04T03:21:44.312Z","level":"error","event":"a","trace_id":"t1"}',
+        b'{"time":1772594504312,"level":50,"msg":"b","traceId":"t2"}',
+        b'{"asctime":"2026-03-04 03:21:44,312","levelname":"WARNING","message":"c","request_id":"t3"}',
+    ] * 3
+    records = [p for _, p in parser.parse_batch(lines)]
+    assert [(r.level.label, r.event, r.trace_id) for r in records[:3]] == [
+        ("error", "a", "t1"),
+        ("error", "b", "t2"),
+        ("warning", "c", "t3"),
+    ]
+    assert records[3:6] == records[:3] == records[6:]
+
+
+def test_ambiguous_key_sets_use_the_alias_order() -> None:
+    """With two aliases of one role present, the alias order decides on every line, not the first key."""
+    parser = LineParser(now=lambda: 0.0)
+    both = b'{"event":"from event","msg":"from msg","level":"info"}'
+    only_msg_null_event = b'{"event":null,"msg":"from msg","level":"info"}'
+    assert [p.event for p in parser.parse(both) + parser.parse(both)] == ["from event", "from event"]
+    assert parser.parse(only_msg_null_event)[0].event == "from msg"
+
+
+def test_bad_times_on_the_fast_path_fall_back() -> None:
+    """A planned key set whose time value is odd (not RFC 3339 Z, garbage, inf-like) is still read right."""
+    parser = LineParser(now=lambda: 0.0)
+    good = b'{"ts":"2026-03-04T03:21:44.312Z","level":"info","event":"x"}'
+    parser.parse(good)
+    odd = [
+        b'{"ts":"2026-03-04T03:21:44.312+02:00","level":"info","event":"x"}',
+        b'{"ts":"2026-03-04T03:21:44.5e3Z","level":"info","event":"x"}',
+        b'{"ts":"2026-03-04T03:21:44.infZ","level":"info","event":"x"}',
+        b'{"ts":"2026-03-04T03:21:44.312","level":"info","event":"x"}',
+        b'{"ts":"2026-03-04T03:21:44Z","level":"info","event":"x"}',
+    ]
+    got = [parser.parse(line)[0] for line in odd]
+    base = parser.parse(good)[0].ts
+    assert got[0].ts == pytest.approx(base - 7200)
+    assert got[1].ts_inferred
+    assert got[2].ts_inferred
+    assert got[3].ts == pytest.approx(base)
+    assert got[4].ts == pytest.approx(base - 0.312)
