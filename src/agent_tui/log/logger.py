@@ -130,6 +130,7 @@ class AgentLogger(logging.Logger):
             "threadName": getattr(_tls, "name", None) or _thread_name(),
             "processName": _process["processName"],
             "process": _process["process"],
+            "taskName": None,
         }
         if extra:
             if not extra.keys().isdisjoint(_RESERVED):

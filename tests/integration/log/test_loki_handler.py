@@ -247,3 +247,24 @@ def test_handler_formatter_is_used_and_never_raises(fake: LokiFake) -> None:
     line = orjson.loads(fake.entries[0].line)
     assert line["agent_id"] == "custom-agent"
     assert line["password"] == "[REDACTED]"
+
+
+def test_setup_logging_ships_to_loki(fake: LokiFake) -> None:
+    """setup_logging(loki_url=...) installs a LokiHandler on the root logger that delivers records."""
+    from agent_tui.log import ObservabilityConfig, setup_logging
+    from agent_tui.log.handlers import OWNED_ATTR
+
+    root = logging.getLogger()
+    setup_logging(ObservabilityConfig("agent-9", "svc", console=False, loki_url=fake.url, loki_tenant="t"))
+    try:
+        logging.getLogger("svc.worker").warning("disk.low", extra={"free_mb": 12})
+        handler = next(h for h in root.handlers if isinstance(h, LokiHandler))
+        assert handler.flush(10)
+    finally:
+        for h in [h for h in root.handlers if getattr(h, OWNED_ATTR, False)]:
+            root.removeHandler(h)
+            h.close()
+    events = [orjson.loads(e.line)["event"] for e in fake.entries]
+    assert events == ["logging.configured", "disk.low"]
+    assert fake.entries[1].labels["level"] == "warning"
+    assert fake.requests[0].headers["X-Scope-OrgID"] == "t"

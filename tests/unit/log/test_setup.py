@@ -111,3 +111,23 @@ def test_capture_records_returns_written_dicts() -> None:
     assert records[0]["event"] == "e"
     assert records[0]["password"] == "[REDACTED]"
     assert records[0]["n"] == 1
+
+
+def test_fast_records_work_with_stdlib_formatters() -> None:
+    """Records from the fast AgentLogger path carry every attribute a stdlib format string can name."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(name)s %(levelname)s %(threadName)s %(process)d %(module)s %(lineno)d %(message)s"
+        )
+    )
+    log = logging.getLogger("fast.compat")
+    log.__class__ = AgentLogger
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    log.info("hello %s", "world", extra={"k": 1})
+    line = stream.getvalue()
+    assert "fast.compat INFO MainThread" in line
+    assert line.rstrip().endswith("hello world")
