@@ -176,16 +176,20 @@ class AgentTuiApp(ViewActions):
 
     def _tick(self) -> None:
         """Throttled redraw: rows, follow position, traces and stats."""
-        now = time.monotonic()
         if self._dirty:
             self._dirty = False
             self.sync_rows()
             if self._touched and self.current_view == "traces":
                 touched, self._touched = self._touched, set()
                 self.traces_view.sync(touched)
-        if self._dirty or now - self._last_stats >= 0.25:
-            self._last_stats = now
-            self.widgets.stats.snapshot = self.stats_snapshot()
+        elif time.monotonic() - self._last_stats >= 0.25:
+            # Rolling windows move with the clock even when nothing arrives.
+            self.refresh_stats()
+
+    def refresh_stats(self) -> None:
+        """Redraw the stats bar from the model now."""
+        self._last_stats = time.monotonic()
+        self.widgets.stats.snapshot = self.stats_snapshot()
 
     def sync_rows(self) -> None:
         """Show the view's current rows (frozen while paused) and stick to the end when following."""
@@ -195,6 +199,7 @@ class AgentTuiApp(ViewActions):
         # Until the user moves, a static file opens at its newest record too (like less +G).
         if (self.follow_mode or not self.user_moved) and log_view.pinned and not self.paused:
             log_view.stick_to_bottom()
+        self.refresh_stats()
 
     def stats_snapshot(self) -> StatsSnapshot:
         """Read the model into the stats bar's value object."""

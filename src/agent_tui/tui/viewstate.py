@@ -65,7 +65,7 @@ class ViewActions(App[int]):
     widgets: Widgets
 
     def sync_rows(self) -> None:
-        """Provided by the app: push the view's rows to the logs view."""
+        """Provided by the app: push the view's rows to the logs view and redraw the stats bar."""
         raise NotImplementedError
 
     @property
@@ -124,6 +124,7 @@ class ViewActions(App[int]):
         selected = self.logs.selected_seq
         change()
         self.logs.set_rows(self.view, len(self.view))
+        self.sync_rows()
         index = self.view.index_of(selected) if selected is not None else None
         if self.follow_mode and self.logs.pinned and not self.paused:
             self.logs.stick_to_bottom()
