@@ -227,4 +227,14 @@ class TraceView(Tree[NodeRef]):
         # Reading a line forces the tree to re-number its lines after the expansions above.
         self.get_node_at_line(0)
         self.move_cursor(node)
+        trace_node = self.nodes.get(ref.trace_id)
+        if trace_node is not None:
+            # After layout (the view may have just been switched in): show the path from the trace row.
+            self.call_after_refresh(self._reveal, trace_node, node)
         return True
+
+    def _reveal(self, top: TreeNode[NodeRef], node: TreeNode[NodeRef]) -> None:
+        if 0 <= node.line - top.line < self.size.height:
+            self.scroll_to(y=top.line, animate=False, immediate=True, force=True)
+        else:
+            self.scroll_to_node(node, animate=False)
