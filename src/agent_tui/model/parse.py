@@ -29,11 +29,13 @@ from agent_tui.model.formats.mapping import (
     MAX_PLANS,
     PAD,
     error_any,
+    fractions,
     make_plan,
     norm_id,
     plan_level,
     remember_second,
     seconds,
+    tail_fraction,
     text,
     time_of,
 )
@@ -67,6 +69,7 @@ class LineParser(GenericParser):
         loads = orjson.loads
         plans = self._plans
         second_of = seconds
+        fraction_of = fractions
         last = self._last_ts
         keep = self._keep_attrs
         for index, line in enumerate(lines):
@@ -97,15 +100,15 @@ class LineParser(GenericParser):
             ts = None
             kind = type(value)
             if kind is str:
-                # "…T03:21:44.312Z": the whole second comes from a cache that only holds valid
-                # "YYYY-MM-DDTHH:MM:SS" prefixes, the fraction from float(), which rejects non-digits.
+                # "…T03:21:44.312Z": the whole second and the fraction each come from a cache that only
+                # holds valid "YYYY-MM-DD[T ]HH:MM:SS" prefixes and ".ddd"/",ddd" (+ "Z") tails.
                 base = second_of.get(value[:19])
-                if base is not None and value[19:20] == "." and value[-1:] == "Z":
-                    try:
-                        fraction = float(value[19:-1])
-                    except ValueError:
-                        fraction = 1.0
-                    if fraction < 1.0:  # float() also reads ".5e3"; a fraction of a second cannot be that
+                if base is not None:
+                    tail = value[19:]
+                    fraction = fraction_of.get(tail)
+                    if fraction is None:
+                        fraction = tail_fraction(tail)
+                    if fraction is not None:
                         ts = base + fraction
             elif kind is int and 100_000_000_000 <= value < 100_000_000_000_000:
                 ts = value / 1000  # epoch milliseconds (pino, bunyan numbers)

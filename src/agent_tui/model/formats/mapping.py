@@ -35,6 +35,7 @@ __all__ = [
     "Plan",
     "error_any",
     "error_of",
+    "fractions",
     "is_span_line",
     "level_tables",
     "lookup",
@@ -43,6 +44,7 @@ __all__ = [
     "plan_level",
     "remember_second",
     "seconds",
+    "tail_fraction",
     "text",
     "time_of",
 ]
@@ -170,9 +172,31 @@ seconds: dict[str, float] = {}
 """``"2026-03-04T03:21:44"`` → epoch seconds, for the planned path; only valid prefixes get in."""
 
 
+fractions: dict[str, float] = {}
+"""``".312Z"``, ``",413"``, ``"Z"`` → the fraction of a second they hold (UTC zone or none)."""
+
+
+def tail_fraction(tail: str) -> float | None:
+    """The fraction of a second in what follows ``…HH:MM:SS``, if it is only a fraction and ``Z``/no zone.
+
+    ``".312Z"`` → 0.312, ``",413"`` (stdlib asctime) → 0.413, ``""`` → 0.0; offsets and anything else
+    give None. Millisecond tails repeat, so results are cached (up to a bound).
+    """
+    core = tail[:-1] if tail[-1:] in ("Z", "z") else tail
+    if not core:
+        value = 0.0
+    elif core[0] in ".," and core[1:].isdigit() and core.isascii():
+        value = float("0." + core[1:])
+    else:
+        return None
+    if len(fractions) < 50_000:
+        fractions[tail] = value
+    return value
+
+
 def remember_second(text: str) -> None:
-    """Cache the whole second of an RFC 3339 ``…T03:21:44.312Z`` time for the planned path."""
-    if len(text) > 20 and text[19] == "." and text[-1] == "Z" and text[10] in "Tt":
+    """Cache the whole second of an RFC 3339 / asctime time (UTC or naive) for the planned path."""
+    if len(text) >= 19 and text[10] in "Tt " and tail_fraction(text[19:]) is not None:
         second = parse_time_str(text[:19])
         if second is not None:
             if len(seconds) >= 100_000:
