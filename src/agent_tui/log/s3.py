@@ -276,7 +276,8 @@ class S3Uploader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._warned = False
-        self._final = False
+        self._target = ("", "")
+        self._thread_stop = threading.Event()
 
     @property
     def stats(self) -> UploaderStats:
@@ -302,6 +303,8 @@ class S3Uploader:
             One result per file attempted, oldest first; check ``ok``/``error``.
         """
         log_dir = os.fspath(log_dir)
+        if not os.path.isdir(log_dir):
+            return []
         outbox = os.path.join(log_dir, OUTBOX_DIR)
         os.makedirs(outbox, exist_ok=True)
         with self._lock, _flock(os.path.join(outbox, f"{agent_id}.lock")):
@@ -412,7 +415,8 @@ class S3Uploader:
                 raise S3UploadError(f"{where} failed: {detail}", status)
             if attempt == self.max_attempts:
                 raise S3UploadError(f"{where} failed after {attempt} attempts: {detail}", status)
-            self._stop.wait(self._delay(attempt, headers.get("retry-after")))
+            if self._stop.wait(self._delay(attempt, headers.get("retry-after"))):
+                raise S3UploadError(f"{where}: stopped while retrying: {detail}", status)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
@@ -478,29 +482,32 @@ class S3Uploader:
         """Ship every ``interval`` seconds from a daemon thread that never raises into the agent."""
         if self._thread is not None and self._thread.is_alive():
             return
-        self._stop.clear()
-        self._final = False
+        self._target = (os.fspath(log_dir), agent_id)
+        self._thread_stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._loop, args=(os.fspath(log_dir), agent_id, interval), name="agent-tui-s3", daemon=True
+            target=self._loop,
+            args=(*self._target, interval, self._thread_stop),
+            name="agent-tui-s3",
+            daemon=True,
         )
         self._thread.start()
 
     def stop(self, timeout: float = 30.0, *, final_round: bool = False) -> None:
-        """Stop the background thread (interrupting retry waits); optionally ship once more first."""
+        """Stop the background thread, cutting short its retry waits; optionally ship once more (here)."""
         thread, self._thread = self._thread, None
-        self._final = final_round
+        if thread is None:
+            return
+        self._thread_stop.set()
         self._stop.set()
-        if thread is not None:
-            thread.join(timeout)
+        thread.join(timeout)
+        self._stop = threading.Event()
+        if final_round:
+            self._round(*self._target)
 
-    def _loop(self, log_dir: str, agent_id: str, interval: float) -> None:
-        while True:
+    def _loop(self, log_dir: str, agent_id: str, interval: float, stop: threading.Event) -> None:
+        while not stop.is_set():
             self._round(log_dir, agent_id)
-            if self._stop.wait(interval):
-                break
-        if self._final:
-            self._stop.clear()
-            self._round(log_dir, agent_id)
+            stop.wait(interval)
 
     def _round(self, log_dir: str, agent_id: str) -> None:
         try:
