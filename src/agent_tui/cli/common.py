@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_MATCH",
     "EXIT_NO_MATCH",
+    "SourceFailedError",
     "UsageError",
     "add_time_arguments",
     "check_paths",
@@ -47,6 +48,10 @@ _UNIT_SECONDS = {
     "w": 604800,
     None: 1,
 }
+
+
+class SourceFailedError(RuntimeError):
+    """A source could not be read to its end (without ``--follow``); the message names it."""
 
 
 class UsageError(ValueError):
@@ -153,7 +158,7 @@ def check_paths(paths: Sequence[str]) -> str | None:
 
 async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
     # Imported on use, like the store below: `query` on a plain file never needs asyncio or the store.
-    from agent_tui.sources.base import LineBatch  # noqa: PLC0415
+    from agent_tui.sources.base import LineBatch, SourceState, SourceStatus  # noqa: PLC0415
     from agent_tui.sources.factory import open_source  # noqa: PLC0415
     from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
 
@@ -167,6 +172,12 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
             async for item in source.stream():
                 if isinstance(item, LineBatch):
                     model.ingest(item)
+                elif isinstance(item, SourceStatus) and item.state in (
+                    SourceState.ERROR,
+                    SourceState.RECONNECTING,
+                ):
+                    print(f"agent-tui: {item.source}: {item.state.value}: {item.reason}", file=sys.stderr)
+                    raise SourceFailedError(item.source)
         finally:
             await source.close()
 

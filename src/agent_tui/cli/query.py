@@ -17,6 +17,7 @@ from agent_tui.cli.common import (
     EXIT_ERROR,
     EXIT_MATCH,
     EXIT_NO_MATCH,
+    SourceFailedError,
     UsageError,
     add_time_arguments,
     check_paths,
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             total = _read_sources(paths, plan, sink.out, follow=True)
         else:
             total = scan_sources(paths, plan, sink.out, args.workers)
+    except SourceFailedError:
+        return EXIT_ERROR
     finally:
         sink.close()
     if args.count:
@@ -176,7 +179,7 @@ def _read_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, fol
 
 async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> int:
     # Imported on use: scanning a plain file (the common, timed case) never needs asyncio or the sources.
-    from agent_tui.sources.base import LineBatch, SourceStatus  # noqa: PLC0415
+    from agent_tui.sources.base import LineBatch, SourceState, SourceStatus  # noqa: PLC0415
     from agent_tui.sources.factory import open_source  # noqa: PLC0415
     from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
 
@@ -185,13 +188,18 @@ async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> 
     try:
         async for item in source.stream():
             if isinstance(item, SourceStatus):
-                if item.reason:
+                # Only trouble is worth a line on stderr: errors and lost connections, not progress.
+                if item.state in (SourceState.ERROR, SourceState.RECONNECTING):
                     print(f"agent-tui: {item.source}: {item.state.value}: {item.reason}", file=sys.stderr)
+                    if not follow:
+                        # Without --follow nobody waits for a retry: a source we cannot read is an error.
+                        raise SourceFailedError(item.source)
                 continue
             if not isinstance(item, LineBatch) or not item.lines:
                 continue
-            matched = [line for line in item.lines if scanner.matches(line)]
-            total += len(matched)
+            # One buffer per batch lets the scanner use its byte-level shortcuts here too.
+            count, matched = scanner.scan(b"\n".join(item.lines) + b"\n")
+            total += count
             if matched and out is not None:
                 out.write(b"\n".join(matched) + b"\n")
                 out.flush()

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, check_paths, load_model
+from agent_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_MATCH,
+    EXIT_NO_MATCH,
+    SourceFailedError,
+    check_paths,
+    load_model,
+)
 from agent_tui.cli.output import Palette, clean, clock, format_value, palette_for
 from agent_tui.model.clock import FrozenClock
 from agent_tui.schema import Level
@@ -36,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"agent-tui: {problem}", file=sys.stderr)
         return EXIT_ERROR
     clock_ = FrozenClock(0.0)
-    model = load_model(args.paths, clock_)
+    try:
+        model = load_model(args.paths, clock_)
+    except SourceFailedError:
+        return EXIT_ERROR
     data = stats_json(model, clock_, args.top)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")

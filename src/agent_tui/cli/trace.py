@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, check_paths
+from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, SourceFailedError, check_paths
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
 from agent_tui.cli.query import scan_sources
 from agent_tui.model.query import compile_filter
@@ -85,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"agent-tui: {problem}", file=sys.stderr)
         return EXIT_ERROR
-    lines = collect_lines(args.trace_id, args.paths)
+    try:
+        lines = collect_lines(args.trace_id, args.paths)
+    except SourceFailedError:
+        return EXIT_ERROR
     model = _model_of(lines)
     trace = model.traces.get(args.trace_id) if lines else None
     if trace is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -177,3 +178,15 @@ def test_lone_filter_reads_stdin() -> None:
     result = run("query", "level == warning", stdin=FLEET.read_bytes())
     assert result.returncode == 0
     assert result.stdout.count(b"\n") == 1
+
+
+def test_unreachable_remote_source_without_follow_exits_2() -> None:
+    """Without --follow, a URL nobody answers is an error (status 2) for query, trace and stats alike."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/logs"
+    for argv in (("query", "level == error", url), ("trace", "abc", url), ("stats", url)):
+        result = run(*argv)
+        assert result.returncode == 2, argv
+        assert f"127.0.0.1:{port}".encode() in result.stderr
