@@ -24,7 +24,7 @@ _EPOCH_TEXT: Final = re.compile(r"-?\d+(?:\.\d*)?")
 
 minute_cache: dict[str, float] = {}
 """``"2026-03-04T03:21"`` → epoch seconds of that minute (UTC); a few thousand entries per day of logs."""
-_MINUTE_CACHE_MAX: Final = 200_000
+_MINUTE_CACHE_MAX: Final = 100_000
 
 
 def epoch_from_number(value: float) -> float | None:

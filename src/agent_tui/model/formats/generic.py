@@ -272,7 +272,7 @@ class GenericParser:
             if hit is not None:
                 return hit
         result = formats.normalise_id(value)
-        if result is not None and type(value) is str and len(ID_CACHE) < 200_000:
+        if result is not None and type(value) is str and len(ID_CACHE) < 65_536:
             ID_CACHE[value] = result
         return result
 

@@ -73,7 +73,7 @@ def level_of(value: object, scheme: str = "auto") -> Level | None:
 
 
 _id_cache: dict[str, str | None] = {}
-_ID_CACHE_MAX: Final = 500_000
+_ID_CACHE_MAX: Final = 65_536
 
 
 def normalise_id(value: object) -> str | None:
