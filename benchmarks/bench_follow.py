@@ -36,12 +36,16 @@ CHUNK = 1 << 20
 
 WRITER = r"""
 import os, sys, time
-path, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+path, n, rate, per = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 pad = b"x" * 270
 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 start = time.monotonic()
 print(time.monotonic_ns(), flush=True)
-if rate <= 0:
+if rate <= 0 and per > 1:
+    for i in range(0, n, per):
+        lines = [b'{"n":%09d,"t":%019d,"pad":"%s"}\n' % (j, 0, pad) for j in range(i, min(i + per, n))]
+        os.write(fd, b"".join(lines))
+elif rate <= 0:
     for i in range(n):
         os.write(fd, b'{"n":%09d,"t":%019d,"pad":"%s"}\n' % (i, 0, pad))
 else:
@@ -173,7 +177,9 @@ def _has_log_model() -> bool:
     return True
 
 
-async def follow_run(n: int, rate: float, poll: float, ingest: bool, watch: bool = False) -> dict[str, float]:
+async def follow_run(
+    n: int, rate: float, poll: float, ingest: bool, watch: bool = False, per_write: int = 1
+) -> dict[str, float]:
     """Follow a file while the writer process appends ``n`` lines; verify order; return measurements."""
     path = WORK / f"follow-{os.getpid()}.jsonl"
     path.unlink(missing_ok=True)
@@ -189,10 +195,12 @@ async def follow_run(n: int, rate: float, poll: float, ingest: bool, watch: bool
     last_arrival = 0
     bad = 0
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WRITER, str(path), str(n), str(rate), stdout=asyncio.subprocess.PIPE
+        *(sys.executable, "-c", WRITER, str(path), str(n), str(rate), str(per_write)),
+        stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     writer_start = int(await proc.stdout.readline())
+    cpu_started = time.process_time()
     deadline = time.monotonic_ns() + 120 * 10**9
     async for item in source.stream():
         if not isinstance(item, LineBatch):
@@ -212,6 +220,7 @@ async def follow_run(n: int, rate: float, poll: float, ingest: bool, watch: bool
         if expected >= n:
             break
     await source.close()
+    cpu = time.process_time() - cpu_started
     writer_end = int(await proc.stdout.readline())
     await proc.wait()
     path.unlink()
@@ -224,6 +233,7 @@ async def follow_run(n: int, rate: float, poll: float, ingest: bool, watch: bool
         "follow_rate": expected / follow_s,
         "lag_ms": max(0, last_arrival - writer_end) / 1e6,
         "ok": float(expected == n and bad == 0),
+        "cpu_us": cpu / max(expected, 1) * 1e6,
     }
     if delays:
         delays.sort()
@@ -238,7 +248,7 @@ async def aiofiles_follow_latency(n: int, rate: float, poll: float) -> dict[str,
     path = WORK / f"follow-aio-{os.getpid()}.jsonl"
     path.write_bytes(b"")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WRITER, str(path), str(n), str(rate), stdout=asyncio.subprocess.PIPE
+        sys.executable, "-c", WRITER, str(path), str(n), str(rate), "1", stdout=asyncio.subprocess.PIPE
     )
     assert proc.stdout is not None
     await proc.stdout.readline()
@@ -280,14 +290,16 @@ def main() -> int:
     print(f"FileSource vs cat: {rows[2][2] / cat_mbs:.2f}x   vs aiofiles: {ratio:.2f}x (wall)")
 
     print(f"\nfollow: writer process, {FOLLOW_LINES:,} lines (ingest: a third) of ~310 B, one write() each")
-    print(f"{'follower':34} {'writer l/s':>11} {'follow l/s':>11} {'lag ms':>8}  order")
-    runs = [("FileSource (default options)", False, FOLLOW_LINES)]
+    print(f"{'follower':34} {'writer l/s':>11} {'follow l/s':>11} {'lag ms':>8} {'CPU µs/l':>9}  order")
+    runs = [("FileSource (default options)", False, FOLLOW_LINES, 1)]
+    runs.append(("FileSource, writer 16 lines/write()", False, FOLLOW_LINES * 2, 16))
     if _has_log_model():
-        runs.append(("FileSource + LogModel.ingest", True, FOLLOW_LINES // 3))
-    for name, ingest, count in runs:
-        r = asyncio.run(follow_run(count, 0, 0.1, ingest, watch=True))
+        runs.append(("FileSource + LogModel.ingest", True, FOLLOW_LINES // 3, 1))
+    for name, ingest, count, per_write in runs:
+        r = asyncio.run(follow_run(count, 0, 0.1, ingest, watch=True, per_write=per_write))
         ok = "ok" if r["ok"] else "LOST/REORDERED"
-        print(f"{name:34} {r['writer_rate']:11,.0f} {r['follow_rate']:11,.0f} {r['lag_ms']:8.1f}  {ok}")
+        rates = f"{r['writer_rate']:11,.0f} {r['follow_rate']:11,.0f}"
+        print(f"{name:34} {rates} {r['lag_ms']:8.1f} {r['cpu_us']:9.2f}  {ok}")
 
     print("\nlatency: writer paced at 10 000 lines/s for 3 s, write→delivery delay")
     print(f"{'follower':34} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
