@@ -154,3 +154,15 @@ def test_runs_at_80x24_with_no_color(tmp_path: Path, tmux: Tmux, agent_tui: str)
     assert len(screen.splitlines()) <= 24
     tmux.send("q")
     tmux.wait_for(lambda s: "crit/err/warn/info" not in s, limit=10)
+
+
+def test_demo_shows_live_logs_errors_and_a_critical_within_seconds(tmux: Tmux, agent_tui: str) -> None:
+    """`agent-tui demo` opens following a simulated fleet: rows, rolling counts and a critical toast."""
+    tmux.start(f"{agent_tui} demo")
+    screen = tmux.wait_for(lambda s: "FOLLOW" in s and "trace.start" in s, limit=30)
+    assert "crit/err/warn/info" in screen
+    tmux.wait_for(lambda s: "CRITICAL" in s, limit=45)
+    tmux.send("t")
+    tmux.wait_for(lambda s: "✔ OK" in s or "⟳ RUN" in s, limit=15)
+    tmux.send("q")
+    tmux.wait_for(lambda s: "crit/err/warn/info" not in s, limit=15)

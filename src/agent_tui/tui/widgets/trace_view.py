@@ -128,18 +128,20 @@ class TraceView(Tree[NodeRef]):
         self.auto_expand = False
 
     def sync(self, touched: Iterable[str] | None = None) -> None:
-        """Add new traces at the top and refresh changed ones; None refreshes everything."""
-        traces = self.forest.traces()
-        wanted = touched if touched is not None else [t.trace_id for t in traces]
+        """Add new traces at the top and refresh changed ones; None refreshes the newest MAX_TRACES."""
+        if touched is None:
+            traces = self.forest.traces()[:MAX_TRACES]
+        else:
+            found = (self.forest.get(trace_id) for trace_id in touched)
+            traces = sorted((t for t in found if t is not None), key=lambda t: t.start, reverse=True)
         new = [t for t in traces if t.trace_id not in self.nodes]
         for trace in reversed(new[:MAX_TRACES]):
             first = self.root.children[0] if self.root.children else None
             node = self.root.add(trace_label(trace), NodeRef("trace", trace.trace_id), before=first)
             self.nodes[trace.trace_id] = node
-        for trace_id in wanted:
-            existing = self.nodes.get(trace_id)
-            trace = self.forest.get(trace_id)
-            if existing is None or trace is None:
+        for trace in traces:
+            existing = self.nodes.get(trace.trace_id)
+            if existing is None:
                 continue
             existing.set_label(trace_label(trace))
             if existing.is_expanded:
