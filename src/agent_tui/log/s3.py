@@ -301,7 +301,13 @@ class S3Uploader:
 
         Returns:
             One result per file attempted, oldest first; check ``ok``/``error``.
+
+        Raises:
+            ValueError: for an ``agent_id`` that is not a plain file-name stem.
+            OSError: when the log directory cannot be read or written (nothing is lost).
         """
+        if not agent_id or agent_id.startswith(".") or "/" in agent_id or os.sep in agent_id:
+            raise ValueError(f"agent_id must be a plain file-name stem, got {agent_id!r}")
         log_dir = os.fspath(log_dir)
         if not os.path.isdir(log_dir):
             return []
