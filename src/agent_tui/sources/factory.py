@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import re
+import stat
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import cast
 
@@ -58,9 +59,22 @@ def _open_local(path: str, options: SourceOptions, spec: str) -> Source:
         raise SourceError(f"{spec!r}: empty path")
     if os.path.isdir(path):
         return DirectorySource(path, options, name=spec)
+    if _is_stream(path):
+        # A FIFO or /dev/fd/N from `agent-tui <(kubectl logs -f …)`: read it like stdin, never seek it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        stream = os.fdopen(fd, "rb", buffering=0)
+        return StdinSource(stream, name=spec, read_size=options.read_size, owns_stream=True)
     if not os.path.exists(path) and not options.follow:
         raise SourceError(f"{spec}: no such file or directory")
     return FileSource(path, options, name=spec)
+
+
+def _is_stream(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
 
 
 def _open_remote(scheme: str, spec: str, options: SourceOptions) -> Source:

@@ -63,7 +63,14 @@ class ReaderGroup:
         more = False
         for reader in readers[self._turn :] + readers[: self._turn]:
             share = max(remaining, 1)
-            used = reader.poll(share, out)
+            try:
+                used = reader.poll(share, out)
+            except OSError as exc:
+                # One unreadable file (I/O error, stale handle, not seekable) ends that file, not the source.
+                reader.close()
+                where = getattr(reader, "path", reader.name)
+                out.append(SourceStatus(reader.name, SourceState.ERROR, f"{where}: {exc.strerror or exc}"))
+                continue
             remaining -= used
             if used >= share:
                 more = True

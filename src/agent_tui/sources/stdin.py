@@ -25,16 +25,25 @@ __all__ = ["StdinSource"]
 class StdinSource:
     """Lines from a binary stream (``sys.stdin.buffer`` by default), read without blocking the loop."""
 
-    def __init__(self, stream: BinaryIO | None = None, *, name: str = "-", read_size: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO | None = None,
+        *,
+        name: str = "-",
+        read_size: int = 1 << 20,
+        owns_stream: bool = False,
+    ) -> None:
         """Wrap ``stream``; nothing is read until :meth:`stream` is iterated.
 
         Args:
             stream: A binary stream; defaults to ``sys.stdin.buffer``.
             name: The source name stamped on every batch.
             read_size: Largest chunk read at once.
+            owns_stream: Close ``stream`` when the source ends (for pipes we opened, e.g. a FIFO path).
         """
         self.name = name
         self._stream = stream if stream is not None else sys.stdin.buffer
+        self._owns_stream = owns_stream
         self._read_size = read_size
         self._stop = asyncio.Event()
         self._transport: asyncio.ReadTransport | None = None
@@ -57,6 +66,15 @@ class StdinSource:
             await gen.aclose()
 
     async def _run(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
+        try:
+            async with aclosing(self._lines()) as items:
+                async for item in items:
+                    yield item
+        finally:
+            if self._owns_stream:
+                self._stream.close()
+
+    async def _lines(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
         yield SourceStatus(self.name, SourceState.READING)
         split = LineSplitter()
         pos = 0

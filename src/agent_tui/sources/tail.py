@@ -162,7 +162,8 @@ class FileTailer:
 
     def _open(self, out: list[Item]) -> bool:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore the flag).
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as exc:
             return self._open_failed(out, exc)
         st = os.fstat(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,14 @@ async def test_missing_file_is_waited_for_when_following(tmp_path: Path) -> None
     await collector.has_numbers(2)
     await collector.close()
     assert collector.numbers() == [0, 1]
+
+
+async def test_unseekable_file_becomes_an_error_status_not_a_crash(tmp_path: Path) -> None:
+    """A FIFO handed straight to FileSource ends with an ERROR status naming the problem."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    collector = Collector(FileSource(str(fifo), SourceOptions()))
+    await asyncio.wait_for(collector.task, DEADLINE_S)
+    errors = [s for s in collector.statuses if s.state is SourceState.ERROR]
+    assert len(errors) == 1 and str(fifo) in errors[0].reason
+    assert collector.lines == []

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agent_tui.sources.base import SourceState
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceOptions
 from agent_tui.sources.stdin import StdinSource
 from tests.integration.sources.helpers import DEADLINE_S, Collector, open_fds, wait_until
 
@@ -94,3 +96,20 @@ def test_agent_tui_process_reads_its_real_stdin_from_a_shell_pipe() -> None:
     producer.stdout.close()
     assert producer.wait(DEADLINE_S) == 0
     assert result.stdout.split() == ["20001", "True"], result.stderr
+
+
+async def test_fifo_path_is_read_like_stdin(tmp_path: Path) -> None:
+    """A named pipe given as a path is streamed (not seeked), and the source closes what it opened."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code = f"import sys\nwith open({str(fifo)!r}, 'wb') as f:\n    f.write(b'{{\"n\": 0}}\\n{{\"n\": 1}}\\n')"
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code)
+    # The writer's open() blocks until a reader exists, so open the source first, then let it connect.
+    before = open_fds()
+    source = open_source(str(fifo), SourceOptions())
+    assert isinstance(source, StdinSource)
+    await asyncio.wait_for(proc.wait(), DEADLINE_S)
+    collector = Collector(source)
+    await asyncio.wait_for(collector.task, DEADLINE_S)
+    assert collector.numbers() == [0, 1]
+    assert open_fds() == before
