@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import mmap
+import multiprocessing
 import os
 import stat
 import sys
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import IO, Final, Protocol
 
 from agent_tui.cli.common import (
     EXIT_ERROR,
@@ -27,9 +29,12 @@ from agent_tui.cli.common import (
 )
 from agent_tui.cli.output import palette_for, record_line
 from agent_tui.model.parse import LineParser, attrs_of
-from agent_tui.model.scan import Scanner, ScanPlan, scan_path, scan_stream
+from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
 
-__all__ = ["add_arguments", "run", "scan_sources", "split_positionals"]
+__all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]
+
+_CHUNK: Final = 32 << 20
+_STREAM_BLOCK: Final = 8 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -206,3 +211,95 @@ async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> 
     finally:
         await source.close()
     return total
+
+
+_WORKER: Scanner | None = None
+_WORKER_MAP: mmap.mmap | None = None
+
+
+def _work(span: tuple[int, int]) -> tuple[int, bytes]:
+    assert _WORKER is not None and _WORKER_MAP is not None
+    count, lines = _WORKER.scan(_WORKER_MAP[span[0] : span[1]])
+    return count, (b"\n".join(lines) + b"\n" if lines else b"")
+
+
+def _chunks(view: mmap.mmap, size: int, chunk: int) -> Iterator[tuple[int, int]]:
+    start = 0
+    while start < size:
+        end = min(start + chunk, size)
+        if end < size:
+            newline = view.find(b"\n", end)
+            end = size if newline < 0 else newline + 1
+        yield start, end
+        start = end
+
+
+def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int | None = None) -> int:
+    """Scan one regular file, writing matching original lines (newline-terminated) to ``out``.
+
+    Args:
+        path: a regular, uncompressed file.
+        plan: the filter and time bounds.
+        out: where matching lines go (ignored when ``plan.count_only``).
+        workers: processes to use; default: up to 2 for files over 64 MiB, else scan in-process.
+
+    Returns:
+        The number of matching lines.
+    """
+    global _WORKER, _WORKER_MAP
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0
+        view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1) if size > (64 << 20) else 1
+        chunk = max(1 << 20, min(_CHUNK, size // max(1, workers * 4) + 1))
+        _WORKER, _WORKER_MAP = Scanner(plan), view
+        spans = list(_chunks(view, size, chunk))
+        if workers <= 1 or len(spans) == 1:
+            results: Iterator[tuple[int, bytes]] = map(_work, spans)
+            return _drain(results, out, plan)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            return _drain(pool.imap(_work, spans), out, plan)
+    finally:
+        _WORKER, _WORKER_MAP = None, None
+        view.close()
+
+
+def _drain(results: Iterator[tuple[int, bytes]], out: ByteSink | None, plan: ScanPlan) -> int:
+    total = 0
+    for count, payload in results:
+        total += count
+        if payload and out is not None and not plan.count_only:
+            out.write(payload)
+    return total
+
+
+def scan_stream(stream: IO[bytes] | gzip.GzipFile, plan: ScanPlan, out: ByteSink | None) -> int:
+    """Scan a byte stream (stdin, a decompressing reader) block by block; returns the number of matches."""
+    scanner = Scanner(plan)
+    total = 0
+    tail = b""
+    while True:
+        block = stream.read(_STREAM_BLOCK)
+        if not block:
+            break
+        block = tail + block
+        cut = block.rfind(b"\n") + 1
+        tail = block[cut:]
+        total += _emit(scanner, block[:cut], out)
+    if tail:
+        total += _emit(scanner, tail, out)
+    return total
+
+
+def _emit(scanner: Scanner, data: bytes, out: ByteSink | None) -> int:
+    if not data:
+        return 0
+    count, lines = scanner.scan(data)
+    if lines and out is not None:
+        out.write(b"\n".join(lines) + b"\n")
+    return count

@@ -1,30 +1,27 @@
 """The fast headless scan behind ``agent-tui query``: prefilter on bytes, parse only the lines that can match.
 
-Three strategies, chosen per filter, all giving the same lines as parsing every line:
+Strategies, chosen per filter, all giving the lines a full parse of every line would give:
 
-* **needle** — the filter's ``required_substrings`` (a sound prefilter) are searched in the whole buffer with
-  ``bytes.find``; only the lines holding them are parsed. A trace-id query touches a handful of lines.
-* **level** — when the filter's result depends on the level alone (found by probing it with every level; a
-  probe that looks at anything else aborts), lines in the common ``{"ts":"…","level":"<name>"`` shape
-  (our wire schema, structlog with ``ts``) are classified from their bytes. Every other line, any line with a
-  ``\\u`` escape, and — if the ``"level"`` key count shows a line holding it twice — the whole chunk go
-  through the general path, so mixed or unusual files stay correct.
-* **general** — every line parsed by ``LineParser`` and matched.
+* **anchor** — a substring every matching line holds (``required_substrings``, or an id from
+  ``id_substrings`` plus OTLP lines) is searched in the whole buffer; only lines holding it are parsed.
+* **level** — when the result depends on the level alone (probed with every level; a probe that looks at
+  anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` are classified from their bytes.
+  Other lines, lines with a ``\\u`` escape, and — if a line may hold ``"level"`` twice — the whole buffer
+  are parsed.
+* **lazy** — attribute and text filters run on the decoded object, no Record built; lines whose evaluation
+  needs more than a wire-name ``level``, and envelope shapes, are parsed.
+* **general** — every line parsed by ``LineParser.parse_batch`` and matched.
 
-Regular files are memory-mapped, cut into newline-aligned chunks and scanned by forked worker processes;
-results are written in file order with one ``write`` per chunk. Output lines are the original bytes.
+The scanner works on one buffer of whole lines; ``agent_tui.cli.query`` maps files, splits them across
+processes and writes the original bytes in order.
 """
 
 from __future__ import annotations
 
-import gzip
-import mmap
-import multiprocessing
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import orjson
 
@@ -39,7 +36,7 @@ if TYPE_CHECKING:
     from agent_tui.model.parse import Parsed
     from agent_tui.model.query import Filter
 
-__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set", "scan_path", "scan_stream"]
+__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set"]
 
 _NAMES: Final = tuple(level.label for level in Level)
 _WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
@@ -49,9 +46,7 @@ _SIMPLE: Final = re.compile(
 _NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(b"(", b"(?:", 1) + rb")")
 _LEVEL_KEY: Final = b'"level"'
 _UNICODE_ESCAPE: Final = b"\\u"
-_CHUNK: Final = 32 << 20
 _LAZY_GIVE_UP: Final = 64
-_STREAM_BLOCK: Final = 8 << 20
 
 
 class ByteSink(Protocol):
@@ -400,95 +395,3 @@ def _odd_line_starts(data: bytes) -> set[int] | None:
         if end < 0:
             return odd
         pos = end + 1
-
-
-_WORKER: Scanner | None = None
-_WORKER_MAP: mmap.mmap | None = None
-
-
-def _work(span: tuple[int, int]) -> tuple[int, bytes]:
-    assert _WORKER is not None and _WORKER_MAP is not None
-    count, lines = _WORKER.scan(_WORKER_MAP[span[0] : span[1]])
-    return count, (b"\n".join(lines) + b"\n" if lines else b"")
-
-
-def _chunks(view: mmap.mmap, size: int, chunk: int) -> Iterator[tuple[int, int]]:
-    start = 0
-    while start < size:
-        end = min(start + chunk, size)
-        if end < size:
-            newline = view.find(b"\n", end)
-            end = size if newline < 0 else newline + 1
-        yield start, end
-        start = end
-
-
-def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int | None = None) -> int:
-    """Scan one regular file, writing matching original lines (newline-terminated) to ``out``.
-
-    Args:
-        path: a regular, uncompressed file.
-        plan: the filter and time bounds.
-        out: where matching lines go (ignored when ``plan.count_only``).
-        workers: processes to use; default: up to 2 for files over 64 MiB, else scan in-process.
-
-    Returns:
-        The number of matching lines.
-    """
-    global _WORKER, _WORKER_MAP
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            return 0
-        view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        if workers is None:
-            workers = min(2, os.cpu_count() or 1) if size > (64 << 20) else 1
-        chunk = max(1 << 20, min(_CHUNK, size // max(1, workers * 4) + 1))
-        _WORKER, _WORKER_MAP = Scanner(plan), view
-        spans = list(_chunks(view, size, chunk))
-        if workers <= 1 or len(spans) == 1:
-            results: Iterator[tuple[int, bytes]] = map(_work, spans)
-            return _drain(results, out, plan)
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
-            return _drain(pool.imap(_work, spans), out, plan)
-    finally:
-        _WORKER, _WORKER_MAP = None, None
-        view.close()
-
-
-def _drain(results: Iterator[tuple[int, bytes]], out: ByteSink | None, plan: ScanPlan) -> int:
-    total = 0
-    for count, payload in results:
-        total += count
-        if payload and out is not None and not plan.count_only:
-            out.write(payload)
-    return total
-
-
-def scan_stream(stream: IO[bytes] | gzip.GzipFile, plan: ScanPlan, out: ByteSink | None) -> int:
-    """Scan a byte stream (stdin, a decompressing reader) block by block; returns the number of matches."""
-    scanner = Scanner(plan)
-    total = 0
-    tail = b""
-    while True:
-        block = stream.read(_STREAM_BLOCK)
-        if not block:
-            break
-        block = tail + block
-        cut = block.rfind(b"\n") + 1
-        tail = block[cut:]
-        total += _emit(scanner, block[:cut], out)
-    if tail:
-        total += _emit(scanner, tail, out)
-    return total
-
-
-def _emit(scanner: Scanner, data: bytes, out: ByteSink | None) -> int:
-    if not data:
-        return 0
-    count, lines = scanner.scan(data)
-    if lines and out is not None:
-        out.write(b"\n".join(lines) + b"\n")
-    return count
