@@ -36,8 +36,8 @@ EXTRA = {
     "outcome": "win",
     "payout_usdc": 19.8,
 }
-N = 20_000
-ROUNDS = 7
+N = 10_000
+ROUNDS = 5
 
 
 # --- the seed's logger.py / trace.py, verbatim apart from imports --------------------------------

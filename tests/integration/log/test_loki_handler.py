@@ -268,3 +268,25 @@ def test_setup_logging_ships_to_loki(fake: LokiFake) -> None:
     assert events == ["logging.configured", "disk.low"]
     assert fake.entries[1].labels["level"] == "warning"
     assert fake.requests[0].headers["X-Scope-OrgID"] == "t"
+
+
+def test_forked_child_sends_only_its_own_records(fake: LokiFake) -> None:
+    """After fork the child starts its own sender and does not resend records the parent had queued."""
+    import os
+
+    handler = _handler(fake, batch_max_age=30)
+    log = _logger(handler, "loki.fork")
+    log.info("parent-before-fork")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            log.info("child")
+            code = 0 if handler.flush(10) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert handler.flush(10)
+    handler.close()
+    assert sorted(orjson.loads(line)["event"] for line in fake.lines()) == ["child", "parent-before-fork"]
