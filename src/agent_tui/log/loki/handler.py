@@ -245,6 +245,12 @@ class LokiHandler(logging.Handler):
             self._done_seq = max(self._done_seq, last_seq)
             self._progress.notify_all()
 
+    def reject(self, count: int) -> None:
+        """Count a batch of ``count`` records Loki refused (a 4xx other than 429) as dropped."""
+        with self._qlock:
+            self.rejected += count
+            self.failed_batches += 1
+
     def abandon(self, inflight: int = 0) -> None:
         """Give up ``inflight`` records plus everything still queued: count them dropped, drain the queue."""
         with self._qlock:

@@ -131,9 +131,7 @@ class Sender:
 
     def _reject(self, batch: list[Entry], status: int, text: str) -> None:
         handler = self.handler
-        handler.failed_batches += 1
-        with handler._qlock:
-            handler.rejected += len(batch)
+        handler.reject(len(batch))
         if not handler.warned:
             handler.warned = True
             sys.stderr.write(
