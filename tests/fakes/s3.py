@@ -133,8 +133,9 @@ def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 class FaultProxy:
     """An HTTP proxy on 127.0.0.1 that relays to ``upstream`` unless a scripted fault is queued.
 
-    ``faults`` holds, per upcoming request, an HTTP status to answer with instead of relaying, or
-    ``"drop"`` to close the connection without answering.
+    ``faults`` holds, per upcoming request, an HTTP status to answer with instead of relaying,
+    ``"drop"`` to close the connection without answering, or ``"corrupt"`` to relay the body with one
+    byte changed.
     """
 
     upstream: str
@@ -166,6 +167,8 @@ class FaultProxy:
                     payload = f"<Error><Code>Injected{fault}</Code><Message>m</Message></Error>".encode()
                     self._answer(fault, {"Content-Type": "application/xml"}, payload)
                     return
+                if fault == "corrupt" and body:
+                    body = bytes([body[0] ^ 0xFF]) + body[1:]
                 conn = http.client.HTTPConnection(host, timeout=30)
                 conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
                 response = conn.getresponse()

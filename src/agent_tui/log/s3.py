@@ -400,7 +400,8 @@ class S3Uploader:
         """PUT one file (streamed) with retries; returns the verified ETag.
 
         Raises:
-            S3UploadError: on a 4xx other than 429, a bad ETag, or when retries are exhausted.
+            S3UploadError: on a 4xx other than 429, or when retries are exhausted (5xx, 429, network
+                errors, or an ETag that is not the MD5 of what was sent).
         """
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -411,11 +412,10 @@ class S3Uploader:
             if status == 200:
                 etag = headers.get("etag", "").strip('"') or None
                 expected = base64.b64decode(content_md5).hex()
-                if etag and re.fullmatch(r"[0-9a-f]{32}", etag) and etag != expected:
-                    raise S3UploadError(
-                        f"{where}: ETag {etag} does not match the MD5 {expected} sent", status
-                    )
-                return etag
+                if not (etag and re.fullmatch(r"[0-9a-f]{32}", etag)) or etag == expected:
+                    return etag
+                # The object that landed is not what we sent (corrupted on the way): send it again.
+                status, reason = 0, f"ETag {etag} does not match the MD5 {expected} sent"
             detail = _error_text(status, reason, body) if status else reason
             if status and status not in _RETRIABLE:
                 raise S3UploadError(f"{where} failed: {detail}", status)

@@ -164,6 +164,28 @@ def test_server_errors_and_drops_are_retried(s3: MotoS3, proxy: FaultProxy, tmp_
     assert gzip.decompress(s3.objects(bucket)[results[0].key]) == expected
 
 
+def test_a_body_corrupted_on_the_way_is_detected_and_resent(
+    s3: MotoS3, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """An object whose ETag is not the MD5 we sent is uploaded again, leaving the right bytes behind."""
+    _write(tmp_path, range(40), compress=True, max_bytes=0)
+    expected = _rotated_bytes(tmp_path)
+    bucket = s3.new_bucket()
+    proxy.faults.append("corrupt")
+
+    results = _uploader(s3, bucket, proxy.endpoint).ship_rotated(tmp_path, AGENT)
+
+    assert [r.ok for r in results] == [True]
+    assert [status for _, _, status in proxy.seen] == [200, 200]
+    assert gzip.decompress(s3.objects(bucket)[results[0].key]) == expected
+
+    _write(tmp_path, range(40, 80), compress=True, max_bytes=0)
+    proxy.faults.extend(["corrupt"] * 2)
+    failed = _uploader(s3, bucket, proxy.endpoint, max_attempts=2).ship_rotated(tmp_path, AGENT)
+    assert failed[0].error is not None and "does not match the MD5" in failed[0].error
+    assert len(list((tmp_path / OUTBOX_DIR).glob("*.gz"))) == 1
+
+
 def test_client_errors_are_not_retried(s3: MotoS3, proxy: FaultProxy, tmp_path: Path) -> None:
     """A 400 fails at once with the server's error code, and the file waits in the outbox for next time."""
     _write(tmp_path, range(40), compress=True, max_bytes=0)
