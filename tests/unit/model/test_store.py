@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from agent_tui.model.parse import LineParser
+from agent_tui.model.record import Record
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
@@ -61,6 +62,12 @@ def test_records_come_back_from_columns() -> None:
     assert (record.parent_span_id, record.op, record.raw) == ("s0", "casino.bet", False)
     assert record.ts == pytest.approx(T0 + 1.5)
     assert record.length == len(data)
+    built = Record(
+        seq=0, ts=record.ts, level=Level.WARNING, event="bet.placed", trace_id="t1", span_id="s1",
+        parent_span_id="s0", op="casino.bet", error=None, source=0, offset=0, length=len(data),
+        raw=False, ts_inferred=False,
+    )  # fmt: skip
+    assert record == built and repr(record) == repr(built)
 
 
 def test_raw_reread_by_offset_from_a_real_file(tmp_path: Path) -> None:
