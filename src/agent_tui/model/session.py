@@ -201,5 +201,11 @@ class LogModel:
         return self._factory(self._overrides).parse(line)
 
     def close(self) -> None:
-        """Release the store's files."""
+        """Release the store's files (the spill file is deleted)."""
         self.store.close()
+
+    def __enter__(self) -> LogModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

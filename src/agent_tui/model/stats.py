@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from operator import add
 from typing import TYPE_CHECKING
 
 from agent_tui.model.clock import Clock, SystemClock
@@ -46,6 +47,7 @@ class RollingStats:
         self._latest_ts = float("-inf")
         self._events: Counter[str] = Counter()
         self._error_types: Counter[str] = Counter()
+        self._counts_cache: dict[float, tuple[tuple[float, int, int, int], dict[Level, int]]] = {}
 
     def add(self, batch: Appended) -> None:
         """Count one appended batch (C-level counting per second of the batch; O(1) amortised per record)."""
@@ -131,17 +133,25 @@ class RollingStats:
         """Records per level over the last ``window_s`` seconds (None = since the start)."""
         if window_s is None:
             return {level: self._totals.get(level, 0) for level in _LEVELS}
-        out = dict.fromkeys(_LEVELS, 0)
         head = self._head
         if head is None:
-            return out
+            return dict.fromkeys(_LEVELS, 0)
         end = int(self.now() // 1)
+        key = (window_s, end, head, self.total)
+        cached = self._counts_cache.get(window_s)
+        if cached is not None and cached[0] == key:
+            return dict(cached[1])
         start = max(end - int(window_s) + 1, head - self.horizon + 1)
-        for second in range(start, min(end, head) + 1):
-            base = (second % self.horizon) * _WIDTH
-            for i, level in enumerate(_LEVELS):
-                out[level] += self._ring[base + i]
-        return out
+        stop = min(end, head) + 1
+        sums = [0] * _WIDTH
+        ring, size = self._ring, self.horizon
+        for second in range(start, stop):
+            base = (second % size) * _WIDTH
+            # One slice per second; the per-level sums run in C.
+            sums = list(map(add, sums, ring[base : base + _WIDTH]))
+        out = dict(zip(_LEVELS, sums, strict=True))
+        self._counts_cache[window_s] = (key, out)
+        return dict(out)
 
     def rate_history(self, seconds: int) -> list[int]:
         """Records per second for the last ``seconds`` seconds, oldest first (zeros where unknown)."""

@@ -41,7 +41,10 @@ class Trace:
 
     @property
     def _i(self) -> int:
-        return self._forest._index[self.trace_id]
+        index = self._forest._index.get(self.trace_id)
+        if index is None:
+            raise LookupError(f"trace {self.trace_id!r} is no longer held (its records were evicted)")
+        return index
 
     @property
     def status(self) -> TraceStatus:

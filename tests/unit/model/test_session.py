@@ -134,3 +134,11 @@ def test_parallel_load_equals_sequential_ingest(tmp_path: Path) -> None:
             trace.tokens,
         )
     assert sum(t.tokens for t in serial.traces.traces()) == 12 * len(range(0, 6000, 11))
+
+
+def test_model_as_context_manager_closes_the_spill_file() -> None:
+    """Leaving the with-block closes the store's files; reads then fail instead of returning stale bytes."""
+    with LogModel() as model:
+        model.ingest(LineBatch("stdin", [b'{"event":"x"}']))
+        assert model.store.raw(0) == b'{"event":"x"}'
+    assert model.store.raw(0) == b""

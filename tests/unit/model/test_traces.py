@@ -197,3 +197,17 @@ def test_corpus_traces_match_ground_truth() -> None:
     red = [t for t in model.traces.traces() if t.status in ("error", "critical")]
     assert red and all(failing_span(t) is not None for t in red)
     assert sum(t.tokens for t in model.traces.traces()) > 0
+
+
+def test_trace_whose_records_were_evicted_is_forgotten() -> None:
+    """Once all its records are evicted a trace leaves the forest and an old handle says why."""
+    model = LogModel(max_records=1000)
+    ingest(model, line(0, "first", trace_id="old"))
+    old = model.traces.get("old")
+    assert old is not None and old.record_count == 1
+    for chunk in range(3):
+        ingest(model, *[line(1 + chunk, f"e{i}", trace_id=f"t{chunk}-{i // 50}") for i in range(1000)])
+    assert model.traces.get("old") is None
+    assert "old" not in {t.trace_id for t in model.traces.traces()}
+    with pytest.raises(LookupError, match="evicted"):
+        _ = old.record_count
