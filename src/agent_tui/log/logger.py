@@ -7,8 +7,9 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Mapping
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Final, TypeAlias
 
 from agent_tui.log.formatter import EXTRA_ATTR
@@ -36,6 +37,7 @@ _LEVEL_NAMES: Final = {
 _new_record = object.__new__
 _get_ident = threading.get_ident
 _tls = threading.local()
+_INTERNAL_FILES: Final = frozenset(os.path.normcase(f) for f in (logging.__file__, __file__))
 
 
 def _thread_name() -> str | None:
@@ -87,6 +89,87 @@ class AgentLogger(logging.Logger):
 
     caller_info: bool = False
 
+    # The level methods are spelt out (instead of inheriting ``**kwargs`` versions) because packing
+    # and unpacking keyword arguments is a measurable share of a logging call.
+    def debug(
+        self,
+        msg: object,
+        *args: object,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+    ) -> None:
+        """Log at DEBUG (stdlib signature)."""
+        enabled = self._cache.get(10)  # type: ignore[attr-defined]
+        if enabled is None:
+            enabled = self.isEnabledFor(10)
+        if enabled:
+            self._log(10, msg, args, exc_info, extra, stack_info, stacklevel)
+
+    def info(
+        self,
+        msg: object,
+        *args: object,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+    ) -> None:
+        """Log at INFO (stdlib signature)."""
+        enabled = self._cache.get(20)  # type: ignore[attr-defined]
+        if enabled is None:
+            enabled = self.isEnabledFor(20)
+        if enabled:
+            self._log(20, msg, args, exc_info, extra, stack_info, stacklevel)
+
+    def warning(
+        self,
+        msg: object,
+        *args: object,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+    ) -> None:
+        """Log at WARNING (stdlib signature)."""
+        enabled = self._cache.get(30)  # type: ignore[attr-defined]
+        if enabled is None:
+            enabled = self.isEnabledFor(30)
+        if enabled:
+            self._log(30, msg, args, exc_info, extra, stack_info, stacklevel)
+
+    def error(
+        self,
+        msg: object,
+        *args: object,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+    ) -> None:
+        """Log at ERROR (stdlib signature)."""
+        enabled = self._cache.get(40)  # type: ignore[attr-defined]
+        if enabled is None:
+            enabled = self.isEnabledFor(40)
+        if enabled:
+            self._log(40, msg, args, exc_info, extra, stack_info, stacklevel)
+
+    def findCaller(self, stack_info: bool = False, stacklevel: int = 1) -> tuple[str, int, str, str | None]:
+        """The first frame outside ``logging`` and this module, ``stacklevel - 1`` frames further up."""
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and os.path.normcase(frame.f_code.co_filename) in _INTERNAL_FILES:
+            frame = frame.f_back
+        while frame is not None and stacklevel > 1:
+            frame, stacklevel = frame.f_back, stacklevel - 1
+        if frame is None:
+            return _NO_FILE, 0, "(unknown function)", None
+        sinfo = None
+        if stack_info:
+            sinfo = "Stack (most recent call last):\n" + "".join(traceback.format_stack(frame)).rstrip("\n")
+        code = frame.f_code
+        return code.co_filename, frame.f_lineno, code.co_name, sinfo
+
     def _log(  # noqa: PLR0917 (stdlib signature)
         self,
         level: int,
@@ -98,7 +181,7 @@ class AgentLogger(logging.Logger):
         stacklevel: int = 1,
     ) -> None:
         if stack_info or AgentLogger.caller_info or logging.getLogRecordFactory() is not logging.LogRecord:
-            super()._log(level, msg, args, exc_info, extra, stack_info, stacklevel + 1)
+            super()._log(level, msg, args, exc_info, extra, stack_info, stacklevel)
             return
         if exc_info:
             if isinstance(exc_info, BaseException):

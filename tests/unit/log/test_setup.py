@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from pathlib import Path
 
 import orjson
@@ -131,3 +132,32 @@ def test_fast_records_work_with_stdlib_formatters() -> None:
     line = stream.getvalue()
     assert "fast.compat INFO MainThread" in line
     assert line.rstrip().endswith("hello world")
+
+
+def test_caller_info_points_at_the_callers_line() -> None:
+    """With caller_info the record names the calling function and line, through the fast level methods."""
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    log = AgentLogger("caller.info", logging.INFO)
+    log.addHandler(Keep())
+    AgentLogger.caller_info = True
+    try:
+        log.info("here")
+        expected_line = sys._getframe().f_lineno - 1
+        log.warning("stack", stack_info=True)
+    finally:
+        AgentLogger.caller_info = False
+    log.info("fast")
+    assert (seen[0].funcName, seen[0].lineno) == (
+        "test_caller_info_points_at_the_callers_line",
+        expected_line,
+    )
+    assert seen[0].filename == "test_setup.py"
+    assert (
+        seen[1].stack_info is not None and "test_caller_info_points_at_the_callers_line" in seen[1].stack_info
+    )
+    assert seen[2].lineno == 0
