@@ -39,6 +39,10 @@ FRAME_S: Final = 1 / 20
 """Redraw at most 20 times a second however fast lines arrive."""
 DRAIN_BUDGET_S: Final = 0.025
 """Ingest for at most this long before letting keys and redraws through."""
+BACKLOG_LINES: Final = 20_000
+"""Above this many queued lines (a history load, a burst) frames drop to BACKLOG_FRAME_S so ingest
+gets the CPU; counts stay exact and the view catches up when the backlog drains."""
+BACKLOG_FRAME_S: Final = 0.2
 
 
 class AgentTuiApp(ViewActions):
@@ -78,6 +82,7 @@ class AgentTuiApp(ViewActions):
         self._dirty = True
         self._touched: set[str] = set()
         self._last_stats = 0.0
+        self._last_frame = 0.0
         for theme_obj in load_themes().values():
             self.register_theme(theme_obj)
         self.theme = theme if theme in self.available_themes else "dark"
@@ -176,13 +181,17 @@ class AgentTuiApp(ViewActions):
 
     def _tick(self) -> None:
         """Throttled redraw: rows, follow position, traces and stats."""
+        now = time.monotonic()
+        if self.inbox.pending_lines > BACKLOG_LINES and now - self._last_frame < BACKLOG_FRAME_S:
+            return
         if self._dirty:
             self._dirty = False
+            self._last_frame = now
             self.sync_rows()
             if self._touched and self.current_view == "traces":
                 touched, self._touched = self._touched, set()
                 self.traces_view.sync(touched)
-        elif time.monotonic() - self._last_stats >= 0.25:
+        elif now - self._last_stats >= 0.25:
             # Rolling windows move with the clock even when nothing arrives.
             self.refresh_stats()
 

@@ -19,7 +19,7 @@ class BatchInbox:
     has taken enough, so a fast source cannot grow memory without bound while the UI catches up.
     """
 
-    def __init__(self, max_lines: int = 200_000) -> None:
+    def __init__(self, max_lines: int = 50_000) -> None:
         self._batches: deque[LineBatch] = deque()
         self._lines = 0
         self._max_lines = max_lines
