@@ -27,6 +27,12 @@ from moto.server import ThreadedMotoServer
 
 __all__ = ["FaultProxy", "MotoS3", "moto_s3", "self_signed_tls"]
 
+_ACCOUNT = "123456789012"  # moto's default account
+_BOOTSTRAP = {"aws_access_key_id": "bootstrap", "aws_secret_access_key": "bootstrap"}
+_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    f'"Principal":{{"AWS":"arn:aws:iam::{_ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}'
+)
 _POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
 
 
@@ -37,6 +43,8 @@ class MotoS3:
     endpoint: str
     access_key_id: str
     secret_access_key: str
+    temporary: dict[str, str]
+    """Assumed-role ``AccessKeyId``, ``SecretAccessKey`` and ``SessionToken``, also allowed ``s3:*``."""
     _client: Any = None
 
     def client(self) -> Any:
@@ -76,20 +84,19 @@ def moto_s3() -> Iterator[MotoS3]:
     endpoint = f"http://{host}:{port}"
     saved = settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count
     try:
-        iam = boto3.client(
-            "iam",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="bootstrap",
-            aws_secret_access_key="bootstrap",
-        )
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **_BOOTSTRAP)
         iam.create_user(UserName="shipper")
         iam.put_user_policy(UserName="shipper", PolicyName="s3", PolicyDocument=_POLICY)
         key = iam.create_access_key(UserName="shipper")["AccessKey"]
+        iam.create_role(RoleName="shipper", AssumeRolePolicyDocument=_TRUST)
+        iam.put_role_policy(RoleName="shipper", PolicyName="s3", PolicyDocument=_POLICY)
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", **_BOOTSTRAP)
+        role = f"arn:aws:iam::{_ACCOUNT}:role/shipper"
+        temporary = sts.assume_role(RoleArn=role, RoleSessionName="shipper-session")["Credentials"]
         # From here on every request must carry a valid SigV4 signature from a known key.
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
-        yield MotoS3(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        yield MotoS3(endpoint, key["AccessKeyId"], key["SecretAccessKey"], temporary)
     finally:
         settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = saved
         server.stop()

@@ -150,6 +150,20 @@ def test_wrong_secret_is_rejected_and_the_file_kept(s3: MotoS3, tmp_path: Path) 
     assert b"".join(gzip.decompress(s3.objects(bucket)[r.key]) for r in good) == expected
 
 
+def test_session_token_credentials(s3: MotoS3, tmp_path: Path) -> None:
+    """Assumed-role credentials upload with their session token signed in; a wrong token is refused."""
+    temp = s3.temporary
+    bucket = s3.new_bucket()
+    wrong = S3Credentials(temp["AccessKeyId"], temp["SecretAccessKey"], "not-the-token")
+    _write(tmp_path, range(40), compress=True, max_bytes=0)
+    refused = _uploader(s3, bucket, credentials=wrong, max_attempts=1).ship_rotated(tmp_path, AGENT)
+    assert refused[0].error is not None and "InvalidToken" in refused[0].error
+
+    good = S3Credentials(temp["AccessKeyId"], temp["SecretAccessKey"], temp["SessionToken"])
+    results = _uploader(s3, bucket, credentials=good).ship_rotated(tmp_path, AGENT)
+    assert [r.ok for r in results] == [True] and list(s3.objects(bucket)) == [results[0].key]
+
+
 def test_server_errors_and_drops_are_retried(s3: MotoS3, proxy: FaultProxy, tmp_path: Path) -> None:
     """500, 503 and a dropped connection are retried with backoff and the upload then succeeds."""
     _write(tmp_path, range(40), compress=True, max_bytes=0)
