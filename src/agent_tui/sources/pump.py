@@ -9,6 +9,7 @@ gather a writer's burst into one batch) or ``poll_interval``, whichever comes fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -132,6 +133,9 @@ class PollingSource:
         self._wake = asyncio.Event()
         self._finished = asyncio.Event()
         self._gen: AsyncGenerator[LineBatch | SourceStatus, None] | None = None
+        self._watcher: DirWatcher | None = None
+        self._tail: list[Item] | None = None
+        """Partial lines flushed by :meth:`close`, handed out if the consumer keeps iterating."""
 
     def stream(self) -> AsyncIterator[LineBatch | SourceStatus]:
         """Yield batches and status changes; may be called once."""
@@ -141,56 +145,66 @@ class PollingSource:
         return self._gen
 
     async def close(self) -> None:
-        """Stop reading; a consumer still iterating gets the held partial lines, then the end."""
+        """Stop reading and release the files now.
+
+        A consumer that keeps iterating gets the held partial lines and a DONE status, then the end.
+        """
         self._stop.set()
         self._wake.set()
         gen = self._gen
-        if gen is None:
-            self._group.close()
-        elif getattr(gen, "ag_running", False):
+        if gen is not None and getattr(gen, "ag_running", False):
+            # Another task is inside the stream: it sees the stop at once and cleans up itself.
             try:
                 async with asyncio.timeout(_CLOSE_WAIT_S):
                     await self._finished.wait()
+                return
             except TimeoutError:
-                self._group.close()
-        else:
-            await gen.aclose()
+                pass
+        if self._tail is None:
+            self._tail = self._group.flush()
+        self._unwatch()
+        self._group.close()
 
     async def _run(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
         loop = asyncio.get_running_loop()
         group = self._group
-        watcher = None
         try:
             while not self._stop.is_set():
                 items, more, finished = await loop.run_in_executor(None, group.poll)
-                if watcher is None and self._watch and not finished:
-                    watcher = self._start_watching(loop)
-                if watcher is not None:
-                    # Watching before handing out the items: a change the consumer causes still wakes us.
-                    for directory in group.watch_dirs() - watcher.watched:
-                        watcher.add(directory)
+                if self._watch and not finished and not self._stop.is_set():
+                    self._watch_dirs(loop)
                 for item in items:
                     yield item
                 if finished:
                     return
                 if not more and not self._stop.is_set():
-                    await self._idle(watcher is not None)
-            for item in group.flush():
+                    await self._idle(self._watcher is not None)
+            for item in self._tail if self._tail is not None else group.flush():
                 yield item
             yield SourceStatus(self.name, SourceState.DONE, "closed")
         finally:
-            if watcher is not None:
-                loop.remove_reader(watcher.fd)
-                watcher.close()
+            self._unwatch()
             group.close()
             self._finished.set()
 
-    def _start_watching(self, loop: asyncio.AbstractEventLoop) -> DirWatcher | None:
-        self._watch = False
-        watcher = open_watcher()
-        if watcher is not None:
+    def _watch_dirs(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Watching before handing out the items: a change the consumer causes still wakes us.
+        watcher = self._watcher
+        if watcher is None:
+            watcher = self._watcher = open_watcher()
+            if watcher is None:
+                self._watch = False
+                return
             loop.add_reader(watcher.fd, self._on_change, watcher)
-        return watcher
+        for directory in self._group.watch_dirs() - watcher.watched:
+            watcher.add(directory)
+
+    def _unwatch(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed at interpreter exit
+                asyncio.get_running_loop().remove_reader(watcher.fd)
+            watcher.close()
 
     def _on_change(self, watcher: DirWatcher) -> None:
         watcher.drain()

@@ -9,6 +9,7 @@ Batches carry no offsets: a pipe cannot be re-read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
 import sys
@@ -20,6 +21,8 @@ from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.lines import LineSplitter
 
 __all__ = ["StdinSource"]
+
+_CLOSE_WAIT_S = 5.0
 
 
 class StdinSource:
@@ -47,6 +50,8 @@ class StdinSource:
         self._read_size = read_size
         self._stop = asyncio.Event()
         self._transport: asyncio.ReadTransport | None = None
+        self._restore: tuple[int, bool] | None = None
+        self._finished = asyncio.Event()
         self._gen: AsyncGenerator[LineBatch | SourceStatus, None] | None = None
 
     def stream(self) -> AsyncIterator[LineBatch | SourceStatus]:
@@ -57,13 +62,28 @@ class StdinSource:
         return self._gen
 
     async def close(self) -> None:
-        """Stop reading; the descriptor we duplicated is closed, the process's stdin is left open."""
+        """Stop reading and release what we opened; the process's stdin itself stays open.
+
+        A consumer that keeps iterating gets the held partial line and a DONE status, then the end.
+        """
         self._stop.set()
         if self._transport is not None:
             self._transport.close()
+        self._restore_blocking()
         gen = self._gen
-        if gen is not None and not getattr(gen, "ag_running", False):
-            await gen.aclose()
+        if gen is not None and getattr(gen, "ag_running", False):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_CLOSE_WAIT_S):
+                    await self._finished.wait()
+        elif self._owns_stream:
+            self._stream.close()
+
+    def _restore_blocking(self) -> None:
+        # The duplicate shares the open file description, so O_NONBLOCK leaked onto the original.
+        restore, self._restore = self._restore, None
+        if restore is not None:
+            with contextlib.suppress(OSError):
+                os.set_blocking(*restore)
 
     async def _run(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
         try:
@@ -73,6 +93,7 @@ class StdinSource:
         finally:
             if self._owns_stream:
                 self._stream.close()
+            self._finished.set()
 
     async def _lines(self) -> AsyncGenerator[LineBatch | SourceStatus, None]:
         yield SourceStatus(self.name, SourceState.READING)
@@ -100,7 +121,7 @@ class StdinSource:
 
     async def _pipe_chunks(self, fd: int) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
-        was_blocking = os.get_blocking(fd)
+        self._restore = (fd, os.get_blocking(fd))
         reader = asyncio.StreamReader(limit=self._read_size, loop=loop)
         pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
@@ -113,8 +134,7 @@ class StdinSource:
                 yield chunk
         finally:
             transport.close()
-            # The duplicate shares the open file description, so O_NONBLOCK leaked onto the real stdin.
-            os.set_blocking(fd, was_blocking)
+            self._restore_blocking()
 
     async def _thread_chunks(self, fd: int | None) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()

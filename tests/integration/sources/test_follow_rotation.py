@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.sources.base import SourceState
+from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.file import FileSource
 from agent_tui.sources.options import SourceOptions
 from tests.integration.sources.helpers import DEADLINE_S, Collector, open_fds, wait_until
@@ -161,3 +161,20 @@ async def test_unseekable_file_becomes_an_error_status_not_a_crash(tmp_path: Pat
     errors = [s for s in collector.statuses if s.state is SourceState.ERROR]
     assert len(errors) == 1 and str(fifo) in errors[0].reason
     assert collector.lines == []
+
+
+async def test_close_between_items_releases_fds_and_still_hands_out_the_partial_line(tmp_path: Path) -> None:
+    """close() from the consumer's loop body frees the file at once; iterating on yields the tail, DONE."""
+    path = tmp_path / "agent.jsonl"
+    path.write_bytes(b'{"n": 0}\n{"n": 1}')
+    before = open_fds()
+    source = FileSource(str(path), FAST)
+    stream = source.stream()
+    first = [await anext(stream), await anext(stream)]
+    assert [type(item).__name__ for item in first] == ["SourceStatus", "LineBatch"]
+    await source.close()
+    assert open_fds() == before
+    rest = [item async for item in stream]
+    assert [item.lines for item in rest if isinstance(item, LineBatch)] == [[b'{"n": 1}']]
+    last = rest[-1]
+    assert isinstance(last, SourceStatus) and last.state is SourceState.DONE

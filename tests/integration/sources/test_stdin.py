@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from agent_tui.sources.base import SourceState
+from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
 from agent_tui.sources.stdin import StdinSource
@@ -113,3 +113,24 @@ async def test_fifo_path_is_read_like_stdin(tmp_path: Path) -> None:
     await asyncio.wait_for(collector.task, DEADLINE_S)
     assert collector.numbers() == [0, 1]
     assert open_fds() == before
+
+
+async def test_close_between_items_releases_the_pipe_and_ends_with_done() -> None:
+    """close() from the consumer's loop body frees our descriptor at once; iterating on ends with DONE."""
+    code = 'import sys\nsys.stdout.write(\'{"n": 0}\\n{"n": 1}\')\nsys.stdout.flush()\nsys.stdin.read()'
+    proc, pipe = await spawn(code, stdin=asyncio.subprocess.PIPE)
+    assert proc.stdin is not None
+    before = open_fds()
+    source = StdinSource(pipe)
+    stream = source.stream()
+    items = [await anext(stream), await anext(stream)]
+    await source.close()
+    # The transport releases its descriptor on the next loop turn.
+    await wait_until(lambda: open_fds() == before, "our pipe descriptor to be closed")
+    items += [item async for item in stream]
+    lines = [line for item in items if isinstance(item, LineBatch) for line in item.lines]
+    assert lines == [b'{"n": 0}', b'{"n": 1}']
+    assert isinstance(items[-1], SourceStatus) and items[-1].state is SourceState.DONE
+    proc.stdin.close()
+    assert await asyncio.wait_for(proc.wait(), DEADLINE_S) == 0
+    pipe.close()
