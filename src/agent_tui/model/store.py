@@ -6,7 +6,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import MISSING, fields, replace
+from dataclasses import replace
 from typing import Any
 
 from agent_tui.model.columns import (
@@ -36,6 +36,7 @@ from agent_tui.model.columns import (
 from agent_tui.model.order import DisplayOrder
 from agent_tui.model.rawio import RawFiles
 from agent_tui.model.record import ErrorInfo, Record
+from agent_tui.model.recordbuild import build_record
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 
@@ -44,24 +45,6 @@ __all__ = ["Appended", "ParsedLike", "Store", "transpose"]
 _LEVELS: list[Level | None] = [None] * 256
 for _level in Level:
     _LEVELS[_level] = _level
-
-# Records are built field by field through their slot descriptors: the frozen dataclass __init__
-# (one object.__setattr__ per field) is ~3x slower, and record() runs once per line in filter scans.
-_new_record = object.__new__
-_SETTERS = {f.name: Record.__dict__[f.name].__set__ for f in fields(Record)}
-_SET_SEQ, _SET_TS, _SET_LEVEL, _SET_EVENT = (_SETTERS[n] for n in ("seq", "ts", "level", "event"))
-_SET_TRACE, _SET_SPAN, _SET_PARENT = (_SETTERS[n] for n in ("trace_id", "span_id", "parent_span_id"))
-_SET_OP, _SET_ERROR, _SET_SOURCE = (_SETTERS[n] for n in ("op", "error", "source"))
-_SET_OFFSET, _SET_LENGTH, _SET_RAW, _SET_INFERRED = (
-    _SETTERS[n] for n in ("offset", "length", "raw", "ts_inferred")
-)
-_OTHER_FIELDS = [
-    (_SETTERS[f.name], f)
-    for f in fields(Record)
-    if f.name not in {"seq", "ts", "level", "event", "trace_id", "span_id", "parent_span_id", "op", "error",
-                      "source", "offset", "length", "raw", "ts_inferred"}
-]  # fmt: skip
-"""Fields added to Record later get their defaults."""
 
 
 class Store:
@@ -354,24 +337,22 @@ class Store:
             if flags & FLAG_HAS_ERROR:
                 error = self._error(seq, parsed)
         odd = self.odd_ids.strings
-        record = _new_record(Record)
-        _SET_SEQ(record, seq)
-        _SET_TS(record, self._ts[i])
-        _SET_LEVEL(record, _LEVELS[self._lvl[i]] or Level.INFO)
-        _SET_EVENT(record, event)
-        _SET_TRACE(record, self.ids.strings[tid] if tid >= 0 else None)
-        _SET_SPAN(record, odd[self._sp[i]] if flags & FLAG_ODD_SPAN else span_text(self._sp[i]))
-        _SET_PARENT(record, odd[self._par[i]] if flags & FLAG_ODD_PARENT else span_text(self._par[i]))
-        _SET_OP(record, op_name)
-        _SET_ERROR(record, error)
-        _SET_SOURCE(record, self._run_src[self._run(seq)])
-        _SET_OFFSET(record, self._off[i])
-        _SET_LENGTH(record, self._len[i])
-        _SET_RAW(record, bool(flags & FLAG_RAW))
-        _SET_INFERRED(record, bool(flags & FLAG_INFERRED))
-        for setter, field in _OTHER_FIELDS:
-            setter(record, field.default if field.default_factory is MISSING else field.default_factory())
-        return record
+        return build_record(
+            seq,
+            self._ts[i],
+            _LEVELS[self._lvl[i]] or Level.INFO,
+            event,
+            self.ids.strings[tid] if tid >= 0 else None,
+            odd[self._sp[i]] if flags & FLAG_ODD_SPAN else span_text(self._sp[i]),
+            odd[self._par[i]] if flags & FLAG_ODD_PARENT else span_text(self._par[i]),
+            op_name,
+            error,
+            self._run_src[self._run(seq)],
+            self._off[i],
+            self._len[i],
+            bool(flags & FLAG_RAW),
+            bool(flags & FLAG_INFERRED),
+        )
 
     def _parsed_again(self, seq: int, i: int) -> ParsedLike | None:
         if self._reparse is None:
