@@ -39,6 +39,8 @@ _STREAM_BLOCK: Final = 8 << 20
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``query`` options."""
+    parser.usage = "%(prog)s [options] [FILTER] PATH..."
+    parser.epilog = "exit status: 0 something matched, 1 nothing matched, 2 bad filter, path or time"
     parser.add_argument(
         "args",
         nargs="+",
