@@ -177,6 +177,17 @@ def _digests(path: str) -> tuple[str, str, int]:
     return sha.hexdigest(), base64.b64encode(md5.digest()).decode(), size
 
 
+def _gzip(src: str, dst: str) -> None:
+    """Compress ``src`` to ``dst`` atomically; same input, same bytes (name and mtime from ``src``)."""
+    mtime = int(os.stat(src).st_mtime)
+    with open(src, "rb") as f_in, open(dst + ".tmp", "wb") as raw:
+        with gzip.GzipFile(os.path.basename(src), "wb", 6, raw, mtime) as f_out:
+            shutil.copyfileobj(f_in, f_out, 1 << 20)
+        # The plain source is unlinked next; the copy must be on disk first.
+        os.fsync(raw.fileno())
+    os.replace(dst + ".tmp", dst)
+
+
 def _error_text(status: int, reason: str, body: bytes) -> str:
     text = body[:4096].decode("utf-8", "replace")
     code = re.search(r"<Code>([^<]*)</Code>", text)
@@ -339,11 +350,11 @@ class S3Uploader:
                     continue
                 micros = st.st_mtime_ns // 1000
                 # Bump past a name already taken (coarse mtimes) so outbox order stays rotation order.
-                while any(
-                    os.path.exists(os.path.join(outbox, _stamped(agent_id, micros)) + e) for e in ("", ".gz")
-                ):
+                target = os.path.join(outbox, _stamped(agent_id, micros))
+                while os.path.exists(target) or os.path.exists(target + ".gz"):
                     micros += 1
-                os.rename(path, os.path.join(outbox, _stamped(agent_id, micros)) + (".gz" if gz else ""))
+                    target = os.path.join(outbox, _stamped(agent_id, micros))
+                os.rename(path, target + (".gz" if gz else ""))
 
     def _staged(self, outbox: str, agent_id: str) -> list[str]:
         """Outbox files of ``agent_id`` ready to upload (gzipping plain ones first), oldest first."""
@@ -358,9 +369,7 @@ class S3Uploader:
                 continue
             gz = path + ".gz"
             if not os.path.exists(gz):
-                with open(path, "rb") as f_in, gzip.open(gz + ".tmp", "wb", compresslevel=6) as f_out:
-                    shutil.copyfileobj(f_in, f_out, 1 << 20)
-                os.replace(gz + ".tmp", gz)
+                _gzip(path, gz)
             # A .gz next to its source is complete (os.replace is atomic); the source is now redundant.
             os.unlink(path)
             ready.append(gz)
