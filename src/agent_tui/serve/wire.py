@@ -24,7 +24,9 @@ from agent_tui.sources.cursor import quote_source
 
 __all__ = ["control", "encode_chunk", "sse_comment"]
 
-_OPENERS = frozenset(b"{[")
+_OPENERS = (b"{", b"[")
+loads = orjson.loads
+JSONDecodeError = orjson.JSONDecodeError
 
 
 def control(kind: str, sse: bool, **fields: Any) -> bytes:
@@ -42,10 +44,10 @@ def sse_comment(text: str) -> bytes:
 
 def _payload(line: bytes, sse: bool) -> bytes:
     """The ``"line":…`` member: verbatim JSON when safe, else a JSON string, else base64."""
-    if line[:1] and line[0] in _OPENERS and not (sse and b"\r" in line):
+    if line[:1] in _OPENERS and not (sse and b"\r" in line):
         try:
-            orjson.loads(line)
-        except orjson.JSONDecodeError:
+            loads(line)
+        except JSONDecodeError:
             pass
         else:
             return b',"line":' + line
@@ -66,14 +68,25 @@ def encode_chunk(chunk: Chunk, sse: bool, others: str = "") -> bytes:
     """
     head = b'{"source":' + orjson.dumps(chunk.source) + b',"cursor":"'
     prefix = f"{quote_source(chunk.source)}:{chunk.file_id}:".encode()
-    tail_ids = ("," + others).encode() if others else b""
-    parts: list[bytes] = []
-    append = parts.append
+    if sse:
+        tail_ids = ("," + others).encode() if others else b""
+        parts: list[bytes] = []
+        for line, end in zip(chunk.lines, chunk.ends, strict=True):
+            position = prefix + b"%d" % end
+            record = head + position + b'"' + _payload(line, sse) + b"}"
+            parts.append(b"id: " + position + tail_ids + b"\ndata: " + record + b"\n\n")
+        return b"".join(parts)
+    template = (head + prefix).replace(b"%", b"%%") + b'%d",%s}\n'
+    out: list[bytes] = []
+    append = out.append
     for line, end in zip(chunk.lines, chunk.ends, strict=True):
-        position = prefix + str(end).encode()
-        record = head + position + b'"' + _payload(line, sse) + b"}"
-        if sse:
-            append(b"id: " + position + tail_ids + b"\ndata: " + record + b"\n\n")
-        else:
-            append(record + b"\n")
-    return b"".join(parts)
+        if line[:1] == b"{":
+            try:
+                loads(line)
+            except JSONDecodeError:
+                pass
+            else:
+                append(template % (end, b'"line":' + line))
+                continue
+        append(template % (end, _payload(line, False)[1:]))
+    return b"".join(out)

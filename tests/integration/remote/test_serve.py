@@ -230,3 +230,15 @@ async def test_since_backfills_only_records_at_or_after_the_time(tmp_path: Path)
         _, epoch = await _get(f"{base}/api/stream?follow=0&since=1772593203")
     assert [r["line"]["event"] for r in _records(rfc)] == ["e4", "e5"]  # type: ignore[index]
     assert [r["line"]["event"] for r in _records(epoch)] == ["e3", "e4", "e5"]  # type: ignore[index]
+
+
+async def test_odd_source_names_round_trip_through_cursors(tmp_path: Path) -> None:
+    """Names with %, spaces, commas, colons and quotes stay intact in records and resume cursors."""
+    name = 'we%ird, na:me "x".jsonl'
+    NumberedWriter(tmp_path, name).write(3)
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        _, body = await _get(base + "/api/stream?follow=0")
+        first = _records(body)
+        _, rest = await _get(f"{base}/api/stream?follow=0&cursor={quote(str(first[0]['cursor']))}")
+    assert [r["source"] for r in first] == [name] * 3
+    assert [r["line"]["n"] for r in _records(rest)] == [1, 2]  # type: ignore[index]
