@@ -28,16 +28,19 @@ class RawFiles:
     """Keeps one descriptor per source file (so rotation cannot swap the bytes) plus one spill file.
 
     Lines from a local file are re-read with ``pread`` at their offset; lines from sources without an
-    addressable file (stdin, remote, compressed) are appended to an unlinked temp file first.
+    addressable file (stdin, remote, compressed) are appended to an unlinked temp file first. At most
+    ``max_open`` descriptors stay open; a file reopened later must still be the same inode, or its
+    lines read as empty rather than as someone else's bytes.
     """
 
-    def __init__(self, spill_dir: str | None = None) -> None:
+    def __init__(self, spill_dir: str | None = None, max_open: int = _MAX_OPEN) -> None:
         self._files: list[_File] = [_File("", "", True)]
         self._keys: dict[tuple[str, str], int] = {}
         self._fds: OrderedDict[int, int] = OrderedDict()
         self._spill_dir = spill_dir
         self._spill_fd = -1
         self._spill_size = 0
+        self._max_open = max_open
 
     def place(
         self, path: str, file_id: str, lines: Sequence[bytes], offsets: Sequence[int]
@@ -149,7 +152,7 @@ class RawFiles:
 
     def _remember_fd(self, index: int, fd: int) -> None:
         self._fds[index] = fd
-        while len(self._fds) > _MAX_OPEN:
+        while len(self._fds) > self._max_open:
             _, old = self._fds.popitem(last=False)
             os.close(old)
 

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from agent_tui.model.parse import LineParser
+from agent_tui.model.rawio import RawFiles
 from agent_tui.model.record import Record
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
@@ -251,3 +252,26 @@ def test_offsets_beyond_four_gib(tmp_path: Path) -> None:
     model.ingest(LineBatch(str(path), [data], [far], f"{st.st_dev}:{st.st_ino}", str(path)))
     assert model.store.raw(1) == data and model.store.record(1).offset == far
     assert model.store.raw(0) == line(0, "near")
+
+
+def test_reopened_files_must_still_be_the_same_file(tmp_path: Path) -> None:
+    """With few descriptors open, a file is reopened by path, and a replaced file never serves wrong bytes."""
+    files = RawFiles(max_open=1)
+    paths = [tmp_path / f"{n}.jsonl" for n in range(3)]
+    placed = []
+    for n, path in enumerate(paths):
+        lines = [f"line {n}".encode()]
+        path.write_bytes(lines[0] + b"\n")
+        st = path.stat()
+        placed.append(files.place(str(path), f"{st.st_dev}:{st.st_ino}", lines, [0]))
+    assert [files.read(index, offsets[0], 6) for index, offsets in placed] == [
+        b"line 0",
+        b"line 1",
+        b"line 2",
+    ]
+    paths[0].rename(tmp_path / "moved")
+    paths[0].write_bytes(b"other!\n")
+    index, offsets = placed[0]
+    assert files.read(index, offsets[0], 6) == b""
+    assert files.read(placed[1][0], 0, 6) == b"line 1"
+    files.close()
