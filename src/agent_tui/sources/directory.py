@@ -4,8 +4,9 @@ Each batch's ``source`` is the path of the *logical* log relative to the directo
 also for lines read from its rotated siblings (``sub/agent.jsonl.2.gz``), so the UI shows one stream per
 agent; ``path`` names the file a line was actually read from. While following, new live files are picked up
 by a rescan every ``options.effective_rescan_interval``; new rotated siblings (``.1``, ``.gz``) that appear
-while running are copies of lines already read and are ignored. With ``options.lines`` set, only the live
-files are read (the last N lines of each); rotated siblings and archive-only logs are skipped.
+while running are copies of lines already read and are ignored. A live file deleted for good (path gone,
+no new bytes for ``RETIRE_AFTER_S``) is let go so its descriptor is freed. With ``options.lines`` set,
+only the live files are read (the last N lines of each); rotated siblings and archive-only logs are skipped.
 """
 
 from __future__ import annotations
@@ -22,9 +23,19 @@ from agent_tui.sources.options import SourceOptions
 from agent_tui.sources.pump import PollingSource, ReaderGroup
 from agent_tui.sources.tail import FileTailer, Item, Reader
 
-__all__ = ["LOG_SUFFIXES", "DirectorySource", "LogFile", "SequenceReader", "classify", "discover"]
+__all__ = [
+    "LOG_SUFFIXES",
+    "RETIRE_AFTER_S",
+    "DirectorySource",
+    "LogFile",
+    "SequenceReader",
+    "classify",
+    "discover",
+]
 
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".log", ".json")
+RETIRE_AFTER_S = 60.0
+"""A followed log whose path is gone and which got no new bytes for this long is let go."""
 _ROTATED = re.compile(r"^(?P<base>.+?)(?:\.(?P<num>\d+))?(?P<gz>\.gz)?$")
 
 
@@ -144,6 +155,8 @@ class DirectoryGroup(ReaderGroup):
         self._known: set[str] = set()
         self._next_scan = 0.0
         self._announced: SourceState | None = None
+        self._orphans: dict[int, tuple[float, int]] = {}
+        """id(reader) → (when it was first seen orphaned and silent, its read position then)."""
 
     def _initial_scan(self, out: list[Item]) -> None:
         if not os.path.isdir(self.directory):
@@ -195,7 +208,29 @@ class DirectoryGroup(ReaderGroup):
         self._announced = state
         out.append(SourceStatus(self.name, state, reason))
 
+    def _retire_orphans(self, out: list[Item]) -> None:
+        # A live log deleted for good would pin its descriptor forever: once its path has been gone
+        # and the file silent for RETIRE_AFTER_S, stop following it (a new file there is picked up anew).
+        now = self._clock()
+        for reader in list(self.readers):
+            tailer = reader.readers[-1] if isinstance(reader, SequenceReader) else None
+            if not isinstance(tailer, FileTailer) or not tailer.orphaned or not reader.caught_up:
+                self._orphans.pop(id(reader), None)
+                continue
+            since, position = self._orphans.setdefault(id(reader), (now, tailer.position))
+            if position != tailer.position:
+                self._orphans[id(reader)] = (now, tailer.position)
+            elif now - since >= RETIRE_AFTER_S:
+                reader.flush(out)
+                reader.close()
+                self.readers.remove(reader)
+                self._orphans.pop(id(reader), None)
+                self._known.discard(tailer.path)
+                reason = f"{reader.name} was removed; stopped following it"
+                out.append(SourceStatus(self.name, SourceState.FOLLOWING, reason))
+
     def _rescan(self, out: list[Item]) -> None:
+        self._retire_orphans(out)
         held: set[tuple[int, int]] = set()
         for reader in self.readers:
             held |= reader.open_idents()

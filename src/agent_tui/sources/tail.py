@@ -123,6 +123,16 @@ class FileTailer:
         return {self._ident} if self._fd >= 0 else set()
 
     @property
+    def orphaned(self) -> bool:
+        """True while the followed path is gone (deleted or renamed away) and nothing replaced it yet."""
+        return self._gone_reported
+
+    @property
+    def position(self) -> int:
+        """Offset of the next byte to read in the current file."""
+        return self._pos
+
+    @property
     def caught_up(self) -> bool:
         """True once the history is read (done, at the end of the file, or waiting for it to appear)."""
         return self.done or self._at_eof_once or self._waiting_reported

@@ -6,9 +6,9 @@ import gzip
 from pathlib import Path
 
 from agent_tui.sources.base import SourceState
-from agent_tui.sources.directory import DirectorySource
+from agent_tui.sources.directory import RETIRE_AFTER_S, DirectorySource
 from agent_tui.sources.options import SourceOptions
-from tests.integration.sources.helpers import Collector, wait_until
+from tests.integration.sources.helpers import Collector, open_fds, wait_until
 
 FAST = SourceOptions(follow=True, poll_interval=0.02, rescan_interval=0.05)
 
@@ -84,3 +84,30 @@ async def test_empty_directory_follows_until_a_log_appears(tmp_path: Path) -> No
     await collector.has_numbers(3)
     await collector.close()
     assert collector.numbers() == [0, 1, 2]
+
+
+async def test_deleted_log_is_let_go_after_it_stays_gone_and_silent(tmp_path: Path) -> None:
+    """A deleted live log frees its descriptor once gone and silent for RETIRE_AFTER_S (fake clock)."""
+    now = [0.0]
+    (tmp_path / "a.jsonl").write_bytes(numbered(0, 2))
+    (tmp_path / "b.jsonl").write_bytes(numbered(10, 12))
+    collector = Collector(DirectorySource(str(tmp_path), FAST, clock=lambda: now[0]))
+    await collector.has_numbers(4)
+    await wait_until(lambda: any(s.state is SourceState.FOLLOWING for s in collector.statuses), "following")
+    held = open_fds()
+    (tmp_path / "a.jsonl").unlink()
+    await wait_until(lambda: any("removed; waiting" in s.reason for s in collector.statuses), "removal seen")
+    assert open_fds() == held
+
+    def time_passes() -> bool:
+        now[0] += RETIRE_AFTER_S / 8
+        return open_fds() == held - 1
+
+    await wait_until(time_passes, "the deleted file's descriptor to be released")
+    assert now[0] >= RETIRE_AFTER_S
+    assert any("stopped following" in s.reason for s in collector.statuses)
+    (tmp_path / "a.jsonl").write_bytes(numbered(2, 3))
+    now[0] += 1
+    await collector.has_numbers(5)
+    await collector.close()
+    assert sorted(collector.numbers()) == [0, 1, 2, 10, 11]
