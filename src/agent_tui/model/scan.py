@@ -174,6 +174,11 @@ class ScanPlan:
         return self.since is not None or self.until is not None
 
 
+_DOCKER_LOG = b'"log":"'
+"""Docker json-file envelopes split long messages into partial lines the parser joins, so no per-line
+prefilter is sound on a buffer holding them: a needle may straddle two pieces."""
+
+
 class Scanner:
     """Scans byte buffers of whole lines with the strategy the plan allows; one per process."""
 
@@ -212,7 +217,11 @@ class Scanner:
         if filt is None and not plan.timed:
             return lines
         # Blank lines are not records (jq skips them too), whichever strategy found them.
-        if filt is not None and (filt.required_substrings or filt.id_substrings):
+        if (
+            filt is not None
+            and (filt.required_substrings or filt.id_substrings)
+            and not any(_DOCKER_LOG in line for line in lines)
+        ):
             lines = [line for line in lines if line.strip() and filt.may_match_line(line)]
         else:
             lines = [line for line in lines if line.strip()]
@@ -266,16 +275,20 @@ class Scanner:
         filt, since, until = plan.filter, plan.since, plan.until
         kept: list[bytes] = []
         last = -1
+        # Lines that yield no record of their own are pieces the parser joined into the next record
+        # (Docker partial lines): a match keeps them with it, so the output is the record's original lines.
+        first_piece = 0
         for index, parsed in self._parser.parse_batch(lines):
             if index == last:
                 continue
+            start, first_piece = min(first_piece, index), index + 1
             if since is not None and parsed.ts < since:
                 continue
             if until is not None and parsed.ts > until:
                 continue
             line = lines[index]
             if filt is None or filt.matches(LineSubject(parsed, line)):
-                kept.append(line)
+                kept.extend(lines[start : index + 1])
                 last = index
         return kept
 
@@ -284,9 +297,9 @@ class Scanner:
         if self.plan.filter is None and not self.plan.timed:
             lines = _split(data)
             return len(lines), ([] if self.plan.count_only else lines)
-        if self._anchors:
+        if self._anchors and _DOCKER_LOG not in data:
             found = self._scan_anchors(data)
-        elif self._levels is not None:
+        elif self._levels is not None and _DOCKER_LOG not in data:
             found = self._scan_levels(data)
         else:
             found = self.matching(_split(data))
