@@ -39,7 +39,6 @@ _UNSCRUBBED: Final = frozenset(FIELD_ORDER) - {"event", "error"}
 _LEVELS: Final = {int(level): level.label for level in Level}
 _MS: Final = tuple(f".{i:03d}Z" for i in range(1000))
 _MAX_CAUSES: Final = 8
-_SIG_CACHE_LIMIT: Final = 1024
 
 
 class _TsCache:
@@ -121,7 +120,6 @@ class JsonFormatter(logging.Formatter):
         self.agent_id = agent_id
         self.service = service
         self.redactor: Redactor | None = (redactor or Redactor()) if redact else None
-        self._sig_cache: dict[tuple[str, ...], bool] = {}
 
     def format(self, record: logging.LogRecord) -> str:
         """The JSON line as text, without the trailing newline (stdlib ``Formatter`` API)."""
@@ -185,21 +183,7 @@ class JsonFormatter(logging.Formatter):
         redactor = self.redactor
         if redactor is None:
             return out, False
-        scrub = slow or redactor.value_is_secret(msg)
-        if extra and not scrub:
-            scrub = self._keys_secret(extra) or redactor.values_need_scrub(extra.values())
-        return out, scrub
-
-    def _keys_secret(self, extra: Mapping[str, Any]) -> bool:
-        sig = tuple(extra)
-        verdict = self._sig_cache.get(sig)
-        if verdict is None:
-            assert self.redactor is not None
-            verdict = self.redactor.keys_need_scrub(sig)
-            if len(self._sig_cache) >= _SIG_CACHE_LIMIT:
-                self._sig_cache.clear()
-            self._sig_cache[sig] = verdict
-        return verdict
+        return out, slow or redactor.record_needs_scrub(msg, extra)
 
     def _merge(
         self,

@@ -60,6 +60,7 @@ class Redactor:
         self._custom_values = patterns != DEFAULT_VALUE_PATTERNS
         self._extra_keys = frozenset(k.lower() for k in extra_keys)
         self._keys: dict[str, bool] = {}
+        self._sigs: dict[tuple[str, ...], bool] = {}
 
     def key_is_secret(self, key: str) -> bool:
         """True when values under ``key`` must never be written."""
@@ -82,12 +83,29 @@ class Redactor:
             return False
         return self._value_re.search(value) is not None
 
-    def values_need_scrub(self, values: Iterable[Any]) -> bool:
-        """Cheap test: could any of ``values`` hold a secret (a long suspicious string or any container)?"""
-        for value in values:
+    def record_needs_scrub(self, event: str, extra: Mapping[str, Any] | None) -> bool:
+        """Cheap test for one record: could its event or ``extra`` fields hold a secret?
+
+        Key verdicts are cached per key tuple, so a call site logging the same fields pays one lookup.
+        """
+        if self.value_is_secret(event):
+            return True
+        if not extra:
+            return False
+        sig = tuple(extra)
+        verdict = self._sigs.get(sig)
+        if verdict is None:
+            verdict = self.keys_need_scrub(sig)
+            if len(self._sigs) >= _KEY_CACHE_LIMIT:
+                self._sigs.clear()
+            self._sigs[sig] = verdict
+        if verdict:
+            return True
+        custom = self._custom_values
+        for value in extra.values():
             kind = type(value)
             if kind is str:
-                if (len(value) >= _MIN_SECRET_LEN or self._custom_values) and self.value_is_secret(value):
+                if (len(value) >= _MIN_SECRET_LEN or custom) and self.value_is_secret(value):
                     return True
             elif kind not in _SCALARS:
                 return True
