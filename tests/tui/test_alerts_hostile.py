@@ -29,6 +29,10 @@ async def test_new_critical_toasts_and_rings_once_even_if_filtered_out(build: Bu
         source.push([line(T0 + 26, "info", "after")])
         await until(pilot, lambda: len(app.model.store) == 12)
         assert bells == [1]
+        source.push([line(T0 + 27, "critical", "evil\x1b]52;c;aGk=\x07 [b]not bold[/b]")])
+        await until(pilot, lambda: "[b]not bold[/b]" in screen_text(app))
+        assert "\x1b" not in screen_text(app)
+        assert bells == [1, 1]
 
 
 def _hostile_lines() -> list[bytes]:

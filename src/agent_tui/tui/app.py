@@ -25,6 +25,7 @@ from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
 from agent_tui.tui.messages import LinesArrived, SourceChanged
+from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
 from agent_tui.tui.viewstate import ViewActions, Widgets
 from agent_tui.tui.widgets.detail import DetailPane
@@ -160,9 +161,9 @@ class AgentTuiApp(ViewActions):
                 self.alerted.add(seq)
                 new.append(record)
         for record in new[:3]:
+            error = f" — {record.error.type}: {record.error.message}" if record.error else ""
             self.notify(
-                f"{record.event}"
-                + (f" — {record.error.type}: {record.error.message}" if record.error else ""),
+                safe_text(f"{record.event}{error}"),
                 title="CRITICAL",
                 severity="error",
                 timeout=8,

@@ -21,8 +21,8 @@ class Key:
     action: str
     """The app action (``toggle_follow``) or ``""`` when a widget handles it."""
     description: str
-    show: bool = False
-    """Shown in the footer."""
+    short: str = ""
+    """Footer label; keys without one stay out of the footer."""
 
 
 KEYS: Final[tuple[Key, ...]] = (
@@ -31,11 +31,11 @@ KEYS: Final[tuple[Key, ...]] = (
     Key("g,home", "g / Home", "", "first record"),
     Key("G,end", "G / End", "", "last record"),
     Key("pageup,pagedown", "PgUp / PgDn", "", "move one screen"),
-    Key("f", "f", "toggle_follow", "follow on/off (stick to the newest record)", show=True),
-    Key("space", "space", "toggle_pause", "pause/resume the view (ingestion and counts continue)", show=True),
-    Key("slash", "/", "open_filter", "filter: type an expression, enter applies, esc closes", show=True),
+    Key("f", "f", "toggle_follow", "follow on/off (stick to the newest record)", "follow"),
+    Key("space", "space", "toggle_pause", "pause/resume the view (ingestion and counts continue)", "pause"),
+    Key("slash", "/", "open_filter", "filter: type an expression, enter applies, esc closes", "filter"),
     Key("escape", "esc", "escape", "clear the filter / close the pane or bar"),
-    Key("e", "e", "next_error", "next error (newest error when at the end)", show=True),
+    Key("e", "e", "next_error", "next error (newest error when at the end)", "error"),
     Key("E", "E", "previous_error", "previous error"),
     Key("n", "n", "next_match", "next record matching the last filter expression"),
     Key("N", "N", "previous_match", "previous record matching the last filter expression"),
@@ -44,12 +44,12 @@ KEYS: Final[tuple[Key, ...]] = (
         "enter",
         "open_trace",
         "open the record's trace, failing span's traceback in detail",
-        show=True,
+        "trace",
     ),
-    Key("t", "t", "show_traces", "traces view", show=True),
-    Key("l", "l", "show_logs", "logs view", show=True),
+    Key("t", "t", "show_traces", "traces view", "traces"),
+    Key("l", "l", "show_logs", "logs view", "logs"),
     Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane"),
-    Key("d", "d", "toggle_detail", "show/hide the detail pane", show=True),
+    Key("d", "d", "toggle_detail", "show/hide the detail pane", "detail"),
     Key("1", "1", "min_level(1)", "show every level"),
     Key("2", "2", "min_level(2)", "info and above"),
     Key("3", "3", "min_level(3)", "warnings and above"),
@@ -59,16 +59,16 @@ KEYS: Final[tuple[Key, ...]] = (
     Key("x", "x", "export_view", "export the current view to a JSONL file"),
     Key("c", "c", "", "detail pane: copy the selected value"),
     Key("p", "p", "", "detail pane: copy the selected path"),
-    Key("question_mark", "?", "help", "this help", show=True),
+    Key("question_mark", "?", "help", "this help", "help"),
     Key("ctrl+p", "ctrl+p", "command_palette", "command palette (every action)"),
-    Key("q", "q", "quit", "quit", show=True),
+    Key("q", "q", "quit", "quit", "quit"),
 )
 
 
 def app_bindings() -> list[Binding]:
     """Bindings for every key the app itself handles."""
     return [
-        Binding(k.keys, k.action, k.description.split(" (")[0].split(":")[0], show=k.show)
+        Binding(k.keys, k.action, k.short or k.description, show=bool(k.short))
         for k in KEYS
         if k.action and k.action != "command_palette"
     ]

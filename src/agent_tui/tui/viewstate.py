@@ -17,6 +17,7 @@ from agent_tui.model.view import FilteredView, StoreSubject
 from agent_tui.schema import Level
 from agent_tui.tui.export import export_path, export_rows
 from agent_tui.tui.inbox import BatchInbox
+from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.screens.help import HelpScreen
 from agent_tui.tui.widgets.detail import DetailPane, error_to_json
 from agent_tui.tui.widgets.filter_bar import FilterBar
@@ -358,7 +359,7 @@ class ViewActions(App[int]):
             self.notify("no trace id here", timeout=2)
             return
         self.copy_to_clipboard(trace_id)
-        self.notify(f"copied trace id {trace_id}", timeout=2, markup=False)
+        self.notify(f"copied trace id {safe_text(trace_id)}", timeout=2, markup=False)
 
     def action_export_view(self) -> None:
         """Write the rows of the current view to a JSONL file and say where."""

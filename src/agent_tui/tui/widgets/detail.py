@@ -141,7 +141,7 @@ class DetailPane(Tree[tuple[str, Any]]):
         value = data[1]
         text = value if isinstance(value, str) else _scalar(value)
         self.app.copy_to_clipboard(text)
-        self.notify(f"copied value of {data[0] or '.'}", timeout=2)
+        self.notify(f"copied value of {safe_text(data[0] or '.')}", timeout=2, markup=False)
 
     def action_copy_path(self) -> None:
         """Copy the jq-style path of the selected value."""
@@ -149,4 +149,4 @@ class DetailPane(Tree[tuple[str, Any]]):
         if data is None:
             return
         self.app.copy_to_clipboard(data[0] or ".")
-        self.notify(f"copied path {data[0] or '.'}", timeout=2)
+        self.notify(f"copied path {safe_text(data[0] or '.')}", timeout=2, markup=False)
