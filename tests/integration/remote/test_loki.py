@@ -146,6 +146,7 @@ async def test_follow_resumes_after_tail_drops_without_gaps_or_duplicates(
     for round_ in range(5):
         await push(fake, [entries(60, start=100 + round_ * 60)])
         await wait_for(lambda r=round_: len(collector.lines) >= 130 + r * 60, what="live entries")
+        await wait_for(lambda: bool(read.tails), what="an open tail")
         await read.close_tails()
     await push(fake, [entries(40, start=400)])
     await wait_for(lambda: len(collector.lines) >= 440, what="every entry")
