@@ -105,7 +105,7 @@ async def test_deleted_log_is_let_go_after_it_stays_gone_and_silent(tmp_path: Pa
 
     await wait_until(time_passes, "the deleted file's descriptor to be released")
     assert now[0] >= RETIRE_AFTER_S
-    assert any("stopped following" in s.reason for s in collector.statuses)
+    await wait_until(lambda: any("stopped following" in s.reason for s in collector.statuses), "retiring")
     (tmp_path / "a.jsonl").write_bytes(numbered(2, 3))
     now[0] += 1
     await collector.has_numbers(5)
