@@ -76,7 +76,7 @@ async def test_copytruncate_with_regrowth_past_old_size_is_detected_by_header(tm
     plan = [["write", 0, 20], ["wait"], ["copytruncate"], ["write", 1000, 1400]]
     path = tmp_path / "agent.jsonl"
     path.write_bytes(b"")
-    collector = Collector(FileSource(str(path), SourceOptions(follow=True, poll_interval=0.5)))
+    collector = Collector(FileSource(str(path), SourceOptions(follow=True, poll_interval=0.5, watch=False)))
     await wait_until(lambda: any(s.state is SourceState.FOLLOWING for s in collector.statuses), "following")
     await run_writer(path, plan, collector, [20])
     await collector.has_numbers(420)
