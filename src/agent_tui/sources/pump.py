@@ -134,6 +134,7 @@ class PollingSource:
         self._finished = asyncio.Event()
         self._gen: AsyncGenerator[LineBatch | SourceStatus, None] | None = None
         self._watcher: DirWatcher | None = None
+        self._watched_readers = -1
         self._tail: list[Item] | None = None
         """Partial lines flushed by :meth:`close`, handed out if the consumer keeps iterating."""
 
@@ -196,8 +197,11 @@ class PollingSource:
                 self._watch = False
                 return
             loop.add_reader(watcher.fd, self._on_change, watcher)
-        for directory in self._group.watch_dirs() - watcher.watched:
-            watcher.add(directory)
+        # Rotated siblings share their live file's directory, so only new readers can add directories.
+        if len(self._group.readers) != self._watched_readers:
+            self._watched_readers = len(self._group.readers)
+            for directory in self._group.watch_dirs() - watcher.watched:
+                watcher.add(directory)
 
     def _unwatch(self) -> None:
         watcher, self._watcher = self._watcher, None
