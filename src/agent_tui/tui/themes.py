@@ -48,6 +48,7 @@ THEME_VARIABLE_DEFAULTS: Final[Mapping[str, str]] = {
     "agent": "#afafd7",
     "key": "#87afaf",
     "match": "#d7af5f",
+    "cursor": "#1f4f7f",
 }
 """Fallbacks for the variables our CSS uses, so Textual's built-in themes work too."""
 
