@@ -17,6 +17,7 @@ import orjson
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.cursor import CursorError, Position, decode_cursor, encode_cursor
+from agent_tui.sources.options import SourceError
 
 if TYPE_CHECKING:
     from agent_tui.sources.options import SourceOptions
@@ -157,7 +158,8 @@ def open_http(spec: str, options: SourceOptions) -> HttpSource:
 
 
 def _ssl_context(options: SourceOptions) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=options.ca_file)
+    ca_file = options.ca_file or os.environ.get("AGENT_TUI_CA_FILE") or None
+    context = ssl.create_default_context(cafile=ca_file)
     if not options.tls_verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -177,7 +179,7 @@ class HttpSource:
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise SourceError(f"not an http(s) URL: {url!r}")
         self.options = options
         self.backoff = backoff or Backoff()
         self.read_timeout = read_timeout

@@ -1,6 +1,7 @@
 """``loki://host:port?query={…}`` source: ``query_range`` backfill, then the ``tail`` websocket, by time.
 
-URL parameters: ``query`` (LogQL; required), ``tenant`` (``X-Scope-OrgID``), ``token`` (bearer), ``user`` and
+URL parameters: ``query`` (LogQL; required), ``tenant`` (``X-Scope-OrgID``), ``token`` (bearer; better
+``options.token`` or ``AGENT_TUI_LOKI_TOKEN``, which win), ``user`` and
 ``password`` (basic auth; ``user:password@host`` works too), ``tls=1`` (or the ``lokis://`` scheme) for HTTPS,
 ``level_label=1`` when streams carry ``agent_tui.log``'s ``level`` label (lets level filters become matchers),
 ``page`` (entries per ``query_range`` request, default 1000) and ``lookback`` (seconds of history without
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import heapq
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -25,6 +27,7 @@ import orjson
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.http import Backoff, _ssl_context
+from agent_tui.sources.options import SourceError
 
 if TYPE_CHECKING:
     from agent_tui.sources.options import SourceOptions
@@ -172,10 +175,10 @@ class LokiSource:
     ) -> None:
         parts = urlsplit(spec)
         if parts.scheme not in ("loki", "lokis") or not parts.hostname:
-            raise ValueError(f"not a loki:// URL: {spec!r}")
+            raise SourceError(f"not a loki:// URL: {spec!r}")
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if not params.get("query"):
-            raise ValueError('loki:// needs ?query={selector}, e.g. loki://host:3100?query={service="api"}')
+            raise SourceError('loki:// needs ?query={selector}, e.g. loki://host:3100?query={service="api"}')
         tls = parts.scheme == "lokis" or params.get("tls") in ("1", "true")
         host = parts.netloc.rpartition("@")[2]
         self.base = f"{'https' if tls else 'http'}://{host}"
@@ -198,7 +201,7 @@ class LokiSource:
         headers: dict[str, str] = dict(FLAGS)
         if params.get("tenant"):
             headers["X-Scope-OrgID"] = params["tenant"]
-        token = self.options.token or params.get("token")
+        token = self.options.token or os.environ.get("AGENT_TUI_LOKI_TOKEN") or params.get("token")
         user = params.get("user") or (unquote(user) if user else None)
         password = params.get("password") or (unquote(password) if password else None)
         if token:

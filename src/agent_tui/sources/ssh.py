@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.http import Backoff, WireDecoder, WireEnd
+from agent_tui.sources.options import SourceError
 
 if TYPE_CHECKING:
     from agent_tui.sources.options import SourceOptions
@@ -74,7 +75,7 @@ class SshSource:
     def __init__(self, spec: str, options: SourceOptions, *, backoff: Backoff | None = None) -> None:
         parts = urlsplit(spec)
         if parts.scheme != "ssh" or not parts.hostname:
-            raise ValueError(f"not an ssh:// URL: {spec!r}")
+            raise SourceError(f"not an ssh:// URL: {spec!r}")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         settings = {k: query.get(k) or options.headers.get(k) or "" for k in _SETTINGS}
         self.options = options
