@@ -1,7 +1,8 @@
 """TUI benchmark in a real terminal (tmux): first screen and full index on a 1 M-line file, key→redraw and
 line→screen latency while following at 10 000 lines/s, peak RSS; toolong (``tl``) on the same file.
 
-Usage: ``python benchmarks/bench_tui.py [N]`` (default 1 000 000 lines, reused from benchmarks/data/).
+Usage: ``python benchmarks/bench_tui.py [N] [--follow-only]`` (default 1 000 000 lines, reused from
+benchmarks/data/).
 Times are wall clock measured by polling ``tmux capture-pane`` (≈10 ms resolution); the box may be
 shared, so the load average is printed with the table.
 """
@@ -213,7 +214,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    follow_only = "--follow-only" in sys.argv
+    n = int(args[0]) if args else 1_000_000
+    if follow_only:
+        report_follow()
+        return 0
     path = data_file(n)
     size = path.stat().st_size
     print(f"{n:,} lines, {size / 1e6:.0f} MB; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
@@ -231,6 +237,11 @@ def main() -> int:
         ratio = f"{other / mine:7.1f}x" if other else "      -"
         print(f"{label:<40}{mine:12.2f}{(other if other is not None else float('nan')):12.2f}{ratio}")
     print(f"{'RSS / file size':<40}{ours['rss'] * 1e6 / size:12.2f}")
+    report_follow()
+    return 0
+
+
+def report_follow() -> None:
     rate = 10_000
     live = follow_latency(rate)
     print()
@@ -243,7 +254,6 @@ def main() -> int:
         )
     print(f"{'peak RSS while following (MB)':<40}{live['rss'][0]:10.0f}")
     print(f"{'caught up at the end':<40}{'yes' if live['kept_up'][0] else 'no (lines pending)':>10}")
-    return 0
 
 
 def _full(screen: str, n: int) -> bool:

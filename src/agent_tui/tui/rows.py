@@ -14,7 +14,7 @@ from agent_tui.model.record import Record
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
 
-__all__ = ["BADGES", "RowStyles", "format_row", "format_time", "key_fields"]
+__all__ = ["BADGES", "Piece", "RowStyles", "format_row", "format_time", "key_fields", "row_pieces"]
 
 BADGES: Final[Mapping[Level, str]] = {
     Level.TRACE: "TRC ",
@@ -54,7 +54,7 @@ _AGENT_WIDTH: Final = 12
 class RowStyles:
     """The Rich styles a row is drawn with, resolved from the theme's component classes."""
 
-    __slots__ = ("agent", "base", "key", "levels", "raw", "time")
+    __slots__ = ("agent", "base", "critical", "cursor", "error", "key", "levels", "raw", "time")
 
     def __init__(
         self,
@@ -65,6 +65,9 @@ class RowStyles:
         key: Style,
         raw: Style,
         levels: Mapping[Level, Style],
+        cursor: Style | None = None,
+        error: Style | None = None,
+        critical: Style | None = None,
     ) -> None:
         self.base = base
         self.time = time
@@ -72,6 +75,12 @@ class RowStyles:
         self.key = key
         self.raw = raw
         self.levels = levels
+        self.cursor = cursor or Style(reverse=True)
+        """Background of the selected row."""
+        self.error = error or Style()
+        """Background of error rows."""
+        self.critical = critical or Style()
+        """Background of critical rows."""
 
 
 _time_cache: dict[int, str] = {}
@@ -123,6 +132,39 @@ def agent_of(record: Record, attrs: Mapping[str, Any], fallback: str) -> str:
     return safe_text(fallback)
 
 
+Piece = tuple[str, Style | None]
+
+
+def row_pieces(
+    record: Record,
+    attrs: Mapping[str, Any],
+    source_name: str,
+    styles: RowStyles,
+    *,
+    marker: str = " ",
+    agent_width: int = _AGENT_WIDTH,
+) -> list[Piece]:
+    """The row as ``(plain text, style)`` pieces, ready to become Segments (never parsed as markup)."""
+    pieces: list[Piece] = [
+        (marker, None),
+        (format_time(record.ts), styles.time),
+        (" ", None),
+        (BADGES.get(record.level, "????"), styles.levels.get(record.level)),
+        (" ", None),
+    ]
+    if record.raw:
+        pieces.append((safe_text(record.event), styles.raw))
+        return pieces
+    agent = agent_of(record, attrs, source_name)
+    pieces.append((agent[:agent_width].ljust(agent_width), styles.agent))
+    pieces.append((" " + safe_text(record.event), None))
+    for key, value in key_fields(record, attrs):
+        pieces.append((" ", None))
+        pieces.append((key, styles.key))
+        pieces.append(("=" + value, None))
+    return pieces
+
+
 def format_row(
     record: Record,
     attrs: Mapping[str, Any],
@@ -132,23 +174,10 @@ def format_row(
     marker: str = " ",
     agent_width: int = _AGENT_WIDTH,
 ) -> Text:
-    """Build the row as a :class:`rich.text.Text` from plain strings (log text is never parsed as markup)."""
+    """The row as a :class:`rich.text.Text` (for tests and exports of what the view draws)."""
     text = Text(no_wrap=True, end="", style=styles.base)
-    text.append(marker)
-    text.append(format_time(record.ts), styles.time)
-    text.append(" ")
-    text.append(BADGES.get(record.level, "????"), styles.levels.get(record.level, styles.base))
-    text.append(" ")
-    if record.raw:
-        text.append(safe_text(record.event), styles.raw)
-        return text
-    agent = agent_of(record, attrs, source_name)
-    text.append(agent[:agent_width].ljust(agent_width), styles.agent)
-    text.append(" ")
-    text.append(safe_text(record.event))
-    for key, value in key_fields(record, attrs):
-        text.append(" ")
-        text.append(key, styles.key)
-        text.append("=")
-        text.append(value)
+    for piece, style in row_pieces(
+        record, attrs, source_name, styles, marker=marker, agent_width=agent_width
+    ):
+        text.append(piece, style)
     return text

@@ -155,6 +155,7 @@ class ViewActions(App[int]):
         target = compiled.inner if getattr(compiled, "trace_scoped", False) and compiled.inner else compiled
         self.search = self.view_predicate(target)
         self.logs.is_match = self.search
+        self.logs.clear_cache()
 
     def view_predicate(self, compiled: Any) -> Callable[[int], bool]:
         """A seq → bool test for ``compiled`` against the store (used by n/N and the match marks)."""

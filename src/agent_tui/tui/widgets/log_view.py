@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol
 
+from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -16,7 +17,7 @@ from textual.strip import Strip
 
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
-from agent_tui.tui.rows import RowStyles, format_row
+from agent_tui.tui.rows import RowStyles, row_pieces
 
 __all__ = ["LogView", "RowStore", "Rows"]
 
@@ -105,6 +106,9 @@ class LogView(ScrollView, can_focus=True):
                 key=style("logview--key", partial=True),
                 raw=style("logview--raw", partial=True),
                 levels={lvl: style(f"logview--level-{lvl.label}", partial=True) for lvl in Level},
+                cursor=style("logview--cursor", partial=True),
+                error=style("logview--error", partial=True),
+                critical=style("logview--critical", partial=True),
             )
         return self._styles
 
@@ -145,7 +149,7 @@ class LogView(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y
         width = self.size.width
         if index >= self.row_count or index < 0:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._row_styles().base)
         seq = self.rows[index]
         selected = index == self.cursor
         key = (seq, width, selected)
@@ -160,28 +164,24 @@ class LogView(ScrollView, can_focus=True):
         record = self.store.record(seq)
         attrs: Mapping[str, Any] = {} if record.raw else self.store.attrs(seq)
         marker = "»" if self.is_match is not None and self.is_match(seq) else " "
-        agent_width = 18 if width >= 110 else 12
-        text = format_row(
+        pieces = row_pieces(
             record,
             attrs,
             self.store.source_name(record.source),
             styles,
             marker=marker,
-            agent_width=agent_width,
+            agent_width=18 if width >= 110 else 12,
         )
-        background = None
+        base = styles.base
         if selected:
-            background = self.get_component_rich_style("logview--cursor", partial=True)
+            base = base + styles.cursor
         elif record.level >= Level.CRITICAL:
-            background = self.get_component_rich_style("logview--critical", partial=True)
+            base = base + styles.critical
         elif record.level >= Level.ERROR:
-            background = self.get_component_rich_style("logview--error", partial=True)
-        text.truncate(width, pad=True)
-        if background is not None:
-            # Under the row's own spans, so level badges keep their colours on highlighted rows.
-            text.stylize_before(background)
-        segments = list(text.render(self.app.console))
-        return Strip(segments, width).simplify().crop_extend(0, width, self.rich_style)
+            base = base + styles.error
+        # Segments straight from plain strings: no markup parsing and no Text layout per row.
+        segments = [Segment(text, base if style is None else base + style) for text, style in pieces]
+        return Strip(segments).crop_extend(0, width, base)
 
     def watch_cursor(self, old: int, new: int) -> None:
         """Redraw only the two rows whose selection changed."""
