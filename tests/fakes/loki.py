@@ -28,7 +28,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-__all__ = ["FAULTS", "LokiFake", "PushRequest", "StoredEntry", "ThreadedLokiFake", "running_loki"]
+__all__ = [
+    "FAULTS",
+    "LokiFake",
+    "PushRequest",
+    "StoredEntry",
+    "ThreadedLokiFake",
+    "running_loki",
+    "wait_until",
+]
 
 PUSH = "/loki/api/v1/push"
 FAULTS = ("ok", "429", "500", "400", "hang", "close", "partial_429")

@@ -130,6 +130,7 @@ def run_fleet(
     Returns:
         Counts by level, the files written and the duration.
 
+    Blocking (it runs its own event loop): from async code or a UI, call it in a thread.
     Within the first ~10 s at the default rate the first agents produce at least one critical
     (``auth.revoked``) and a few errors (a DLQ'd bet, a rejected order, a crashed tool).
     """
