@@ -147,7 +147,7 @@ class DirectoryGroup(ReaderGroup):
 
     def __init__(self, directory: str, name: str, options: SourceOptions, clock: Callable[[], float]) -> None:
         """Prepare; the directory is scanned on the first poll (on the worker thread)."""
-        super().__init__([], budget=options.read_size * 4)
+        super().__init__([], budget=options.read_size)
         self.directory = directory
         self.name = name
         self.options = options

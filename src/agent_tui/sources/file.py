@@ -48,6 +48,6 @@ class FileSource(PollingSource):
             read_size=options.read_size,
             announce=True,
         )
-        group = ReaderGroup([reader], budget=options.read_size * 4)
+        group = ReaderGroup([reader], budget=options.read_size)
         super().__init__(display, group, options.poll_interval, watch=options.watch and options.follow)
         self.path = path
