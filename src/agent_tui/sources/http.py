@@ -98,39 +98,54 @@ class WireDecoder:
         self.delivered += len(batch.lines)
 
     def _decode(self, wire_lines: list[bytes]) -> list[LineBatch | SourceStatus | WireEnd]:
+        # The hot loop: slice records apart without parsing the embedded line (see serve/wire.py).
         out: list[LineBatch | SourceStatus | WireEnd] = []
-        current: LineBatch | None = None
+        names = self._names
+        loads = orjson.loads
+        batch_key = b""
+        lines: list[bytes] = []
+        offsets: list[int] = []
+        cursors: list[str] = []
         for wire in wire_lines:
-            if not wire.startswith(_RECORD):
-                status = self._control(wire)
-                if status is not None:
-                    out.append(status)
-                    current = None
+            split = wire.find(_CURSOR_SEP, 10)
+            line_at = wire.find(_LINE_SEP, split) if split > 0 else -1
+            if line_at < 0 or not wire.startswith(_RECORD):
+                item = self._b64_record(wire) if wire.startswith(_RECORD) else self._control(wire)
+                if item is not None:
+                    out.append(item)
+                    batch_key = b""
                 continue
-            name, cursor, raw = self._record(wire)
-            file_id = cursor[cursor.find(":") + 1 : cursor.rfind(":")]
-            if current is None or current.source != name or current.file_id != file_id:
-                current = LineBatch(name, [], [], file_id, "", [])
-                out.append(current)
-            current.lines.append(raw)
-            current.offsets.append(int(cursor[cursor.rfind(":") + 1 :]) - len(raw) - 1)
-            current.cursors.append(cursor)
+            cursor = wire[split + 12 : line_at]
+            end_at = cursor.rfind(b":")
+            key = wire[10:split] + cursor[:end_at]
+            raw = wire[line_at + 9 : -1]
+            if raw[:1] == b'"':
+                raw = str(loads(raw)).encode()
+            if key != batch_key:
+                source = wire[10 : split + 1]
+                name = names.get(source)
+                if name is None:
+                    name = names.setdefault(source, self.name + str(loads(source)))
+                file_id = cursor[cursor.find(b":") + 1 : end_at].decode()
+                lines, offsets, cursors = [], [], []
+                out.append(LineBatch(name, lines, offsets, file_id, "", cursors))
+                batch_key = key
+            lines.append(raw)
+            offsets.append(int(cursor[end_at + 1 :]) - len(raw) - 1)
+            cursors.append(cursor.decode())
         return out
 
-    def _record(self, wire: bytes) -> tuple[str, str, bytes]:
-        split = wire.find(_CURSOR_SEP)
-        line_at = wire.find(_LINE_SEP, split)
-        if split < 0 or line_at < 0:
+    def _b64_record(self, wire: bytes) -> LineBatch | None:
+        try:
             obj = orjson.loads(wire)
-            return self.name + str(obj["source"]), str(obj["cursor"]), base64.b64decode(obj["line_b64"])
-        key = wire[10 : split + 1]
-        name = self._names.get(key)
-        if name is None:
-            name = self._names.setdefault(key, self.name + str(orjson.loads(key)))
-        raw = wire[line_at + 9 : -1]
-        if raw[:1] == b'"':
-            raw = str(orjson.loads(raw)).encode()
-        return name, wire[split + 12 : line_at].decode(), raw
+            raw = base64.b64decode(obj["line_b64"])
+            cursor = str(obj["cursor"])
+            name = self.name + str(obj["source"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+        file_id = cursor[cursor.find(":") + 1 : cursor.rfind(":")]
+        end = int(cursor[cursor.rfind(":") + 1 :])
+        return LineBatch(name, [raw], [end - len(raw) - 1], file_id, "", [cursor])
 
     def _control(self, wire: bytes) -> SourceStatus | WireEnd | None:
         try:
