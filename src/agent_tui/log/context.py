@@ -238,10 +238,11 @@ class SpanScope:
             return
         first = getattr(exc, _LOGGED_MARK, None)
         if first is not None:
-            # The traceback was already logged by the inner span it escaped from; point at it.
+            # The inner span it escaped from already logged the error with its traceback: this span
+            # only records that it ended by it (a warning, so one exception counts as one error line).
             extra["error_span_id"] = first
             extra["error_type"] = type(exc).__name__
-            log.error(EVENT_TRACE_FAILED, extra=extra)
+            log.warning(EVENT_TRACE_FAILED, extra=extra)
             return
         with contextlib.suppress(AttributeError, TypeError):
             setattr(exc, _LOGGED_MARK, self.span_id)

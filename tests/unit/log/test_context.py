@@ -55,7 +55,7 @@ def test_nested_spans_share_trace_and_link_parent() -> None:
 
 
 def test_failure_logged_once_and_reraised() -> None:
-    """An exception escaping nested spans carries its traceback once; outer spans point at the inner one."""
+    """An escaping exception is one error line with its traceback; outer spans end pointing at it."""
     with capture_records() as records, pytest.raises(ZeroDivisionError), trace("outer"), span("inner"):
         _ = 1 / 0
     failed = [r for r in records if r["event"] == "trace.failed"]
@@ -65,6 +65,8 @@ def test_failure_logged_once_and_reraised() -> None:
     assert with_error[0]["error"]["type"] == "ZeroDivisionError"
     assert with_error[0]["level"] == "error"
     assert failed[1]["error_span_id"] == failed[0]["span_id"]
+    assert failed[1]["level"] == "warning"
+    assert [r["level"] for r in records].count("error") == 1
     assert all("duration_ms" in r for r in failed)
 
 
