@@ -146,3 +146,18 @@ async def test_tls_and_token_through_a_real_https_server(
     await wait_for(lambda: any(s.state is SourceState.DONE for s in collector.statuses), what="done over TLS")
     await collector.stop()
     assert collector.numbers() == list(range(100))
+
+
+async def test_filter_and_lines_options_are_applied_by_the_server(tmp_path: Path) -> None:
+    """``filter_text`` travels as ``?filter=``, ``lines`` as ``?lines=``; only the asked-for lines arrive."""
+    NumberedWriter(tmp_path).write(50)
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        filtered = Collector(HttpSource(base, SourceOptions(filter_text="n >= 45 or n == 3"))).start()
+        last = Collector(HttpSource(base, SourceOptions(lines=2))).start()
+        bad = Collector(HttpSource(base, SourceOptions(filter_text="n >="))).start()
+        for c in (filtered, last, bad):
+            await wait_for(lambda c=c: bool(c.statuses) and c.statuses[-1].state is not SourceState.CONNECTED)
+            await c.stop()
+    assert filtered.numbers() == [3, 45, 46, 47, 48, 49]
+    assert last.numbers() == [48, 49]
+    assert bad.statuses[-1].state is SourceState.ERROR and "HTTP 400" in bad.statuses[-1].reason

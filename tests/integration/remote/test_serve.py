@@ -242,3 +242,19 @@ async def test_odd_source_names_round_trip_through_cursors(tmp_path: Path) -> No
         _, rest = await _get(f"{base}/api/stream?follow=0&cursor={quote(str(first[0]['cursor']))}")
     assert [r["source"] for r in first] == [name] * 3
     assert [r["line"]["n"] for r in _records(rest)] == [1, 2]  # type: ignore[index]
+
+
+async def test_bad_cursors_are_400_and_accept_header_selects_sse(tmp_path: Path) -> None:
+    """A malformed cursor is a 400 JSON error; ``Accept: text/event-stream`` on /api/stream gives SSE."""
+    NumberedWriter(tmp_path).write(2)
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        status, body = await _get(base + "/api/stream?cursor=not-a-cursor")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(base + "/api/stream?follow=0", headers={"Accept": "text/event-stream"}) as response,
+        ):
+            kind = response.headers["Content-Type"]
+            events = _sse_events(await response.read())
+    assert status == 400 and "cursor" in orjson.loads(body)["error"]
+    assert kind.startswith("text/event-stream")
+    assert [e.get("event", "message") for e in events] == ["start", "message", "message", "end"]
