@@ -258,3 +258,20 @@ async def test_bad_cursors_are_400_and_accept_header_selects_sse(tmp_path: Path)
     assert status == 400 and "cursor" in orjson.loads(body)["error"]
     assert kind.startswith("text/event-stream")
     assert [e.get("event", "message") for e in events] == ["start", "message", "message", "end"]
+
+
+async def test_per_client_rate_and_client_count_are_bounded(tmp_path: Path) -> None:
+    """A client cannot read faster than ``rate_limit`` bytes/s, and streams beyond ``max_clients`` get 503."""
+    pad = b"y" * 1000
+    (tmp_path / "big.jsonl").write_bytes(b"".join(b'{"n":%d,"pad":"%s"}\n' % (i, pad) for i in range(1000)))
+    config = ServeConfig(root=tmp_path, rate_limit=400_000, chunk_bytes=64 * 1024, max_clients=1)
+    async with running_app(config) as (base, app):
+        started = time.monotonic()
+        first = asyncio.create_task(_get(base + "/api/stream?follow=0"))
+        await wait_for(lambda: len(app[CLIENTS]) == 1, what="the first client")
+        second_status, second = await _get(base + "/api/stream?follow=0")
+        status, body = await first
+        elapsed = time.monotonic() - started
+    assert status == 200 and len(_records(body)) == 1000
+    assert elapsed >= 1.5
+    assert second_status == 503 and b"too many clients" in second
