@@ -44,6 +44,8 @@ BACKLOG_LINES: Final = 20_000
 """Above this many queued lines (a history load, a burst) frames drop to BACKLOG_FRAME_S so ingest
 gets the CPU; counts stay exact and the view catches up when the backlog drains."""
 BACKLOG_FRAME_S: Final = 0.2
+STATS_EVERY_S: Final = 0.25
+"""The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
 
 
 class AgentTuiApp(ViewActions):
@@ -188,12 +190,13 @@ class AgentTuiApp(ViewActions):
         if self._dirty:
             self._dirty = False
             self._last_frame = now
-            self.sync_rows()
+            self._show_rows()
             if self._touched and self.current_view == "traces":
                 touched, self._touched = self._touched, set()
                 self.traces_view.sync(touched)
-        elif now - self._last_stats >= 0.25:
-            # Rolling windows move with the clock even when nothing arrives.
+        if now - self._last_stats >= STATS_EVERY_S:
+            # Counts over minutes need not redraw at frame rate (each read walks the windows);
+            # rolling windows also move with the clock when nothing arrives.
             self.refresh_stats()
 
     def refresh_stats(self) -> None:
@@ -202,6 +205,11 @@ class AgentTuiApp(ViewActions):
         self.widgets.stats.snapshot = self.stats_snapshot()
 
     def sync_rows(self) -> None:
+        """After a user action: show the rows and the stats bar's new state at once."""
+        self._show_rows()
+        self.refresh_stats()
+
+    def _show_rows(self) -> None:
         """Show the view's current rows (frozen while paused) and stick to the end when following."""
         log_view = self.logs
         count = log_view.row_count if self.paused else len(self.view)
@@ -209,7 +217,6 @@ class AgentTuiApp(ViewActions):
         # Until the user moves, a static file opens at its newest record too (like less +G).
         if (self.follow_mode or not self.user_moved) and log_view.pinned and not self.paused:
             log_view.stick_to_bottom()
-        self.refresh_stats()
 
     def stats_snapshot(self) -> StatsSnapshot:
         """Read the model into the stats bar's value object."""

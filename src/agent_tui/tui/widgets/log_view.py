@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
@@ -118,13 +119,28 @@ class LogView(ScrollView, can_focus=True):
             self._cache.clear()
         self.rows = rows
         self.row_count = count
-        self.virtual_size = Size(self.size.width, count)
+        self._set_virtual_height(count)
         if count == 0:
             self.cursor = -1
         elif self.cursor >= count:
             self.cursor = count - 1
         elif self.cursor < 0:
             self.cursor = 0
+        self.refresh()
+
+    def _set_virtual_height(self, count: int) -> None:
+        new = Size(self.size.width, count)
+        old = self.virtual_size
+        if new == old:
+            return
+        height = self.size.height
+        if not height or old.width != new.width or (old.height > height) != (count > height):
+            self.virtual_size = new
+            return
+        # Growing below the fold changes no layout: skip the screen-wide relayout the reactive
+        # would trigger on every frame while following, and just update scrollbar and lines.
+        self.set_reactive(Widget.virtual_size, new)
+        self._scroll_update(new)
         self.refresh()
 
     def clear_cache(self) -> None:
