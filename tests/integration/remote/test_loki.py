@@ -228,3 +228,17 @@ async def test_records_shipped_by_loki_handler_come_back_identical(loki: tuple[L
     last = orjson.loads(collector.lines[-1])
     assert last["event"] == "bet.failed" and last["level"] == "error" and last["agent_id"] == "agent-7"
     assert orjson.loads(collector.lines[0])["note"] == 'ünïcode "quoted"'
+
+
+async def test_loki_server_errors_are_retried_with_backoff(loki: tuple[LokiFake, LokiRead]) -> None:
+    """A 500 from query_range shows as reconnecting with Loki's reason, then the history arrives once."""
+    fake, read = loki
+    await push(fake, [entries(20)])
+    read.read_fault = 500
+    collector = Collector(LokiSource(_url(fake), SourceOptions(), backoff=FAST)).start()
+    await wait_for(lambda: any(s.state is SourceState.RECONNECTING for s in collector.statuses), what="retry")
+    read.read_fault = None
+    await wait_for(lambda: any(s.state is SourceState.DONE for s in collector.statuses), what="done")
+    await collector.stop()
+    assert "Loki HTTP 500" in collector.statuses[0].reason
+    assert collector.numbers() == list(range(20))
