@@ -54,7 +54,11 @@ _SERVED = web.AppKey("served", ServedDir)
 
 def make_app(config: ServeConfig) -> web.Application:
     """Build the read-only log server for ``config.root``."""
-    app = web.Application(middlewares=[_auth_middleware(config.token)] if config.token else [])
+    app = web.Application(
+        middlewares=[_auth_middleware(config.token)] if config.token else [],
+        # Resume cursors name every file; a fleet of hundreds of logs outgrows the default 8 KiB limits.
+        handler_args={"max_line_size": 1 << 20, "max_field_size": 1 << 20},
+    )
     served = ServedDir(config.root)
     app[_CONFIG] = config
     app[_SERVED] = served

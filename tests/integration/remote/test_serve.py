@@ -275,3 +275,20 @@ async def test_per_client_rate_and_client_count_are_bounded(tmp_path: Path) -> N
     assert status == 200 and len(_records(body)) == 1000
     assert elapsed >= 1.5
     assert second_status == 503 and b"too many clients" in second
+
+
+async def test_resume_over_hundreds_of_files_with_long_cursors(tmp_path: Path) -> None:
+    """A cursor naming 300 files (over 8 KiB) is accepted in the header and the query, and resumes exactly."""
+    writers = [NumberedWriter(tmp_path, f"agent-{i:03d}.jsonl") for i in range(300)]
+    for writer in writers:
+        writer.write(1)
+    async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+        _, body = await _get(base + "/api/events?follow=0")
+        cursor = [e["id"] for e in _sse_events(body) if "id" in e][-1]
+        for writer in writers:
+            writer.write(1)
+        _, by_header = await _get(base + "/api/stream?follow=0", **{"Last-Event-ID": cursor})
+        _, by_query = await _get(f"{base}/api/stream?follow=0&cursor={quote(cursor)}")
+    assert len(cursor) > 8192
+    assert [r["line"]["n"] for r in _records(by_header)] == [1] * 300  # type: ignore[index]
+    assert _records(by_query) == _records(by_header)
