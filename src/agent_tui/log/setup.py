@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from agent_tui.log.logger import AgentLogger, install_logger_class
 from agent_tui.log.loki import LokiHandler
 from agent_tui.log.redact import DEFAULT_KEY_PATTERN, DEFAULT_VALUE_PATTERNS, Redactor
 from agent_tui.log.rotation import RotatingJsonlHandler
+from agent_tui.log.s3 import S3Uploader
 from agent_tui.schema import Level
 
 __all__ = ["NOISY_LOGGERS", "ObservabilityConfig", "configure_logging", "setup_logging"]
@@ -52,6 +54,12 @@ class ObservabilityConfig:
         loki_options: further keyword arguments for ``LokiHandler``.
         caller_info: collect ``pathname``/``lineno``/``funcName`` (slower; not written by the JSON formatter).
         quiet_loggers: loggers set to WARNING.
+        s3_bucket: ship rotated files to this S3-compatible bucket in the background (needs a log file).
+        s3_endpoint_url: S3 endpoint for MinIO/R2/others (default: AWS, or ``AWS_ENDPOINT_URL_S3``).
+        s3_region: bucket region (default ``AWS_REGION`` or ``us-east-1``).
+        s3_prefix: key prefix; objects land under ``{prefix}/{agent_id}/{YYYY-MM-DD}/``.
+        s3_interval: seconds between shipping rounds.
+        s3_options: further keyword arguments for :class:`agent_tui.log.s3.S3Uploader`.
     """
 
     agent_id: str
@@ -77,6 +85,50 @@ class ObservabilityConfig:
     loki_options: Mapping[str, object] = field(default_factory=dict)
     caller_info: bool = False
     quiet_loggers: Iterable[str] = NOISY_LOGGERS
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "logs"
+    s3_interval: float = 300.0
+    s3_options: Mapping[str, object] = field(default_factory=dict)
+
+
+class _Shipper:
+    """The one background S3 uploader :func:`setup_logging` owns, replaced on every call."""
+
+    uploader: S3Uploader | None = None
+
+    @classmethod
+    def replace(cls, uploader: S3Uploader | None) -> None:
+        if cls.uploader is not None:
+            cls.uploader.stop(timeout=5.0)
+        cls.uploader = uploader
+
+    @classmethod
+    def stop_at_exit(cls) -> None:
+        cls.replace(None)
+
+
+atexit.register(_Shipper.stop_at_exit)
+
+
+def _start_s3(config: ObservabilityConfig) -> S3Uploader | None:
+    path = _file_path(config)
+    if not config.s3_bucket:
+        return None
+    if path is None:
+        raise ValueError("s3_bucket ships rotated log files: set log_dir or log_file too")
+    uploader = S3Uploader(
+        config.s3_bucket,
+        endpoint_url=config.s3_endpoint_url,
+        region=config.s3_region,
+        prefix=config.s3_prefix,
+        **config.s3_options,  # type: ignore[arg-type]
+    )
+    # Rotated siblings are named after the live file, so its stem plays the agent id's part.
+    stem = os.path.basename(path).removesuffix(".jsonl")
+    uploader.start_periodic(os.path.dirname(os.path.abspath(path)), stem, config.s3_interval)
+    return uploader
 
 
 def _level(name: str) -> int:
@@ -156,6 +208,7 @@ def setup_logging(config: ObservabilityConfig) -> logging.Logger:
     for handler in _handlers(config, formatter):
         setattr(handler, OWNED_ATTR, True)
         root.addHandler(handler)
+    _Shipper.replace(_start_s3(config))
     for name in config.quiet_loggers:
         logging.getLogger(name).setLevel(logging.WARNING)
     log = logging.getLogger(config.service)
@@ -165,6 +218,7 @@ def setup_logging(config: ObservabilityConfig) -> logging.Logger:
             "log_level": config.log_level,
             "file_handler": _file_path(config) is not None,
             "loki_handler": config.loki_url is not None,
+            "s3_shipping": config.s3_bucket is not None,
         },
     )
     return log
