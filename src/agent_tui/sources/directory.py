@@ -75,10 +75,14 @@ def classify(directory: str, path: str) -> LogFile | None:
 
 
 def discover(directory: str) -> list[LogFile]:
-    """Every log file under ``directory`` (recursive, symlinked directories not followed), sorted."""
+    """Every log file under ``directory`` (recursive, symlinked directories not followed), sorted.
+
+    Hidden directories are skipped: they hold tools' state, such as the S3 shipper's ``.s3-outbox`` of
+    rotated files already read here as history, which would otherwise show up twice under odd names.
+    """
     found: list[LogFile] = []
     for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         for filename in filenames:
             log = classify(directory, os.path.join(dirpath, filename))
             if log is not None:

@@ -45,3 +45,12 @@ def test_discover_orders_each_log_oldest_first(tmp_path: Path) -> None:
     found = [os.path.relpath(log.path, tmp_path) for log in discover(str(tmp_path))]
     expected = ["a.jsonl.10.gz", "a.jsonl.2.gz", "a.jsonl.1", "a.jsonl.gz", "a.jsonl", "b/c.log.1", "b/c.log"]
     assert found == expected
+
+
+def test_discover_skips_hidden_directories(tmp_path: Path) -> None:
+    """Files under dot-directories (the S3 shipper's .s3-outbox, .git) are not logs to show."""
+    for name in ["a.jsonl", ".s3-outbox/a.jsonl.20261126T015118.058334Z.gz", ".git/x.log", "sub/b.jsonl"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    found = [os.path.relpath(log.path, tmp_path) for log in discover(str(tmp_path))]
+    assert found == ["a.jsonl", "sub/b.jsonl"]
