@@ -49,6 +49,8 @@ _HIDDEN: Final = frozenset(
 _AGENT_KEYS: Final = ("agent_id", "agent", "service", "logger", "name")
 _VALUE_MAX: Final = 40
 _AGENT_WIDTH: Final = 12
+_LINE_MAX: Final = 1000
+"""Characters of an event drawn on a row (a 10 MB line is cut before it is sanitised)."""
 
 
 class RowStyles:
@@ -153,11 +155,11 @@ def row_pieces(
         (" ", None),
     ]
     if record.raw:
-        pieces.append((safe_text(record.event), styles.raw))
+        pieces.append((safe_text(record.event[:_LINE_MAX]), styles.raw))
         return pieces
     agent = agent_of(record, attrs, source_name)
     pieces.append((agent[:agent_width].ljust(agent_width), styles.agent))
-    pieces.append((" " + safe_text(record.event), None))
+    pieces.append((" " + safe_text(record.event[:_LINE_MAX]), None))
     for key, value in key_fields(record, attrs):
         pieces.append((" ", None))
         pieces.append((key, styles.key))

@@ -19,6 +19,7 @@ __all__ = ["DetailPane", "error_to_json", "json_path"]
 
 _IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_CHILDREN: Final = 500
+_SCALAR_MAX: Final = 2000
 
 
 def json_path(parent: str, key: str | int) -> str:
@@ -126,7 +127,11 @@ class DetailPane(Tree[tuple[str, Any]]):
             self._add_items(branch, path, value)
             return
         label.append(": ")
-        label.append(safe_text(_scalar(value)))
+        shown = _scalar(value)
+        if len(shown) > _SCALAR_MAX:
+            # The copy (c) still takes the whole value; the label stays cheap to draw.
+            shown = f"{shown[:_SCALAR_MAX]}… ({len(shown):,} chars)"
+        label.append(safe_text(shown))
         node.add_leaf(label, (path, value))
 
     def _selected(self) -> tuple[str, Any] | None:
