@@ -105,20 +105,23 @@ class SourceReader:
             if len(data) < size:
                 return None
             if size >= _MAX_LINE:
-                cut = len(data)
-                data += b"\n"
-                break
+                # A line longer than 16 MiB goes out in 16 MiB pieces rather than never.
+                self.offset += len(data)
+                return Chunk(self.source, self._identity(), [data], [self.offset])
             size *= 2
-        if self.file_id.endswith(".-"):
-            self.file_id = file_id_of(self.fd)
         lines = data[:cut].split(b"\n")
         ends: list[int] = []
         pos = self.offset
         for line in lines:
             pos += len(line) + 1
             ends.append(pos)
-        self.offset = min(pos, self.offset + cut + 1)
-        return Chunk(self.source, self.file_id, lines, ends)
+        self.offset = pos
+        return Chunk(self.source, self._identity(), lines, ends)
+
+    def _identity(self) -> str:
+        if self.file_id.endswith(".-") and self.fd is not None:
+            self.file_id = file_id_of(self.fd)
+        return self.file_id
 
     def _advance_file(self) -> Chunk | bool:
         """At the end of the open file: switch to the next file of the chain (True) when there is one."""

@@ -161,3 +161,24 @@ async def test_filter_and_lines_options_are_applied_by_the_server(tmp_path: Path
     assert filtered.numbers() == [3, 45, 46, 47, 48, 49]
     assert last.numbers() == [48, 49]
     assert bad.statuses[-1].state is SourceState.ERROR and "HTTP 400" in bad.statuses[-1].reason
+
+
+async def test_copytruncate_and_delete_recreate_are_followed(tmp_path: Path) -> None:
+    """A followed file truncated in place, then deleted and recreated, keeps delivering its new lines."""
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(numbered(0) + b"\n" + numbered(1) + b"\n")
+    async with running_app(ServeConfig(root=tmp_path, poll_interval=0.02)) as (base, _):
+        collector = Collector(HttpSource(base, SourceOptions(follow=True), backoff=FAST)).start()
+        try:
+            await wait_for(lambda: len(collector.lines) == 2, what="the first lines")
+            with path.open("r+b") as out:
+                out.truncate(0)
+            with path.open("ab") as out:
+                out.write(numbered(2) + b"\n")
+            await wait_for(lambda: len(collector.lines) == 3, what="the line after truncation")
+            path.unlink()
+            path.write_bytes(numbered(3) + b"\n" + numbered(4) + b"\n")
+            await wait_for(lambda: len(collector.lines) == 5, what="the lines of the recreated file")
+        finally:
+            await collector.stop()
+    assert collector.numbers() == [0, 1, 2, 3, 4]
