@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from agent_tui.tui.widgets.log_view import Rows
+from typing import Final
 
 __all__ = ["export_path", "export_rows"]
 
@@ -22,15 +22,29 @@ def export_path(directory: Path, now: float) -> Path:
     return path
 
 
-def export_rows(path: Path, rows: Rows, count: int, raw_of: Callable[[int], bytes]) -> int:
-    """Write the first ``count`` rows' raw lines to ``path``; returns how many were written."""
+CHUNK: Final = 4096
+"""Rows written between yields to the UI loop, so exporting a million rows never freezes the screen."""
+
+
+async def export_rows(path: Path, seqs: Sequence[int], raw_of: Callable[[int], bytes]) -> tuple[int, int]:
+    """Write the raw lines of ``seqs`` to ``path``, yielding to the loop between chunks.
+
+    Runs on the UI loop (never a thread), so the store is never read while it is being mutated.
+
+    Returns:
+        ``(written, gone)``: lines written, and records evicted before they could be written.
+    """
+    written = gone = 0
     with path.open("wb") as out:
-        chunk: list[bytes] = []
-        for i in range(count):
-            chunk.append(raw_of(rows[i]))
-            chunk.append(b"\n")
-            if len(chunk) >= 8192:
-                out.write(b"".join(chunk))
-                chunk.clear()
-        out.write(b"".join(chunk))
-    return count
+        for start in range(0, len(seqs), CHUNK):
+            chunk: list[bytes] = []
+            for seq in seqs[start : start + CHUNK]:
+                try:
+                    chunk.append(raw_of(seq))
+                except (IndexError, KeyError, ValueError):
+                    gone += 1
+            if chunk:
+                out.write(b"\n".join(chunk) + b"\n")
+            written += len(chunk)
+            await asyncio.sleep(0)
+    return written, gone

@@ -363,11 +363,16 @@ class ViewActions(App[int]):
         self.notify(f"copied trace id {safe_text(trace_id)}", timeout=2, markup=False)
 
     def action_export_view(self) -> None:
-        """Write the rows of the current view to a JSONL file and say where."""
+        """Write the rows of the current view to a JSONL file (in chunks, UI stays live) and say where."""
+        seqs = self.view[: self.logs.row_count]
         path = export_path(self.export_dir, self.clock.now())
+        self.run_worker(self._export(path, seqs), group="export")
+
+    async def _export(self, path: Path, seqs: list[int]) -> None:
         try:
-            count = export_rows(path, self.view, self.logs.row_count, self.model.store.raw)
+            written, gone = await export_rows(path, seqs, self.model.store.raw)
         except OSError as exc:
             self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"exported {count} records to {path}", title="export", timeout=6, markup=False)
+        note = f" ({gone} evicted meanwhile)" if gone else ""
+        self.notify(f"exported {written} records to {path}{note}", title="export", timeout=6, markup=False)
