@@ -446,6 +446,21 @@ class Store:
         """Per-row interned trace ids (-1 for none, else an index into ``ids.strings``)."""
         return self._tr
 
+    @property
+    def ts_column(self) -> array[float]:
+        """Per-row event times; row ``seq - columns_base``."""
+        return self._ts
+
+    @property
+    def event_column(self) -> array[int]:
+        """Per-row interned events (``names.strings`` index; ``NO_NAME``/``NAME_NONE``: not in columns)."""
+        return self._ev
+
+    @property
+    def op_column(self) -> array[int]:
+        """Per-row interned ops (``NAME_NONE`` for none, ``NO_NAME`` when only the line has it)."""
+        return self._op
+
     def column_bytes(self) -> int:
         """Bytes held by the per-record columns (for benchmarks and the stats bar)."""
         columns = (

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import compress
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
+from agent_tui.model.colfilter import column_bits, split_and
+from agent_tui.model.query.compiler import compile_node
+from agent_tui.model.query.nodes import And
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 
@@ -15,7 +19,9 @@ if TYPE_CHECKING:
     from agent_tui.model.session import IngestResult, LogModel
     from agent_tui.model.store import Store
 
-__all__ = ["FilterLike", "FilteredView", "StoreSubject"]
+__all__ = ["FilterLike", "FilteredView", "StoreSubject", "filter_bits"]
+
+_FLIP = bytes([1, 0]) + bytes(254)
 
 
 class FilterLike(Protocol):
@@ -290,11 +296,7 @@ class FilteredView:
         f = self._filter
         if f is None or f.trace_scoped or _matches_all(f):
             return bits
-        candidates = list(compress(range(lo, hi), bits))
-        for seq, keep in zip(candidates, _matching(self.store, f, candidates), strict=True):
-            if not keep:
-                bits[seq - lo] = 0
-        return bits
+        return filter_bits(self.store, f, lo, hi, bits)
 
     def _scope_new(self, lo: int, hi: int, bits: bytearray) -> bool:
         """Trace scope: find traces newly matching in ``lo..hi-1`` and mark their records.
@@ -305,19 +307,21 @@ class FilteredView:
         assert inner is not None
         store = self.store
         base = store.columns_base
-        traces = store.trace_column
-        fresh: set[int] = set()
-        candidates = [
-            s for s in range(lo, hi) if traces[s - base] >= 0 and traces[s - base] not in self._matched
-        ]
-        for seq, keep in zip(candidates, _matching(store, inner, candidates), strict=True):
-            if keep:
-                fresh.add(traces[seq - base])
-        self._matched |= fresh
+        traces = store.trace_column[lo - base : hi - base]
         matched = self._matched
-        for k in range(hi - lo):
-            if bits[k] and traces[lo + k - base] not in matched:
-                bits[k] = 0
+        # Rows with a trace not yet known to match are the ones the inner filter must look at.
+        known = [1 if tid in matched else 0 for tid in range(len(store.ids.strings))]
+        known.append(1)  # -1: no trace, never scoped in
+        open_rows = bytearray(bytes(map(known.__getitem__, traces)).translate(_FLIP))
+        keep = filter_bits(store, inner, lo, hi, open_rows)
+        fresh = set(compress(traces, keep))
+        matched |= fresh
+        member = [1 if tid in matched else 0 for tid in range(len(store.ids.strings))]
+        member.append(0)
+        in_scope = bytes(map(member.__getitem__, traces))
+        n = hi - lo
+        scoped = int.from_bytes(bits, "little") & int.from_bytes(in_scope, "little")
+        bits[:] = scoped.to_bytes(n, "little")
         return bool(fresh) and lo > store.first_seq and self._mark_earlier(fresh, lo)
 
     def _mark_earlier(self, fresh: set[int], lo: int) -> bool:
@@ -339,12 +343,61 @@ def _matches_all(f: FilterLike) -> bool:
     return bool(getattr(f, "match_all", False))
 
 
-def _matching(store: Store, f: FilterLike, seqs: list[int]) -> Iterator[bool]:
-    """Whether each seq matches ``f``: lines lacking a required substring are rejected unparsed."""
+def filter_bits(store: Store, f: FilterLike, lo: int, hi: int, bits: bytearray) -> bytearray:
+    """``bits`` (one 0/1 byte per seq ``lo..hi-1``) cleared where ``f`` does not match.
+
+    Conditions on normalised fields (level, ts, event, trace_id, op) of a top-level ``and`` are
+    evaluated over the store's columns; the rest runs per record on the rows still set, after the
+    raw-line prefilter.
+    """
+    ast = getattr(f, "ast", None)
+    cols, rest = split_and(ast) if ast is not None else ([], [])
+    if not cols:
+        candidates = list(compress(range(lo, hi), bits))
+        for seq, keep in zip(candidates, _matching(store, f, candidates, f.matches), strict=True):
+            if not keep:
+                bits[seq - lo] = 0
+        return bits
+    now: Callable[[], float] = getattr(f, "now", time.time)
+    found = column_bits(store, cols, lo, hi, now)
+    n = hi - lo
+    allowed = int.from_bytes(bits, "little")
+    doubt = int.from_bytes(found.unsure, "little") & allowed if found.unsure is not None else 0
+    sure = int.from_bytes(found.bits, "little") & allowed & ~doubt
+    out = bytearray(sure.to_bytes(n, "little"))
+    if rest:
+        residual = compile_node(rest[0] if len(rest) == 1 else And(tuple(rest)), now)  # type: ignore[arg-type]
+        candidates = list(compress(range(lo, hi), out))
+        for seq, keep in zip(candidates, _matching(store, f, candidates, residual), strict=True):
+            if not keep:
+                out[seq - lo] = 0
+    if doubt:
+        unsure = list(compress(range(lo, hi), doubt.to_bytes(n, "little")))
+        for seq, keep in zip(unsure, _matching(store, f, unsure, f.matches), strict=True):
+            if keep:
+                out[seq - lo] = 1
+    return out
+
+
+def _prefilter(f: FilterLike) -> Callable[[bytes], bool] | None:
+    """The raw-line test to run before the predicate, or None when it would reject nothing."""
+    may_match = getattr(f, "may_match_line", None)
+    if may_match is not None and (f.required_substrings or getattr(f, "id_substrings", ())):
+        return may_match  # type: ignore[no-any-return]
     needles = f.required_substrings
     if needles:
+        return lambda raw: all(n in raw for n in needles)
+    return None
+
+
+def _matching(
+    store: Store, f: FilterLike, seqs: list[int], predicate: Callable[[Any], bool]
+) -> Iterator[bool]:
+    """Whether each seq passes ``predicate``: lines ``f`` rules out by their bytes are rejected unparsed."""
+    may_match = _prefilter(f)
+    if may_match is not None:
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
-            yield all(n in raw for n in needles) and f.matches(StoreSubject(store, seq, raw))
+            yield may_match(raw) and predicate(StoreSubject(store, seq, raw))
     else:
         for seq in seqs:
-            yield f.matches(StoreSubject(store, seq))
+            yield predicate(StoreSubject(store, seq))
