@@ -83,7 +83,10 @@ class Term:
         return total / 1024
 
     def close(self) -> None:
+        path = self._tmux("display-message", "-p", "#{socket_path}").strip()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        if path:
+            Path(path).unlink(missing_ok=True)
 
 
 def _children(pid: int) -> list[int]:

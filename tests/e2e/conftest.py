@@ -74,8 +74,16 @@ class Tmux:
         return result.returncode == 0
 
     def kill(self) -> None:
-        """Stop the server and everything in it."""
+        """Stop the server and everything in it, and remove its socket file."""
+        path = subprocess.run(
+            ["tmux", "-L", self.socket, "display-message", "-p", "#{socket_path}"],
+            check=False,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)
+        if path:
+            Path(path).unlink(missing_ok=True)
 
 
 @pytest.fixture
