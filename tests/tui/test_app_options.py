@@ -63,3 +63,13 @@ def test_cli_rejects_an_unknown_level(tmp_path: Path, capsys: pytest.CaptureFixt
     args = parser.parse_args(["--level", "loud", str(tmp_path / "a.jsonl")])
     assert cli_tui.run(args) == 2
     assert "loud" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_malformed_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--header without K=V is an error that names the bad value."""
+    parser = argparse.ArgumentParser()
+    cli_tui.add_arguments(parser)
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    args = parser.parse_args(["--header", "novalue", str(tmp_path / "a.jsonl")])
+    assert cli_tui.run(args) == 2
+    assert "novalue" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -34,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", default=None, help="only records newer than 15m, 2h, 1d or an ISO time")
     parser.add_argument("--level", default=None, help="minimum level to show (e.g. warning)")
     parser.add_argument("--export-dir", type=Path, default=None, help="where x writes exports (default .)")
+    remote = parser.add_argument_group("remote sources (http(s)://, loki://, ssh://)")
+    remote.add_argument("--token", default=os.environ.get("AGENT_TUI_TOKEN"), help="bearer token")
+    remote.add_argument(
+        "--header", action="append", default=[], metavar="K=V", help="extra request header (repeatable)"
+    )
+    remote.add_argument("--ca-file", default=None, help="CA bundle to verify the server with")
+    remote.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
 
 
 def parse_since(text: str, now: float) -> float:
@@ -56,6 +64,16 @@ def _min_level(name: str | None) -> Level | None:
     return level
 
 
+def _headers(pairs: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--header needs K=V, got {pair!r}")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the sources and run the TUI until the user quits; returns the exit code."""
     paths: list[str] = list(args.paths)
@@ -69,7 +87,16 @@ def run(args: argparse.Namespace) -> int:
         min_level = _min_level(args.level)
         if "-" in paths:
             detach_stdin()
-        options = SourceOptions(follow=args.follow, lines=args.lines, since=since, filter_text=args.filter)
+        options = SourceOptions(
+            follow=args.follow,
+            lines=args.lines,
+            since=since,
+            filter_text=args.filter,
+            token=args.token,
+            headers=_headers(args.header),
+            ca_file=args.ca_file,
+            tls_verify=not args.insecure,
+        )
         sources = [open_source(spec, options) for spec in paths]
     except (SourceError, ValueError, OSError) as exc:
         print(f"agent-tui: {exc}", file=sys.stderr)
