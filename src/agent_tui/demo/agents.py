@@ -46,7 +46,7 @@ class Agent:
         if forced is not None:
             return forced
         x = self.rng.random()
-        return "critical" if x < 0.004 else "fail" if x < 0.04 else "ok"
+        return "critical" if x < 0.001 else "fail" if x < 0.04 else "ok"
 
     async def step(self, n: int) -> None:
         """Run one operation; failures are logged by the spans and swallowed here."""
