@@ -22,6 +22,7 @@ REMOTE_SCHEMES = {
     "http": ("agent_tui.sources.http", "open_http"),
     "https": ("agent_tui.sources.http", "open_http"),
     "loki": ("agent_tui.sources.loki", "open_loki"),
+    "lokis": ("agent_tui.sources.loki", "open_loki"),
     "ssh": ("agent_tui.sources.ssh", "open_ssh"),
 }
 """URL scheme → (module, function) opened lazily so local use never imports aiohttp."""

@@ -39,7 +39,7 @@ def test_missing_path_is_an_error_unless_following(tmp_path: Path) -> None:
 
 def test_unknown_scheme_lists_the_supported_ones() -> None:
     """An unknown URL scheme gives a clear error naming the schemes that work."""
-    with pytest.raises(SourceError, match=r"unknown scheme 'ftp'.*http, https, loki, ssh"):
+    with pytest.raises(SourceError, match=r"unknown scheme 'ftp'.*http, https, loki, lokis, ssh"):
         open_source("ftp://host/x", SourceOptions())
 
 
@@ -116,3 +116,10 @@ async def test_merged_reports_each_source_state(tmp_path: Path) -> None:
     statuses = [i for i in [x async for x in merged(sources)] if isinstance(i, SourceStatus)]
     last = {s.source: s.state for s in statuses}
     assert last == {source.name: SourceState.DONE for source in sources}
+
+
+def test_lokis_scheme_opens_loki_over_https() -> None:
+    """lokis:// is Loki over TLS, opened by the loki backend with an https base URL."""
+    source = open_source('lokis://loki.example:443?query={service="casino"}', SourceOptions())
+    assert type(source).__module__ == "agent_tui.sources.loki"
+    assert source.base.startswith("https://")  # type: ignore[attr-defined]
