@@ -209,6 +209,50 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
             term.close()
 
 
+def follow_in_process(rate: int, seconds: float = 8.0) -> tuple[list[float], list[float]]:
+    """The same load against the app in-process (Pilot, no terminal): write → in view, write → row drawn."""
+    import asyncio
+
+    from agent_tui.schema import Level
+    from agent_tui.sources.factory import open_source
+    from agent_tui.sources.options import SourceOptions
+    from agent_tui.tui.app import make_app
+
+    async def run(logs: Path) -> tuple[list[float], list[float]]:
+        path = logs / "agent.jsonl"
+        path.write_bytes(b"")
+        app = make_app(
+            [open_source(str(logs), SourceOptions(follow=True))],
+            follow=True,
+            min_level=Level.WARNING,
+            environ={},
+        )
+        marks: dict[str, float] = {}
+        stop = threading.Event()
+        seen: dict[str, float] = {}
+        drawn: dict[str, float] = {}
+        async with app.run_test(size=(WIDTH, HEIGHT)):
+            thread = threading.Thread(target=writer, args=(path, rate, stop, marks), daemon=True)
+            thread.start()
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                now = time.perf_counter()
+                for i in range(len(app.view)):
+                    seen.setdefault(app.model.store.record(app.view[i]).event, now)
+                for i in range(app.logs.row_count):
+                    drawn.setdefault(app.model.store.record(app.view[i]).event, now)
+                await asyncio.sleep(0.002)
+            stop.set()
+            thread.join()
+        return (
+            [seen[k] - t for k, t in marks.items() if k in seen],
+            [drawn[k] - t for k, t in marks.items() if k in drawn],
+        )
+
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        return asyncio.run(run(Path(tmp)))
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -257,6 +301,17 @@ def report_follow() -> None:
         )
     print(f"{'peak RSS while following (MB)':<40}{live['rss'][0]:10.0f}")
     print(f"{'caught up at the end':<40}{'yes' if live['kept_up'][0] else 'no (lines pending)':>10}")
+    in_view, drawn = follow_in_process(rate)
+    print("in-process, same load (no terminal; rows counted when the view hands them to the widget):")
+    for label, values in (
+        ("  new line → in view (ms)", in_view),
+        ("  new line → row on the log widget (ms)", drawn),
+    ):
+        vals = [v * 1000 for v in values]
+        print(
+            f"{label:<40}{statistics.median(vals) if vals else float('nan'):10.0f}"
+            f"{pct(vals, 0.95):10.0f}{max(vals, default=float('nan')):10.0f}{len(vals):6d}"
+        )
 
 
 def _full(screen: str, n: int) -> bool:

@@ -144,6 +144,9 @@ class AgentTuiApp(ViewActions):
         self._dirty = True
         if fresh:
             self._alert(fresh)
+        if time.monotonic() - self._last_frame >= FRAME_S:
+            # The first lines after a quiet spell are drawn now, not at the next timer tick.
+            self._tick()
         if len(self.inbox):
             # A queued message is taken without suspending, so give the loop one turn first:
             # redraws, timers, keys and the source workers run before the next slice.
