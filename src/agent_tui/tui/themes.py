@@ -58,11 +58,18 @@ class ThemeError(ValueError):
 
 
 def themes_dir() -> Path:
-    """Where theme files live: ``$AGENT_TUI_THEMES`` or the ``themes/`` folder of the checkout."""
+    """Where theme files live: ``$AGENT_TUI_THEMES``, the checkout's ``themes/``, or the installed copy.
+
+    A wheel carries the top-level ``themes/`` folder as ``agent_tui/themes`` (see pyproject.toml); an
+    editable install or a checkout reads the top-level folder itself.
+    """
     env = os.environ.get("AGENT_TUI_THEMES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "themes"
+    checkout = Path(__file__).resolve().parents[3] / "themes"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parents[1] / "themes"
 
 
 def load_theme(path: Path) -> Theme:
