@@ -16,19 +16,12 @@ import pytest
 
 from agent_tui.log import JsonFormatter, RotatingJsonlHandler, get_logger, rotated_siblings
 from agent_tui.log.s3 import OUTBOX_DIR, S3Credentials, S3Uploader
-from tests.fakes.s3 import FaultProxy, MotoS3, moto_s3, self_signed_tls
+from tests.fakes.s3 import FaultProxy, MotoS3, self_signed_tls
 
 AGENT = "agent-7"
 KEY_RE = re.compile(
     rf"logs/{AGENT}/(\d{{4}}-\d{{2}}-\d{{2}})/{AGENT}\.jsonl\.\d{{8}}T\d{{6}}\.\d{{6}}Z-[0-9a-f]{{12}}\.gz"
 )
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[MotoS3]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_s3() as server:
-        yield server
 
 
 @pytest.fixture

@@ -14,13 +14,7 @@ import pytest
 from agent_tui.log import ObservabilityConfig, rotated_siblings, setup_logging
 from agent_tui.log.s3 import S3Credentials
 from agent_tui.log.setup import _Shipper
-from tests.fakes.s3 import MotoS3, moto_s3
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[MotoS3]:
-    with moto_s3() as server:
-        yield server
+from tests.fakes.s3 import MotoS3
 
 
 @pytest.fixture(autouse=True)
