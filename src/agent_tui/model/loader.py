@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
@@ -90,6 +91,9 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     path, start, end, overrides = job
     parser = LineParser(overrides, keep_attrs=True)
     out: list[Shipped] = []
+    # One object per distinct string: pickle then sends each repeat as a short memo reference.
+    seen: dict[str | None, str | None] = {}
+    same = seen.setdefault
     for lines, offsets in iter_file_batches(path, start, end):
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
@@ -115,10 +119,17 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             attrs=(),
             lines=(),
             shipped_sums=sums,
+            ts=array("d", a.ts),
+            levels=a.level_bytes,
+            events=list(map(same, a.events, a.events)),  # type: ignore[arg-type]
+            ops=list(map(same, a.ops, a.ops)),
+            trace_ids=list(map(same, a.trace_ids, a.trace_ids)),
             span_ids=a.span_ids if spans is None else SpanValues(spans),
             parent_ids=a.parent_ids if parents is None else SpanValues(parents),
         )
         out.append((slim, record_offsets, lengths))
+        if len(seen) > 200_000:
+            seen.clear()
     return out
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import not_
 from typing import Any
 
 from agent_tui.model.columns import Appended, AttrsOf
@@ -84,8 +85,27 @@ def _part(line_index: Sequence[int], k: int) -> int:
     return part
 
 
+_SUM_KEYS = frozenset({"amount_usdc", "payout_usdc", "cost_usd", "usage", *(out for _, out in _TOKEN_PAIRS)})
+"""Top-level keys ``sum_values`` reads a non-zero value through (tokens need the output count)."""
+
+
 def sum_candidates(batch: Appended, attrs_of: AttrsOf | None) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """``(record index, attributes)`` of the traced records whose line may carry a summed field."""
+    decoded = batch.attrs
+    if decoded:
+        try:
+            # The parser kept the decoded mappings: their keys say which records can sum to non-zero,
+            # which is cheaper than scanning the line bytes.
+            found = list(compress(range(len(decoded)), map(not_, map(_SUM_KEYS.isdisjoint, decoded))))  # type: ignore[arg-type]
+        except TypeError:
+            pass
+        else:
+            tids = batch.trace_ids
+            for k in found:
+                attrs = decoded[k]
+                if tids[k] is not None and attrs:
+                    yield k, attrs
+            return
     lines = batch.lines
     hits = _lines_matching(lines)
     if not hits:
