@@ -73,37 +73,68 @@ class StatsBar(Widget):
     """What to draw; the app replaces it at most a few times a second."""
 
     def render(self) -> Text:
-        """Build both lines from plain strings."""
+        """Build both lines from plain strings, each fitted to the width so neither wraps."""
+        width = max(self.size.width, 1)
+        lines = [self._state_line(width), self._counts_line(width)]
+        for text in lines:
+            text.truncate(width, overflow="ellipsis")
+        return Text("\n", no_wrap=True).join(lines)
+
+    def _state_line(self, width: int) -> Text:
+        """Follow state, filter, rate, rows, raw/evicted and sources; a failing source's reason last.
+
+        When the line is too wide, zero raw/evicted counts go first, then the sparkline, so a
+        source's error stays readable at 80 columns.
+        """
         snap = self.snapshot
         style = self.get_component_rich_style
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if snap.paused:
-            text.append(" ❚❚ PAUSED ", style("statsbar--paused"))
-        elif snap.following:
-            text.append(" ▶ FOLLOW ", style("statsbar--following"))
-        else:
-            text.append(" ■ STATIC ")
-        if snap.min_level is not None and snap.min_level > Level.TRACE:
-            text.append(f" ≥{snap.min_level.label}")
-        if snap.filter_text:
-            text.append(" filter: ")
-            text.append(safe_text(snap.filter_text), style("statsbar--filter"))
         rate = list(snap.rate)
-        text.append(f" {sparkline(rate[-16:])} {_human(rate[-1] if rate else 0)}/s")
-        text.append(f"  {_human(snap.shown)}/{_human(snap.total)} shown")
-        if snap.behind:
-            text.append(f" (+{_human(snap.behind)} pending)")
-        text.append(f"  raw {_human(snap.raw)} evicted {_human(snap.evicted)}")
-        self._append_sources(text, snap)
-        text.append("\n")
-        text.append(" crit/err/warn/info ")
-        for label, _window in WINDOWS:
-            counts = snap.counts.get(label, {})
-            text.append(f" {label} ")
-            for i, level in enumerate(_SHOWN):
-                if i:
-                    text.append("/")
-                text.append(_human(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+        for spark, zeros in ((16, True), (16, False), (8, False), (0, False)):
+            text = Text(no_wrap=True)
+            if snap.paused:
+                text.append(" ❚❚ PAUSED ", style("statsbar--paused"))
+            elif snap.following:
+                text.append(" ▶ FOLLOW ", style("statsbar--following"))
+            else:
+                text.append(" ■ STATIC ")
+            if snap.min_level is not None and snap.min_level > Level.TRACE:
+                text.append(f" ≥{snap.min_level.label}")
+            if snap.filter_text:
+                text.append(" filter: ")
+                text.append(safe_text(snap.filter_text), style("statsbar--filter"))
+            if spark:
+                text.append(f" {sparkline(rate[-spark:])}")
+            text.append(f" {_human(rate[-1] if rate else 0)}/s")
+            text.append(f"  {_human(snap.shown)}/{_human(snap.total)} shown")
+            if snap.behind:
+                text.append(f" (+{_human(snap.behind)} pending)")
+            if zeros or snap.raw:
+                text.append(f"  raw {_human(snap.raw)}")
+            if zeros or snap.evicted:
+                text.append(f"{' ' if zeros else '  '}evicted {_human(snap.evicted)}")
+            self._append_sources(text, snap)
+            if text.cell_len <= width:
+                break
+        return text
+
+    def _counts_line(self, width: int) -> Text:
+        """Per-level counts per window; narrower screens get a short label, then lose the 15m window."""
+        snap = self.snapshot
+        style = self.get_component_rich_style
+        for label_text, skip in ((" crit/err/warn/info ", ""), (" c/e/w/i", ""), (" c/e/w/i", "15m")):
+            text = Text(no_wrap=True)
+            text.append(label_text)
+            for label, _window in WINDOWS:
+                if label == skip:
+                    continue
+                counts = snap.counts.get(label, {})
+                text.append(f" {label} ")
+                for i, level in enumerate(_SHOWN):
+                    if i:
+                        text.append("/")
+                    text.append(_human(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+            if text.cell_len <= width:
+                break
         return text
 
     def _append_sources(self, text: Text, snap: StatsSnapshot) -> None:
@@ -116,8 +147,7 @@ class StatsBar(Widget):
         text.append(f"  src {summary}")
         for name, (state, reason) in snap.sources.items():
             if state in ("error", "reconnecting"):
-                text.append(
-                    f" {safe_text(name)}: {safe_text(reason)}",
-                    self.get_component_rich_style("statsbar--error"),
-                )
+                # Source reasons usually start with the path already; don't say it twice.
+                shown = reason if reason.startswith(name) else f"{name}: {reason}"
+                text.append(f" {safe_text(shown)}", self.get_component_rich_style("statsbar--error"))
                 break

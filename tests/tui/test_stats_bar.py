@@ -1,0 +1,38 @@
+"""Pilot tests of the stats bar at 80×24: a failing source's reason and the total counts both stay visible."""
+
+from __future__ import annotations
+
+from agent_tui.sources.base import SourceState
+
+from .conftest import Build, fleet_lines, screen_text, until
+
+N = len(fleet_lines())
+
+
+async def test_source_error_reason_does_not_push_the_counts_off_at_80_columns(build: Build) -> None:
+    """A long source error is cut to the first line; the second line still shows every window's counts."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        source.status(SourceState.ERROR, "fleet.jsonl: permission denied while reopening after rotation")
+        await until(pilot, lambda: "permission" in screen_text(app))
+        first, second = screen_text(app).splitlines()[:2]
+        assert "src 1 error fleet.jsonl: permission" in first
+        assert "fleet.jsonl: fleet.jsonl" not in first
+        assert "1m " in second and " all " in second
+        assert second.rstrip().endswith("all 1/3/1/30")
+
+
+async def test_counts_line_fits_80_columns_with_big_counts(build: Build) -> None:
+    """With five-digit counts the counts line shortens its label instead of cutting off the totals."""
+    app, source = build()
+    lines = fleet_lines() * 500
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        source.push(lines)
+        await until(pilot, lambda: app.logs.row_count == len(lines), limit=60)
+        app.refresh_stats()
+        await pilot.pause()
+        second = screen_text(app).splitlines()[1]
+        assert " all 500/1500/500/15.0k" in second
+        assert "…" not in second
