@@ -1,12 +1,13 @@
 """Filter conditions on normalised fields evaluated over the store's columns, without building Records.
 
 A leaf such as ``level >= error``, ``trace_id == "x"`` or ``event =~ "bet"`` reads one column. Its
-compiled predicate is run once per *distinct* column value (256 levels, each interned trace id or
-name) on a one-field stand-in record, which gives a lookup table; the table is then mapped over the
-column slice at C speed. ``ts`` comparisons map a bound float comparison over the time column.
-``and`` / ``or`` / ``not`` combine the resulting 0/1 byte strings as big integers. Rows whose value is
-not in the columns (raw lines, names past the name table's cap) come back as *unsure*: the caller
-evaluates the real predicate on those few rows, so results are identical to the per-record path.
+compiled predicate is run once per *distinct* column value in the range (256 levels, each interned
+trace id or name present) on a one-field stand-in record, which gives a lookup table; the table is
+then mapped over the column slice at C speed. ``ts`` comparisons map a bound float comparison over
+the time column. ``and`` / ``or`` / ``not`` combine the resulting 0/1 byte strings as big integers.
+Rows whose value is not in the columns (raw lines, names past the name table's cap) come back as
+*unsure*: the caller evaluates the real predicate on those few rows, so results are identical to the
+per-record path.
 """
 
 from __future__ import annotations
@@ -181,9 +182,9 @@ def _eval(store: Store, node: Node, lo: int, hi: int, now: Callable[[], float]) 
         return ColumnBits(store.level_column[start:stop].tobytes().translate(table), None)
     if column == "trace_id":
         strings = store.ids.strings
-        values = [_test(predicate, column, s) for s in strings]
-        values.append(_test(predicate, column, None))  # row value -1: no trace id
-        return ColumnBits(bytes(map(values.__getitem__, store.trace_column[start:stop])), None)
+        rows = store.trace_column[start:stop]
+        found = {t: _test(predicate, column, strings[t] if t >= 0 else None) for t in set(rows)}
+        return ColumnBits(bytes(map(found.__getitem__, rows)), None)
     return _names(store, predicate, column, start, stop)
 
 
@@ -193,13 +194,16 @@ def _test(predicate: Predicate, column: str, value: Any) -> int:
 
 def _names(store: Store, predicate: Predicate, column: str, start: int, stop: int) -> ColumnBits:
     names = store.names.strings
-    table = [_test(predicate, column, name) for name in names]
-    table.extend([0] * (NO_NAME - len(table)))
-    # A capped name (and a raw line's event) is only in the line itself: unsure.
-    table.append(2)
-    table.append(_test(predicate, column, None) if column == "op" else 2)
-    assert len(table) == NAME_NONE + 1
     col: array[int] = store.event_column if column == "event" else store.op_column
-    values = bytes(map(table.__getitem__, col[start:stop]))
+    rows = col[start:stop]
+    table: dict[int, int] = {}
+    for v in set(rows):
+        if v < NO_NAME:
+            table[v] = _test(predicate, column, names[v])
+        elif v == NAME_NONE and column == "op":
+            table[v] = _test(predicate, column, None)
+        else:
+            table[v] = 2  # a capped name (or a raw line's event) is only in the line itself: unsure
+    values = bytes(map(table.__getitem__, rows))
     unsure = values.translate(_IS_TWO) if 2 in values else None
     return ColumnBits(values.translate(_IS_ONE), unsure)

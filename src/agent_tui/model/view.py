@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FilterLike", "FilteredView", "StoreSubject", "filter_bits"]
 
-_FLIP = bytes([1, 0]) + bytes(254)
-
 
 class FilterLike(Protocol):
     """The shape of ``agent_tui.model.query.Filter`` the view relies on."""
@@ -310,15 +308,11 @@ class FilteredView:
         traces = store.trace_column[lo - base : hi - base]
         matched = self._matched
         # Rows with a trace not yet known to match are the ones the inner filter must look at.
-        known = [1 if tid in matched else 0 for tid in range(len(store.ids.strings))]
-        known.append(1)  # -1: no trace, never scoped in
-        open_rows = bytearray(bytes(map(known.__getitem__, traces)).translate(_FLIP))
+        open_rows = bytearray(_in_set(traces, matched, len(store.ids.strings), outside=True))
         keep = filter_bits(store, inner, lo, hi, open_rows)
         fresh = set(compress(traces, keep))
         matched |= fresh
-        member = [1 if tid in matched else 0 for tid in range(len(store.ids.strings))]
-        member.append(0)
-        in_scope = bytes(map(member.__getitem__, traces))
+        in_scope = _in_set(traces, matched, len(store.ids.strings), outside=False)
         n = hi - lo
         scoped = int.from_bytes(bits, "little") & int.from_bytes(in_scope, "little")
         bits[:] = scoped.to_bytes(n, "little")
@@ -337,6 +331,18 @@ class FilteredView:
                     self._pass[seq - self._base] = 1
                     marked = True
         return marked
+
+
+def _in_set(tids: Sequence[int], chosen: set[int], known: int, *, outside: bool) -> bytes:
+    """Per row, 1 when its trace (``-1``: none) is in ``chosen`` (with ``outside``: a trace not in it)."""
+    if len(tids) < known:
+        # A small batch (live follow): a set lookup per row beats a table over every trace id.
+        if outside:
+            return bytes(0 if t < 0 or t in chosen else 1 for t in tids)
+        return bytes(1 if t >= 0 and t in chosen else 0 for t in tids)
+    table = [(t in chosen) != outside for t in range(known)]
+    table.append(False)  # row value -1: no trace, never in scope
+    return bytes(map(table.__getitem__, tids))
 
 
 def _matches_all(f: FilterLike) -> bool:

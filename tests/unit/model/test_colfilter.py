@@ -109,13 +109,14 @@ def test_view_matches_per_record_path(model: LogModel, text: str, min_level: Lev
     assert list(view) == brute(model, text, min_level)
 
 
-def test_incremental_updates_match_recompute() -> None:
-    """A view updated batch by batch equals one computed at the end, for column filters too."""
+@pytest.mark.parametrize("step", [37, 3])
+def test_incremental_updates_match_recompute(step: int) -> None:
+    """A view updated batch by batch (batches larger and smaller than the trace count) is the slow path."""
     lines = corpus()
     m = LogModel()
     views = {t: FilteredView(m, compile_filter(t, now=lambda: T0 + 1000)) for t in FILTERS}
-    for start in range(0, len(lines), 37):
-        result = m.ingest(LineBatch("a", lines[start : start + 37]))
+    for start in range(0, len(lines), step):
+        result = m.ingest(LineBatch("a", lines[start : start + step]))
         for view in views.values():
             view.update(result)
     for text, view in views.items():
