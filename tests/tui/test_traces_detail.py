@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from textual.command import CommandPalette
 
-from agent_tui.tui.widgets.trace_view import NodeRef
+from agent_tui.tui.widgets.trace_view import NodeRef, TraceView
 
 from .conftest import FAIL_TRACE, T0, Build, fleet_lines, line, screen_text, until
 
@@ -124,3 +126,44 @@ async def test_command_palette_lists_actions(build: Build) -> None:
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"export")
         await until(pilot, lambda: "export the current view" in screen_text(app))
+
+
+async def test_new_traces_arriving_above_keep_the_selected_trace_on_screen(build: Build) -> None:
+    """After e, enter, newer traces arriving above (in several batches) leave the failing span on its row."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(100, 18)) as pilot:
+        source.push(fleet_lines()[:-2])
+        await until(pilot, lambda: app.logs.row_count == N - 2)
+        await pilot.press("e", "enter")
+        await until(pilot, lambda: app.current_view == "traces" and bool(app.detail.display))
+        await pilot.pause()
+        tree = app.traces_view
+        before = tree.cursor_node
+        assert before is not None and before.data is not None
+        row = before.line - round(tree.scroll_y)
+        assert 0 <= row < tree.size.height
+        t = T0 + 60
+        for batch in range(3):
+            source.push(
+                [
+                    line(
+                        t + i,
+                        "info",
+                        "trace.start",
+                        agent_id="a9",
+                        trace_id=f"t_new{batch}{i:03d}",
+                        op="late",
+                    )
+                    for i in range(10)
+                ]
+            )
+            await until(pilot, functools.partial(_has_traces, tree, 9 + 10 * (batch + 1)))
+            await pilot.pause()
+            after = tree.cursor_node
+            assert after is not None and after.data == before.data
+            assert after.line - round(tree.scroll_y) == row
+        assert "TimeoutError" in screen_text(app)
+
+
+def _has_traces(tree: TraceView, count: int) -> bool:
+    return len(tree.root.children) >= count

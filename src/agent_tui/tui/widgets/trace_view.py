@@ -128,7 +128,12 @@ class TraceView(Tree[NodeRef]):
         self.auto_expand = False
 
     def sync(self, touched: Iterable[str] | None = None) -> None:
-        """Add new traces at the top and refresh changed ones; None refreshes the newest MAX_TRACES."""
+        """Add new traces at the top and refresh changed ones; None refreshes the newest MAX_TRACES.
+
+        The selected node keeps its row on screen, so a trace being read does not slide away as
+        newer traces arrive above it (at the very top the view shows the newest, like follow).
+        """
+        anchor = self._screen_anchor()
         if touched is None:
             traces = self.forest.traces()[:MAX_TRACES]
         else:
@@ -147,6 +152,25 @@ class TraceView(Tree[NodeRef]):
             if existing.is_expanded:
                 self._rebuild(existing, trace)
         self._trim()
+        if anchor is not None:
+            self._restore(anchor)
+
+    def _screen_anchor(self) -> tuple[NodeRef, int] | None:
+        """The selected node and its row on screen, unless the cursor is on the newest trace at the top."""
+        self.get_node_at_line(0)
+        node = self.cursor_node
+        if node is None or node.data is None or (self.cursor_line <= 0 and self.scroll_y <= 0):
+            return None
+        return node.data, node.line - round(self.scroll_y)
+
+    def _restore(self, anchor: tuple[NodeRef, int]) -> None:
+        ref, row = anchor
+        node = self.find(ref)
+        self.get_node_at_line(0)
+        if node is None or node.line < 0:
+            return
+        self.cursor_line = node.line
+        self.scroll_to(y=max(0, node.line - row), animate=False, immediate=True, force=True)
 
     def _trim(self) -> None:
         while len(self.root.children) > MAX_TRACES:
@@ -164,7 +188,11 @@ class TraceView(Tree[NodeRef]):
         for span in trace.roots:
             self._add_span(node, trace.trace_id, span, expanded)
         if inside and keep is not None:
-            self.select_ref(keep)
+            # Put the cursor back without scrolling; sync() restores the scroll position.
+            kept = self.find(keep)
+            self.get_node_at_line(0)
+            if kept is not None and kept.line >= 0:
+                self.cursor_line = kept.line
 
     def _descendants(self, node: TreeNode[NodeRef]) -> Iterator[TreeNode[NodeRef]]:
         for child in node.children:
