@@ -404,6 +404,10 @@ def _matching(
     if may_match is not None:
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
             yield may_match(raw) and predicate(StoreSubject(store, seq, raw))
+    elif getattr(f, "needs_attrs", True) or getattr(f, "needs_raw", True):
+        # Lines read in large blocks rather than one read per record for its attributes.
+        for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
+            yield predicate(StoreSubject(store, seq, raw))
     else:
         for seq in seqs:
             yield predicate(StoreSubject(store, seq))
