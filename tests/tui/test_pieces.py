@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from rich.style import Style
 
@@ -102,3 +103,30 @@ def test_parse_since_accepts_durations_and_iso_times() -> None:
     assert parse_since("2026-03-04T00:00:00", 0) == 1772582400.0
     with pytest.raises(ValueError):
         parse_since("yesterday-ish", 0)
+
+
+def _corpus_line(name: str, needle: str) -> dict[str, object]:
+    path = Path(__file__).parents[1] / "fixtures" / "corpus" / name
+    for raw in path.read_bytes().splitlines():
+        if needle.encode() in raw:
+            obj = orjson.loads(raw)
+            assert isinstance(obj, dict)
+            return obj
+    raise AssertionError(f"no line with {needle!r} in {name}")
+
+
+def test_rows_leave_out_fields_already_shown_for_other_libraries() -> None:
+    """python-json-logger's asctime/name and pino's traceId/err are not repeated as key=value on the row."""
+    pjl = _corpus_line("python-json-logger.jsonl", '"name": "wager_agent.tools"')
+    record = Record(seq=0, ts=0.0, level=Level.DEBUG, event=str(pjl["message"]))
+    plain = format_row(record, pjl, "src", STYLES).plain
+    assert " wager_agent. Registered 4 tools" in plain
+    assert "asctime=" not in plain and "name=" not in plain and "message=" not in plain
+    pino = _corpus_line("pino.jsonl", '"err":')
+    error = ErrorInfo("ToolExecutionError", "boom")
+    record = Record(seq=1, ts=0.0, level=Level.ERROR, event=str(pino["msg"]), error=error)
+    plain = format_row(record, pino, "src", STYLES).plain
+    assert "error=ToolExecutionError: boom" in plain
+    assert "traceId=" not in plain and "spanId=" not in plain and "err=" not in plain
+    assert "time=" not in plain and "msg=" not in plain
+    assert "hostname=vm" in plain

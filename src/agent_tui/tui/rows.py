@@ -10,6 +10,15 @@ import orjson
 from rich.style import Style
 from rich.text import Text
 
+from agent_tui.model.formats.mapping import (
+    ERROR_KEYS,
+    LEVEL_ALIASES,
+    MESSAGE_KEYS,
+    PARENT_KEYS,
+    SPAN_KEYS,
+    TIME_KEYS,
+    TRACE_KEYS,
+)
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
@@ -46,6 +55,9 @@ _HIDDEN: Final = frozenset(
         "error",
     }
 )
+_ID_KEYS: Final = frozenset((*TRACE_KEYS, *SPAN_KEYS, *PARENT_KEYS))
+_FIRST_OF: Final = (TIME_KEYS, LEVEL_ALIASES, MESSAGE_KEYS)
+"""The record's time, level and message came from the first of these present; repeating it is noise."""
 _AGENT_KEYS: Final = ("agent_id", "agent", "service", "logger", "name")
 _VALUE_MAX: Final = 40
 _AGENT_WIDTH: Final = 12
@@ -113,13 +125,29 @@ def _value_text(value: Any) -> str:
     return safe_text(text)
 
 
+def _consumed(record: Record, attrs: Mapping[str, Any]) -> set[str]:
+    """Keys already shown elsewhere on the row: time, level, message, ids, agent, and the parsed error."""
+    used = {key for key in _ID_KEYS if key in attrs}
+    for keys in _FIRST_OF:
+        used.add(next((key for key in keys if key in attrs), ""))
+    used.add(next((key for key in _AGENT_KEYS if isinstance(attrs.get(key), str) and attrs[key]), ""))
+    if record.error is not None:
+        used.update(key for key in ERROR_KEYS if key in attrs)
+    return used
+
+
 def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The ``key=value`` pairs worth a glance: op, error type/message, then the record's own extras."""
+    """The ``key=value`` pairs worth a glance: op, error type/message, then the record's own extras.
+
+    Fields the row already shows in another form (pino's ``time``, python-json-logger's ``asctime``
+    and ``name``, ``traceId``, the ``err`` that became the error) are left out.
+    """
     pairs: list[tuple[str, str]] = []
     if record.error is not None:
         pairs.append(("error", safe_text(f"{record.error.type}: {record.error.message}")[:80]))
+    used = _consumed(record, attrs)
     for key, value in attrs.items():
-        if key in _HIDDEN or isinstance(value, dict | list):
+        if key in _HIDDEN or key in used or isinstance(value, dict | list):
             continue
         pairs.append((safe_text(key), _value_text(value)))
     return pairs
