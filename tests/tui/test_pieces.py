@@ -130,3 +130,12 @@ def test_rows_leave_out_fields_already_shown_for_other_libraries() -> None:
     assert "traceId=" not in plain and "spanId=" not in plain and "err=" not in plain
     assert "time=" not in plain and "msg=" not in plain
     assert "hostname=vm" in plain
+
+
+def test_rows_without_an_agent_show_the_source_file_name() -> None:
+    """A record with no agent/service/logger names its source by file name, not the start of a long path."""
+    record = Record(seq=0, ts=0.0, level=Level.INFO, event="hello")
+    plain = format_row(record, {"event": "hello"}, "/var/log/agents/casino.jsonl", STYLES).plain
+    assert " casino.jsonl " in plain
+    assert "/var/log" not in plain
+    assert "INFO 127.0.0.1:80" in format_row(record, {}, "http://127.0.0.1:8080/", STYLES).plain

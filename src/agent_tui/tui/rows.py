@@ -154,12 +154,13 @@ def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]
 
 
 def agent_of(record: Record, attrs: Mapping[str, Any], fallback: str) -> str:
-    """Who wrote the record: ``agent_id``/``service``/``logger`` or the source's name."""
+    """Who wrote the record: ``agent_id``/``service``/``logger``, else the source's file name."""
     for key in _AGENT_KEYS:
         value = attrs.get(key)
         if isinstance(value, str) and value:
             return safe_text(value)
-    return safe_text(fallback)
+    # The column is narrow: a file's name says more than the start of its directory path.
+    return safe_text(fallback.rstrip("/").rsplit("/", 1)[-1] or fallback)
 
 
 Piece = tuple[str, Style | None]
