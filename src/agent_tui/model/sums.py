@@ -26,6 +26,8 @@ _TOKEN_PAIRS = (
 )
 
 
+_TOKEN_OUTPUTS = frozenset(out for _, out in _TOKEN_PAIRS)
+
 SumValues = tuple[float, float, float, int]
 """``(amount_usdc, payout_usdc, cost_usd, tokens)`` of one record."""
 
@@ -44,17 +46,20 @@ def sum_values(attrs: Mapping[str, Any]) -> SumValues:
     cost: Any = get("cost_usd")
     tokens = 0
     usage = get("usage")
-    for source in (attrs, usage if type(usage) is dict else None):
-        if source is None:
-            continue
-        for input_key, output_key in _TOKEN_PAIRS:
-            out: Any = source.get(output_key)
-            if type(out) in _NUMBER:
-                used: Any = source.get(input_key)
-                tokens = int(out) + (int(used) if type(used) in _NUMBER else 0)
+    nested = usage if type(usage) is dict else None
+    # Without an output count at the top or a usage object there are no tokens: skip the search.
+    if nested is not None or not _TOKEN_OUTPUTS.isdisjoint(attrs):
+        for source in (attrs, nested):
+            if source is None:
+                continue
+            for input_key, output_key in _TOKEN_PAIRS:
+                out: Any = source.get(output_key)
+                if type(out) in _NUMBER:
+                    used: Any = source.get(input_key)
+                    tokens = int(out) + (int(used) if type(used) in _NUMBER else 0)
+                    break
+            if tokens:
                 break
-        if tokens:
-            break
     return (
         amount if type(amount) in _NUMBER else 0.0,
         payout if type(payout) in _NUMBER else 0.0,
