@@ -6,12 +6,14 @@ Exit status: 0 when something matched, 1 when nothing did, 2 for a bad filter, p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import mmap
 import multiprocessing
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from typing import IO, Final, Protocol
 
@@ -29,6 +31,7 @@ from agent_tui.cli.common import (
 )
 from agent_tui.cli.output import palette_for, record_line
 from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.query import compile_filter
 from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
 
 __all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]
@@ -92,11 +95,18 @@ def run(args: argparse.Namespace) -> int:
     if paths == ["-"] and sys.stdin.isatty() and not args.follow:
         print("agent-tui: no PATH given and stdin is a terminal", file=sys.stderr)
         return EXIT_ERROR
+    if args.follow and filt is not None and filt.trace_scoped:
+        print(
+            "agent-tui: trace:(...) keeps whole traces, so it cannot be used with --follow", file=sys.stderr
+        )
+        return EXIT_ERROR
     plan = ScanPlan(filter=filt, since=since, until=until, count_only=args.count)
     sink = _Sink(args.format, args.count)
     try:
         if args.follow:
             total = _read_sources(paths, plan, sink.out, follow=True)
+        elif filt is not None and filt.trace_scoped:
+            total = scan_traces(paths, plan, sink.out, args.workers)
         else:
             total = scan_sources(paths, plan, sink.out, args.workers)
     except SourceFailedError:
@@ -151,6 +161,55 @@ class _PrettyWriter:
 
     def flush(self) -> None:
         sys.stdout.flush()
+
+
+class _TraceIds:
+    """A byte sink that keeps the trace id of every line written to it."""
+
+    def __init__(self) -> None:
+        self._parser = LineParser()
+        self.ids: set[str] = set()
+
+    def write(self, data: bytes) -> int:
+        for line in data.split(b"\n"):
+            if line:
+                self.ids.update(p.trace_id for p in self._parser.parse(line) if p.trace_id)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def scan_traces(paths: Sequence[str], plan: ScanPlan, out: _Out | None, workers: int | None = None) -> int:
+    """``trace:(inner)``: print every record (in the time bounds) of each trace with a record matching inner.
+
+    Two passes: the first collects the trace ids of matching records, the second prints those traces'
+    lines in file order. Standard input is spooled to a temporary file so it can be read twice.
+    """
+    assert plan.filter is not None and plan.filter.inner is not None
+    with tempfile.TemporaryFile() as spool:
+        if "-" in paths:
+            while block := sys.stdin.buffer.read(_STREAM_BLOCK):
+                spool.write(block)
+        sources = [f"/dev/fd/{spool.fileno()}" if path == "-" else path for path in paths]
+
+        def scan(each: ScanPlan, sink: _Out | None) -> int:
+            spool.seek(0)
+            return sum(_scan_one(path, each, sink, workers) for path in sources)
+
+        found = _TraceIds()
+        scan(dataclasses.replace(plan, filter=plan.filter.inner, count_only=False), found)
+        if not found.ids:
+            return 0
+        ids = ", ".join(_quote(trace_id) for trace_id in sorted(found.ids))
+        return scan(dataclasses.replace(plan, filter=compile_filter(f"trace_id in [{ids}]")), out)
+
+
+def _quote(value: str) -> str:
+    """A filter-language string literal (the same escapes as JSON)."""
+    import json  # noqa: PLC0415 -- only trace-scoped queries quote ids
+
+    return json.dumps(value)
 
 
 def scan_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, workers: int | None = None) -> int:

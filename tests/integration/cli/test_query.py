@@ -7,7 +7,9 @@ import json
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,3 +192,38 @@ def test_unreachable_remote_source_without_follow_exits_2() -> None:
         result = run(*argv)
         assert result.returncode == 2, argv
         assert f"127.0.0.1:{port}".encode() in result.stderr
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+
+
+@pytest.mark.parametrize(
+    ("name", "trace_key", "is_error"),
+    [
+        ("pino.jsonl", "traceId", lambda o: o.get("level", 0) >= 50),
+        ("structlog.jsonl", "trace_id", lambda o: o.get("level") in ("error", "critical")),
+        ("python-json-logger.jsonl", "trace_id", lambda o: o.get("levelname") in ("ERROR", "CRITICAL")),
+    ],
+)
+def test_trace_scope_prints_every_line_of_each_matching_trace_in_file_order(
+    name: str, trace_key: str, is_error: Callable[[dict[str, Any]], bool]
+) -> None:
+    """trace:(level >= error) prints every line of the traces holding an error, in file order (stdin too)."""
+    path = CORPUS / name
+    lines = path.read_bytes().splitlines()
+    objs = [json.loads(line) for line in lines]
+    failed = {o[trace_key] for o in objs if is_error(o) and o.get(trace_key)}
+    want = [line for line, o in zip(lines, objs, strict=True) if o.get(trace_key) in failed]
+    assert len(failed) == 6 and len(want) > 6 * 6
+    result = run("query", "trace:(level >= error)", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == want
+    piped = run("query", "--count", "trace:(level >= error)", stdin=path.read_bytes())
+    assert piped.stdout.decode().strip() == str(len(want))
+
+
+def test_trace_scope_with_follow_is_refused() -> None:
+    """trace:(...) cannot be honoured line by line: with --follow it is a usage error, not a silent subset."""
+    result = run("query", "--follow", "trace:(level >= error)", str(FLEET))
+    assert result.returncode == 2
+    assert b"--follow" in result.stderr
