@@ -10,11 +10,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agent_tui.cli.common import compile_or_report
 from agent_tui.schema import Level, level_from_name
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceError, SourceOptions
 from agent_tui.tui.app import make_app
 from agent_tui.tui.stdin import detach_stdin
+from agent_tui.tui.themes import load_themes
 
 __all__ = ["add_arguments", "parse_since", "run"]
 
@@ -49,7 +51,12 @@ def parse_since(text: str, now: float) -> float:
     match = _DURATION.match(text.strip())
     if match:
         return now - float(match.group(1)) * _UNITS[match.group(2)]
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"cannot read --since {text!r} as a time (try 15m, 2h, 1d or 2026-03-04T03:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
@@ -62,6 +69,18 @@ def _min_level(name: str | None) -> Level | None:
     if level is None:
         raise ValueError(f"unknown level {name!r}")
     return level
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Reject options the app would otherwise ignore or crash on, before the screen is taken over."""
+    if args.max_records is not None and args.max_records < 1:
+        raise ValueError(f"--max-records must be at least 1, got {args.max_records}")
+    if args.theme is not None:
+        from textual.theme import BUILTIN_THEMES  # noqa: PLC0415 -- only to name the valid themes
+
+        names = [*sorted(load_themes()), *sorted(BUILTIN_THEMES)]
+        if args.theme not in names:
+            raise ValueError(f"unknown theme {args.theme!r}: use one of {', '.join(names)}")
 
 
 def _headers(pairs: list[str]) -> dict[str, str]:
@@ -82,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
             print("agent-tui: give a file, directory, - or URL (see --help)", file=sys.stderr)
             return 2
         paths = ["-"]
+    if args.filter and compile_or_report(args.filter) is None:
+        return 2
     try:
+        _check_options(args)
         since = parse_since(args.since, time.time()) if args.since else None
         min_level = _min_level(args.level)
         if "-" in paths:
