@@ -10,6 +10,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from agent_tui.model.colfilter import column_bits, split_and
+from agent_tui.model.keyneedles import key_prefilter
 from agent_tui.model.query.compiler import compile_node
 from agent_tui.model.query.nodes import And
 from agent_tui.model.record import Record
@@ -388,12 +389,14 @@ def filter_bits(store: Store, f: FilterLike, lo: int, hi: int, bits: bytearray) 
 def _prefilter(f: FilterLike) -> Callable[[bytes], bool] | None:
     """The raw-line test to run before the predicate, or None when it would reject nothing."""
     may_match = getattr(f, "may_match_line", None)
-    if may_match is not None and (f.required_substrings or getattr(f, "id_substrings", ())):
-        return may_match  # type: ignore[no-any-return]
-    needles = f.required_substrings
-    if needles:
-        return lambda raw: all(n in raw for n in needles)
-    return None
+    if may_match is None or not (f.required_substrings or getattr(f, "id_substrings", ())):
+        needles = f.required_substrings
+        may_match = (lambda raw: all(n in raw for n in needles)) if needles else None
+    keys = key_prefilter(getattr(f, "ast", None))
+    if keys is None or may_match is None:
+        return keys or may_match
+    first = may_match
+    return lambda raw: first(raw) and keys(raw)
 
 
 def _matching(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from agent_tui.model.colfilter import split_and, supported
-from agent_tui.model.query import compile_filter
+from agent_tui.model.query import Filter, compile_filter
+from agent_tui.model.query.checks import RECORD_FIELDS
+from agent_tui.model.query.filter import compile_ast
+from agent_tui.model.query.nodes import Compare, Exists, Field, Str
 from agent_tui.model.session import LogModel
 from agent_tui.model.view import FilteredView, StoreSubject
 from agent_tui.schema import Level
@@ -66,6 +70,11 @@ FILTERS = [
     "level >= error and amount_usdc > 100",
     'trace_id == "t2" and bet',
     "amount_usdc >= 0 or level >= error",
+    "amount_usdc > 100",
+    "exists(amount_usdc) and not .op",
+    "amount_usdc != 11",
+    "amount_usdc == null",
+    "amount_usdc in [11, null]",
     "error",
     "trace:(level >= error)",
     'trace:(event == "bet.failed" and amount_usdc > 10)',
@@ -129,3 +138,31 @@ def test_split_and_separates_column_conditions() -> None:
     assert [str(c) for c in cols] == ["level >= error", "not .op"]
     assert [str(r) for r in rest] == ["amount_usdc > 1"]
     assert not supported(compile_filter('span_id == "x"').ast)
+
+
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FORMATS.iterdir() if not p.name.endswith(".json") and p.is_file())
+)
+def test_attribute_key_prefilter_keeps_every_match_in_every_format(name: str) -> None:
+    """``exists(key)`` / ``key != null`` keep exactly the slow path's records for every attribute key of
+    every format, nested shapes (whose keys are rebuilt from inner parts) included."""
+    lines = (FORMATS / name).read_bytes().splitlines()
+    m = LogModel()
+    m.ingest(LineBatch("a", lines))
+    store = m.store
+    every = {k for s in range(store.first_seq, store.end_seq) for k in store.attrs(s)}
+    keys = sorted(k for k in every if (k,) not in RECORD_FIELDS)
+    assert keys
+    for key in keys:
+        for node in (Exists(Field((key,))), Compare(Field((key,)), "contains", Str("e"))):
+            f = compile_ast(node, now=lambda: T0)
+            assert list(FilteredView(m, f)) == brute_filter(m, f), (name, str(node))
+
+
+def brute_filter(model: LogModel, f: Filter) -> list[int]:
+    """The seqs a compiled (non-scoped) filter keeps on the per-record path."""
+    store = model.store
+    return [s for s in store.time_order() if f.matches(StoreSubject(store, s))]
