@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -125,6 +127,12 @@ class AgentTuiApp(ViewActions):
             self.apply_filter_text(self._initial_filter)
         for source in self.sources:
             self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
+        # A dropped SSH session (SIGHUP) or a kill (SIGTERM) exits like q: sources are closed, the
+        # terminal restored, and the demo's temporary directory removed.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self.exit)
         self.set_interval(FRAME_S, self._tick)
         self._tick()
 
