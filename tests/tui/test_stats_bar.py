@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import SourceState
 
 from .conftest import Build, fleet_lines, screen_text, until
@@ -36,3 +37,16 @@ async def test_counts_line_fits_80_columns_with_big_counts(build: Build) -> None
         second = screen_text(app).splitlines()[1]
         assert " all 500/1500/500/15.0k" in second
         assert "…" not in second
+
+
+async def test_following_rate_shows_the_last_complete_second(build: Build, clock: FrozenClock) -> None:
+    """While following, the rate is the last whole second's count, not the second still filling up (0/s)."""
+    app, source = build(follow=True)
+    async with app.run_test(notifications=True, size=(120, 30)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        clock.advance(1.0)
+        app.refresh_stats()
+        await pilot.pause()
+        first = screen_text(app).splitlines()[0]
+        assert f" {N}/s " in first

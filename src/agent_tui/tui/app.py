@@ -235,7 +235,8 @@ class AgentTuiApp(ViewActions):
         store = self.model.store
         return StatsSnapshot(
             counts={label: stats.counts(window) for label, window in WINDOWS},
-            rate=stats.rate_history(16),
+            rate=stats.rate_history(17 if stats.following else 16),
+            live=stats.following,
             following=self.follow_mode,
             paused=self.paused,
             sources=dict(self.source_states),

@@ -40,6 +40,8 @@ class StatsSnapshot:
     min_level: Level | None = None
     behind: int = 0
     """Lines received but not yet ingested (the view is catching up)."""
+    live: bool = False
+    """Rates are counted by arrival time, so the newest second of ``rate`` is still filling up."""
 
 
 def sparkline(values: Sequence[int]) -> str:
@@ -88,7 +90,8 @@ class StatsBar(Widget):
         """
         snap = self.snapshot
         style = self.get_component_rich_style
-        rate = list(snap.rate)
+        # A second still filling up would read as a sudden drop (0/s while lines stream in).
+        rate = list(snap.rate[:-1] if snap.live else snap.rate)
         for spark, zeros in ((16, True), (16, False), (8, False), (0, False)):
             text = Text(no_wrap=True)
             if snap.paused:
