@@ -167,3 +167,23 @@ async def test_new_traces_arriving_above_keep_the_selected_trace_on_screen(build
 
 def _has_traces(tree: TraceView, count: int) -> bool:
     return len(tree.root.children) >= count
+
+
+async def test_tab_opens_the_hidden_detail_pane_and_comes_back(build: Build) -> None:
+    """tab with the detail pane hidden opens and focuses it (logs and traces); tab again returns."""
+    app, source = build(follow=False)
+    async with app.run_test(notifications=True, size=(100, 30)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        assert not app.detail.display
+        await pilot.press("tab")
+        assert app.detail.display
+        assert app.focused is app.detail
+        await pilot.press("tab")
+        assert app.focused is app.logs
+        await pilot.press("d", "t")
+        assert not app.detail.display
+        await pilot.press("tab")
+        assert app.detail.display and app.focused is app.detail
+        await pilot.press("tab")
+        assert app.focused is app.traces_view

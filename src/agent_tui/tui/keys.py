@@ -23,6 +23,8 @@ class Key:
     description: str
     short: str = ""
     """Footer label; keys without one stay out of the footer."""
+    priority: bool = False
+    """Checked before the screen's own bindings (Textual's screen binds tab to focus-next)."""
 
 
 KEYS: Final[tuple[Key, ...]] = (
@@ -48,7 +50,7 @@ KEYS: Final[tuple[Key, ...]] = (
     ),
     Key("t", "t", "show_traces", "traces view", "traces"),
     Key("l", "l", "show_logs", "logs view", "logs"),
-    Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane"),
+    Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane", priority=True),
     Key("d", "d", "toggle_detail", "show/hide the detail pane", "detail"),
     Key("1", "1", "min_level(1)", "show every level"),
     Key("2", "2", "min_level(2)", "info and above"),
@@ -68,7 +70,7 @@ KEYS: Final[tuple[Key, ...]] = (
 def app_bindings() -> list[Binding]:
     """Bindings for every key the app itself handles."""
     return [
-        Binding(k.keys, k.action, k.short or k.description, show=bool(k.short))
+        Binding(k.keys, k.action, k.short or k.description, show=bool(k.short), priority=k.priority)
         for k in KEYS
         if k.action and k.action != "command_palette"
     ]

@@ -254,6 +254,10 @@ class ViewActions(App[int]):
 
     def action_switch_pane(self) -> None:
         """Move focus between the main view and the detail pane (opening it if hidden)."""
+        if len(self.screen_stack) > 1 or self.widgets.filter.display:
+            # Help, the palette and the filter bar keep tab for themselves.
+            self.screen.focus_next()
+            return
         if self.focused is self.detail:
             self._focus_main()
             return
