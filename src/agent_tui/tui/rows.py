@@ -10,15 +10,7 @@ import orjson
 from rich.style import Style
 from rich.text import Text
 
-from agent_tui.model.formats.mapping import (
-    ERROR_KEYS,
-    LEVEL_ALIASES,
-    MESSAGE_KEYS,
-    PARENT_KEYS,
-    SPAN_KEYS,
-    TIME_KEYS,
-    TRACE_KEYS,
-)
+from agent_tui.cli.output import agent_key, shown_keys
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
@@ -55,10 +47,6 @@ _HIDDEN: Final = frozenset(
         "error",
     }
 )
-_ID_KEYS: Final = frozenset((*TRACE_KEYS, *SPAN_KEYS, *PARENT_KEYS))
-_FIRST_OF: Final = (TIME_KEYS, LEVEL_ALIASES, MESSAGE_KEYS)
-"""The record's time, level and message came from the first of these present; repeating it is noise."""
-_AGENT_KEYS: Final = ("agent_id", "agent", "service", "logger", "name")
 _VALUE_MAX: Final = 40
 _AGENT_WIDTH: Final = 12
 _LINE_MAX: Final = 1000
@@ -125,17 +113,6 @@ def _value_text(value: Any) -> str:
     return safe_text(text)
 
 
-def _consumed(record: Record, attrs: Mapping[str, Any]) -> set[str]:
-    """Keys already shown elsewhere on the row: time, level, message, ids, agent, and the parsed error."""
-    used = {key for key in _ID_KEYS if key in attrs}
-    for keys in _FIRST_OF:
-        used.add(next((key for key in keys if key in attrs), ""))
-    used.add(next((key for key in _AGENT_KEYS if isinstance(attrs.get(key), str) and attrs[key]), ""))
-    if record.error is not None:
-        used.update(key for key in ERROR_KEYS if key in attrs)
-    return used
-
-
 def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The ``key=value`` pairs worth a glance: op, error type/message, then the record's own extras.
 
@@ -145,7 +122,7 @@ def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]
     pairs: list[tuple[str, str]] = []
     if record.error is not None:
         pairs.append(("error", safe_text(f"{record.error.type}: {record.error.message}")[:80]))
-    used = _consumed(record, attrs)
+    used = shown_keys(attrs, has_error=record.error is not None)
     for key, value in attrs.items():
         if key in _HIDDEN or key in used or isinstance(value, dict | list):
             continue
@@ -155,10 +132,9 @@ def key_fields(record: Record, attrs: Mapping[str, Any]) -> list[tuple[str, str]
 
 def agent_of(record: Record, attrs: Mapping[str, Any], fallback: str) -> str:
     """Who wrote the record: ``agent_id``/``service``/``logger``, else the source's file name."""
-    for key in _AGENT_KEYS:
-        value = attrs.get(key)
-        if isinstance(value, str) and value:
-            return safe_text(value)
+    key = agent_key(attrs)
+    if key is not None:
+        return safe_text(attrs[key])
     # The column is narrow: a file's name says more than the start of its directory path.
     return safe_text(fallback.rstrip("/").rsplit("/", 1)[-1] or fallback)
 

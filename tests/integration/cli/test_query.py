@@ -227,3 +227,17 @@ def test_trace_scope_with_follow_is_refused() -> None:
     result = run("query", "--follow", "trace:(level >= error)", str(FLEET))
     assert result.returncode == 2
     assert b"--follow" in result.stderr
+
+
+def test_pretty_lines_do_not_repeat_fields_other_libraries_used_for_time_level_message() -> None:
+    """--format pretty names python-json-logger's logger as the agent and drops asctime=, exc_info=, ..."""
+    result = run("query", "--format", "pretty", "level >= error", str(CORPUS / "python-json-logger.jsonl"))
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 9
+    assert all(" wager_agent." in line for line in lines)
+    for noise in ("asctime=", "levelname=", "name=", "message=", "exc_info=", "trace_id="):
+        assert not any(noise in line for line in lines), noise
+    pino = run("query", "--format", "pretty", "level >= error", str(CORPUS / "pino.jsonl")).stdout.decode()
+    assert "traceId=" not in pino and " span=" not in pino and "time=" not in pino
+    assert " op=llm.decide " in pino
