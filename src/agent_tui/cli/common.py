@@ -29,6 +29,7 @@ __all__ = [
     "is_remote",
     "load_model",
     "parse_time",
+    "source_problem",
     "time_bounds",
 ]
 
@@ -176,10 +177,21 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
                     SourceState.ERROR,
                     SourceState.RECONNECTING,
                 ):
-                    print(f"agent-tui: {item.source}: {item.state.value}: {item.reason}", file=sys.stderr)
+                    print(
+                        source_problem(item.source, item.state.value, item.reason, follow=False),
+                        file=sys.stderr,
+                    )
                     raise SourceFailedError(item.source)
         finally:
             await source.close()
+
+
+def source_problem(source: str, state: str, reason: str, *, follow: bool) -> str:
+    """The stderr line for a source in trouble; without ``--follow`` nobody retries, so don't say so."""
+    if not follow:
+        state = "cannot read"
+        reason = reason.split("; retrying in ", 1)[0]
+    return f"agent-tui: {source}: {state}: {reason}"
 
 
 def _plain_file(path: str) -> bool:

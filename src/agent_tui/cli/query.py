@@ -27,6 +27,7 @@ from agent_tui.cli.common import (
     check_paths,
     compile_or_report,
     is_remote,
+    source_problem,
     time_bounds,
 )
 from agent_tui.cli.output import palette_for, record_line
@@ -256,7 +257,10 @@ async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> 
             if isinstance(item, SourceStatus):
                 # Only trouble is worth a line on stderr: errors and lost connections, not progress.
                 if item.state in (SourceState.ERROR, SourceState.RECONNECTING):
-                    print(f"agent-tui: {item.source}: {item.state.value}: {item.reason}", file=sys.stderr)
+                    print(
+                        source_problem(item.source, item.state.value, item.reason, follow=follow),
+                        file=sys.stderr,
+                    )
                     if not follow:
                         # Without --follow nobody waits for a retry: a source we cannot read is an error.
                         raise SourceFailedError(item.source)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from tests.integration.cli.helpers import FAILED_TRACE, FLEET, run
 
@@ -107,3 +110,16 @@ def test_trace_of_seed_style_lines_without_span_ids(tmp_path: Path) -> None:
     assert out.index("bet.placed") < out.index("bet.complete") < out.index("withdraw.failed")
     assert "TimeoutError: escrow timed out" in out
     assert "payout_usdc=19.8" in out
+
+
+@pytest.mark.parametrize("argv", [("query", "level >= error"), ("stats",), ("trace", "abc")])
+def test_unreachable_url_without_follow_says_cannot_read_and_promises_no_retry(argv: tuple[str, ...]) -> None:
+    """Without --follow an unreachable server is one clear 'cannot read' line and exit 2, no 'retrying in'."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(*argv, f"http://127.0.0.1:{port}/")
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert f"http://127.0.0.1:{port}/: cannot read: " in err
+    assert "retrying" not in err
