@@ -50,3 +50,22 @@ async def test_following_rate_shows_the_last_complete_second(build: Build, clock
         await pilot.pause()
         first = screen_text(app).splitlines()[0]
         assert f" {N}/s " in first
+
+
+async def test_moving_up_while_a_source_is_live_says_follow_off_not_static(build: Build) -> None:
+    """With a live source, leaving follow mode reads 'FOLLOW OFF (f)'; a finished source reads 'STATIC'."""
+    app, source = build(follow=True)
+    async with app.run_test(notifications=True, size=(100, 24)) as pilot:
+        source.status(SourceState.FOLLOWING)
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        await pilot.press("k", "k")
+        await until(pilot, lambda: not app.follow_mode)
+        app.refresh_stats()
+        await pilot.pause()
+        assert screen_text(app).splitlines()[0].startswith(" ■ FOLLOW OFF (f) ")
+        source.status(SourceState.DONE)
+        await until(pilot, lambda: app.source_states[source.name][0] == "done")
+        app.refresh_stats()
+        await pilot.pause()
+        assert screen_text(app).splitlines()[0].startswith(" ■ STATIC ")

@@ -17,6 +17,7 @@ __all__ = ["StatsBar", "StatsSnapshot", "sparkline"]
 
 _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
+_LIVE_STATES: Final = frozenset({"following", "connected", "reconnecting"})
 WINDOWS: Final = (("1m", 60.0), ("5m", 300.0), ("15m", 900.0), ("all", None))
 
 
@@ -98,6 +99,9 @@ class StatsBar(Widget):
                 text.append(" ❚❚ PAUSED ", style("statsbar--paused"))
             elif snap.following:
                 text.append(" ▶ FOLLOW ", style("statsbar--following"))
+            elif self._live(snap):
+                # Lines still arrive below; "static" would read as "the stream has stopped".
+                text.append(" ■ FOLLOW OFF (f) ")
             else:
                 text.append(" ■ STATIC ")
             if snap.min_level is not None and snap.min_level > Level.TRACE:
@@ -119,6 +123,11 @@ class StatsBar(Widget):
             if text.cell_len <= width:
                 break
         return text
+
+    @staticmethod
+    def _live(snap: StatsSnapshot) -> bool:
+        """Some source is still delivering (or trying to)."""
+        return any(state in _LIVE_STATES for state, _reason in snap.sources.values())
 
     def _counts_line(self, width: int) -> Text:
         """Per-level counts per window; narrower screens get a short label, then lose the 15m window."""
