@@ -187,3 +187,14 @@ async def test_tab_opens_the_hidden_detail_pane_and_comes_back(build: Build) -> 
         assert app.detail.display and app.focused is app.detail
         await pilot.press("tab")
         assert app.focused is app.traces_view
+
+
+async def test_footer_at_80_columns_still_shows_the_help_key(build: Build) -> None:
+    """At 80×24 the footer cannot hold every key, but '? help' (which lists them all) is on it."""
+    app, source = build()
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: app.logs.row_count == N)
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.lstrip().startswith("? help")
+        assert "e error" in footer and "⏎ trace" in footer

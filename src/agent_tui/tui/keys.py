@@ -68,9 +68,10 @@ KEYS: Final[tuple[Key, ...]] = (
 
 
 def app_bindings() -> list[Binding]:
-    """Bindings for every key the app itself handles."""
+    """Bindings for every key the app itself handles; ``?`` first so an 80-column footer still shows it."""
+    keys = sorted(KEYS, key=lambda k: k.action != "help")
     return [
         Binding(k.keys, k.action, k.short or k.description, show=bool(k.short), priority=k.priority)
-        for k in KEYS
+        for k in keys
         if k.action and k.action != "command_palette"
     ]
