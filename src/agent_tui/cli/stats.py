@@ -77,9 +77,10 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
     """
     stats = model.stats
     store = model.store
-    order = store.time_order()
-    first = store.record(order[0]).ts if len(order) else None
-    last = store.record(order[-1]).ts if len(order) else None
+    # Earliest and newest time, not first and last line: lines are not always written in time order.
+    times = store.ts_column[store.first_seq - store.columns_base : store.end_seq - store.columns_base]
+    first = min(times) if times else None
+    last = max(times) if times else None
     if last is not None:
         clock_.set(last)
     levels = {level.label: stats.counts(None).get(level, 0) for level in Level}

@@ -71,6 +71,7 @@ class LineParser(GenericParser):
         second_of = seconds
         fraction_of = fractions
         last = self._last_ts
+        untimed_start = last is None
         keep = self._keep_attrs
         for index, line in enumerate(lines):
             try:
@@ -151,6 +152,8 @@ class LineParser(GenericParser):
             attrs = obj if keep else None
             append((index, ts, inferred, level, event, trace_id, span_id, parent, op, error, False, attrs))
         self._last_ts = last
+        if untimed_start and out and out[0][2]:
+            _backdate_leading(out)
         return out
 
     def _slow(self, obj: object, line: bytes) -> list[Parsed]:
@@ -172,3 +175,18 @@ class LineParser(GenericParser):
         if ENVELOPE_KEYS.isdisjoint(obj):
             return [self._map(obj, None, None)]
         return self._envelope(obj, line)
+
+
+def _backdate_leading(rows: list[Row]) -> None:
+    """Give lines before a source's first timed line that line's time instead of the wall clock.
+
+    A banner or a stack trace at the top of a file would otherwise sit at "now", stretching the time range
+    backwards and emptying the 1m/5m/15m windows of a file read back. They stay marked ``ts_inferred``.
+    """
+    first = next((row[1] for row in rows if not row[2]), None)
+    if first is None:
+        return
+    for i, row in enumerate(rows):
+        if not row[2]:
+            break
+        rows[i] = (row[0], first, *row[2:])
