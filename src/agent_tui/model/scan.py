@@ -25,15 +25,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import orjson
 
-from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.linesubject import LineSubject
+from agent_tui.model.parse import LineParser
 from agent_tui.model.query.analysis import OTLP_MARKER
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from agent_tui.model.parse import Parsed
     from agent_tui.model.query import Filter
 
 __all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set"]
@@ -55,46 +53,6 @@ class ByteSink(Protocol):
     def write(self, data: bytes, /) -> object:
         """Take newline-terminated lines."""
         ...
-
-
-class LineSubject:
-    """What a filter looks at for one parsed line: the normalised record, lazily its attributes, the bytes."""
-
-    __slots__ = ("_attrs", "_parsed", "_record", "raw")
-
-    def __init__(self, parsed: Parsed, line: bytes) -> None:
-        self._parsed = parsed
-        self._record: Record | None = None
-        self._attrs: Mapping[str, Any] | None = parsed.attrs
-        self.raw = line
-
-    @property
-    def record(self) -> Record:
-        """The normalised record (``seq`` 0; the scan has no store)."""
-        if self._record is None:
-            p = self._parsed
-            self._record = Record(
-                seq=0,
-                ts=p.ts,
-                level=p.level,
-                event=p.event,
-                trace_id=p.trace_id,
-                span_id=p.span_id,
-                parent_span_id=p.parent_span_id,
-                op=p.op,
-                error=p.error,
-                length=len(self.raw),
-                raw=p.raw,
-                ts_inferred=p.ts_inferred,
-            )
-        return self._record
-
-    @property
-    def attrs(self) -> Mapping[str, Any]:
-        """The user-facing attribute mapping of the line."""
-        if self._attrs is None:
-            self._attrs = attrs_of(self.raw)
-        return self._attrs
 
 
 class _AttrsSubject:

@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from agent_tui.model.parse import LineParser, Parsed, attrs_of
+from agent_tui.model.linesubject import LineSubject
+from agent_tui.model.parse import LineParser
 from agent_tui.model.query import Filter, FilterError, compile_filter
-from agent_tui.model.record import Record
 from agent_tui.serve.session import GateBuilder, GateError, LineGate
 
 __all__ = ["FilterGate", "build_gates", "default_gate_builder"]
-
-
-class _LineSubject:
-    """One parsed line as the filter sees it; the record and attributes are built only when asked."""
-
-    __slots__ = ("_line", "_parsed")
-
-    def __init__(self, parsed: Parsed, line: bytes) -> None:
-        self._parsed = parsed
-        self._line = line
-
-    @property
-    def record(self) -> Record:
-        p = self._parsed
-        return Record(
-            seq=0,
-            ts=p.ts,
-            level=p.level,
-            event=p.event,
-            trace_id=p.trace_id,
-            span_id=p.span_id,
-            parent_span_id=p.parent_span_id,
-            op=p.op,
-            error=p.error,
-            length=len(self._line),
-            raw=p.raw,
-            ts_inferred=p.ts_inferred,
-        )
-
-    @property
-    def attrs(self) -> Mapping[str, Any]:
-        return self._parsed.attrs if self._parsed.attrs is not None else attrs_of(self._line)
-
-    @property
-    def raw(self) -> bytes:
-        return self._line
 
 
 class FilterGate:
@@ -76,7 +39,7 @@ class FilterGate:
                 continue
             if since is not None and parsed.ts < since:
                 continue
-            if flt is None or flt.matches(_LineSubject(parsed, lines[original])):
+            if flt is None or flt.matches(LineSubject(parsed, lines[original])):
                 keep.append(original)
         return keep
 
