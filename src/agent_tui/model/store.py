@@ -56,7 +56,7 @@ class Store:
     recovered from the line when asked for.
 
     Args:
-        max_records: keep at most this many records, evicting the oldest (counted in ``evicted``).
+        max_records: keep at most this many records (≥ 1), evicting the oldest (counted in ``evicted``).
         spill_dir: where the spill file for file-less sources goes (the system temp dir by default).
         reparse: ``(source, line) -> parsed records`` used to recover fields not kept in columns.
         attrs_of: ``(line, part) -> attribute mapping`` for ``attrs()``.
@@ -72,6 +72,8 @@ class Store:
         attrs_of: AttrsOf | None = None,
         attrs_cache: int = 4096,
     ) -> None:
+        if max_records is not None and max_records < 1:
+            raise ValueError(f"max_records must be at least 1, got {max_records}")
         self.max_records = max_records
         self.first_seq = 0
         self.evicted = 0

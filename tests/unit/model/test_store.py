@@ -275,3 +275,10 @@ def test_reopened_files_must_still_be_the_same_file(tmp_path: Path) -> None:
     assert files.read(index, offsets[0], 6) == b""
     assert files.read(placed[1][0], 0, 6) == b"line 1"
     files.close()
+
+
+@pytest.mark.parametrize("bound", [0, -5])
+def test_max_records_below_one_is_refused(bound: int) -> None:
+    """A bound that keeps nothing is a clear error at construction, not a crash at the first eviction."""
+    with pytest.raises(ValueError, match="max_records must be at least 1"):
+        LogModel(max_records=bound)
