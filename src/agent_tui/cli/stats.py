@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from agent_tui.cli.common import (
     EXIT_ERROR,
     EXIT_MATCH,
@@ -18,11 +16,11 @@ from agent_tui.cli.common import (
 )
 from agent_tui.cli.output import Palette, clean, clock, format_value, palette_for
 from agent_tui.model.clock import FrozenClock
+from agent_tui.model.tracejson import dumps, trace_json
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
     from agent_tui.model.session import LogModel
-    from agent_tui.model.traces import Trace
 
 __all__ = ["add_arguments", "run", "stats_json"]
 
@@ -49,25 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     data = stats_json(model, clock_, args.top)
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(dumps(data, indent=True) + b"\n")
     else:
         sys.stdout.write("\n".join(render(data, palette_for(sys.stdout))) + "\n")
     return EXIT_MATCH if data["records"] else EXIT_NO_MATCH
-
-
-def _trace_row(trace: Trace) -> dict[str, Any]:
-    return {
-        "trace_id": trace.trace_id,
-        "op": trace.op,
-        "status": trace.status,
-        "duration_ms": trace.duration_ms,
-        "records": trace.record_count,
-        "errors": trace.error_count,
-        "amount_usdc": trace.amount_usdc,
-        "payout_usdc": trace.payout_usdc,
-        "tokens": trace.tokens,
-        "cost_usd": trace.cost_usd,
-    }
 
 
 def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str, Any]:
@@ -112,8 +95,8 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
             "running": sum(1 for t in traces if t.status == "running"),
             "totals": totals,
         },
-        "slowest_traces": [_trace_row(t) for t in slowest],
-        "costliest_traces": [_trace_row(t) for t in costliest],
+        "slowest_traces": [trace_json(t) for t in slowest],
+        "costliest_traces": [trace_json(t) for t in costliest],
     }
 
 

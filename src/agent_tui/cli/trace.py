@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, SourceFailedError, check_paths
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
 from agent_tui.cli.query import scan_sources
@@ -16,12 +14,13 @@ from agent_tui.model.query import compile_filter
 from agent_tui.model.query.nodes import quote
 from agent_tui.model.scan import ScanPlan
 from agent_tui.model.session import LogModel
+from agent_tui.model.tracejson import dumps, outside_spans, trace_tree_json
 from agent_tui.sources.base import LineBatch
 
 if TYPE_CHECKING:
     from agent_tui.model.traces import Span, Trace
 
-__all__ = ["add_arguments", "collect_lines", "run", "trace_json"]
+__all__ = ["add_arguments", "collect_lines", "run"]
 
 _SHOWN_FIELDS = (
     "bet_id",
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"agent-tui: no records with trace id {clean(args.trace_id)!r}", file=sys.stderr)
         return EXIT_NO_MATCH
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(trace_json(trace, model), option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(dumps(trace_tree_json(trace, model.store), indent=True) + b"\n")
     else:
         sys.stdout.write("\n".join(render(trace, model, palette_for(sys.stdout))) + "\n")
     return EXIT_MATCH
@@ -108,48 +107,6 @@ def _sums(trace: Trace) -> dict[str, Any]:
         "tokens": trace.tokens,
         "cost_usd": trace.cost_usd,
     }
-
-
-def trace_json(trace: Trace, model: LogModel) -> dict[str, Any]:
-    """The trace as plain JSON data: summary, sums and the span tree with each span's records."""
-    return {
-        "trace_id": trace.trace_id,
-        "status": trace.status,
-        "op": trace.op,
-        "start": trace.start,
-        "end": trace.end,
-        "duration_ms": trace.duration_ms,
-        "error_count": trace.error_count,
-        "record_count": trace.record_count,
-        **_sums(trace),
-        "spans": [_span_json(span, model) for span in trace.roots],
-        "records_outside_spans": [_record_json(model, seq) for seq in _outside_spans(trace, model)],
-    }
-
-
-def _span_json(span: Span, model: LogModel) -> dict[str, Any]:
-    error = span.error
-    return {
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id,
-        "op": span.op,
-        "start": span.start,
-        "end": span.end,
-        "status": span.status,
-        "error": None
-        if error is None
-        else {"type": error.type, "message": error.message, "traceback": list(error.traceback)},
-        "records": [_record_json(model, seq) for seq in span.events],
-        "children": [_span_json(child, model) for child in span.children],
-    }
-
-
-def _record_json(model: LogModel, seq: int) -> Any:
-    """The decoded line, or its text when it was not JSON."""
-    raw = model.store.raw(seq)
-    if model.store.record(seq).raw:
-        return raw.decode("utf-8", "replace")
-    return orjson.loads(raw)
 
 
 def _duration(start: float | None, end: float | None) -> str:
@@ -177,7 +134,7 @@ def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
     out.append("")
     items: list[tuple[float, int, Any]] = [(root.start or 0.0, 1, root) for root in trace.roots]
     # Records outside every span (seed-style logs without span ids) still belong on the timeline.
-    items += [(model.store.record(seq).ts, 0, seq) for seq in _outside_spans(trace, model)]
+    items += [(model.store.record(seq).ts, 0, seq) for seq in outside_spans(trace, model.store)]
     items.sort(key=lambda item: (item[0], item[1]))
     for _, kind, item in items:
         if kind == 1:
@@ -192,21 +149,6 @@ def _trace_duration(trace: Trace) -> str:
         ms = trace.duration_ms
         return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
     return _duration(trace.start, trace.end)
-
-
-def _outside_spans(trace: Trace, model: LogModel) -> list[int]:
-    covered: set[int] = set()
-    todo = list(trace.roots)
-    while todo:
-        span = todo.pop()
-        covered.update(span.events)
-        todo.extend(span.children)
-    store = model.store
-    return [
-        seq
-        for seq in range(store.first_seq, store.first_seq + len(store))
-        if seq not in covered and store.record(seq).trace_id == trace.trace_id
-    ]
 
 
 def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[str]) -> None:

@@ -13,13 +13,16 @@ from textual.widgets import ContentSwitcher, Tree
 
 from agent_tui.model.clock import Clock
 from agent_tui.model.session import LogModel
+from agent_tui.model.spans import Span
+from agent_tui.model.tracejson import error_json, record_json, span_json, trace_json
+from agent_tui.model.traces import Trace
 from agent_tui.model.view import FilteredView, StoreSubject
 from agent_tui.schema import Level
 from agent_tui.tui.export import export_path, export_rows
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.screens.help import HelpScreen
-from agent_tui.tui.widgets.detail import DetailPane, error_to_json
+from agent_tui.tui.widgets.detail import DetailPane
 from agent_tui.tui.widgets.filter_bar import FilterBar
 from agent_tui.tui.widgets.log_view import LogView
 from agent_tui.tui.widgets.stats_bar import StatsBar
@@ -313,42 +316,20 @@ class ViewActions(App[int]):
             self.detail.show("detail", None)
             return
         store = self.model.store
-        record = store.record(seq)
-        if record.raw:
-            doc: dict[str, Any] = {"raw": store.raw(seq).decode("utf-8", "replace")}
-        else:
-            doc = dict(store.attrs(seq))
-            if record.error is not None and "error" not in doc:
-                doc["error"] = error_to_json(record.error)
-        self.detail.show(f"record #{seq} · {store.source_name(record.source)}", doc)
+        title = f"record #{seq} · {store.source_name(store.source_of(seq))}"
+        self.detail.show(title, record_json(store, seq))
 
-    def show_span(self, trace: Any, span: Any) -> None:
-        """Put a span (with its error and traceback) in the detail pane."""
-        doc: dict[str, Any] = {
-            "op": span.op,
-            "status": span.status,
-            "trace_id": trace.trace_id,
-            "span_id": span.span_id,
-            "parent_span_id": span.parent_span_id,
-            "records": len(span.events),
-        }
-        if span.start is not None and span.end is not None:
-            doc["duration_ms"] = round((span.end - span.start) * 1000, 3)
-        if span.error is not None:
-            doc["error"] = error_to_json(span.error)
-        self.detail.show(f"span {span.op or span.span_id}", doc)
+    def show_span(self, trace: Trace, span: Span) -> None:
+        """Put a span (with its error, traceback and causes) in the detail pane."""
+        self.detail.show(f"span {span.op or span.span_id}", span_json(span, trace.trace_id))
 
-    def show_trace(self, trace: Any) -> None:
+    def show_trace(self, trace: Trace) -> None:
         """Put a trace summary in the detail pane, with the failing span's error when there is one."""
-        fields = ("trace_id", "status", "op", "duration_ms", "error_count", "record_count")
-        doc: dict[str, Any] = {name: getattr(trace, name) for name in fields}
-        for name in ("amount_usdc", "payout_usdc", "tokens", "cost_usd"):
-            if getattr(trace, name):
-                doc[name] = getattr(trace, name)
+        doc = trace_json(trace)
         failing = self.model.traces.failing_span(trace)
         if failing is not None and failing.error is not None:
             doc["failing_span"] = failing.op
-            doc["error"] = error_to_json(failing.error)
+            doc["error"] = error_json(failing.error)
         self.detail.show(f"trace {trace.trace_id}", doc)
 
     # copy and export

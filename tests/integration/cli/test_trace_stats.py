@@ -123,3 +123,26 @@ def test_unreachable_url_without_follow_says_cannot_read_and_promises_no_retry(a
     err = result.stderr.decode()
     assert f"http://127.0.0.1:{port}/: cannot read: " in err
     assert "retrying" not in err
+
+
+def test_trace_json_keeps_the_chained_cause_the_detail_pane_shows() -> None:
+    """trace --json writes a failed span's error with its chained ``cause``, like the detail pane does."""
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "formats" / "agent-tui.jsonl"
+    chained = next(
+        json.loads(line)
+        for line in fixture.read_bytes().splitlines()
+        if b'"cause"' in line and b'"span_id"' in line
+    )
+    result = run("trace", chained["trace_id"], str(fixture), "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    failed = []
+    todo = list(data["spans"])
+    while todo:
+        span = todo.pop()
+        todo.extend(span["children"])
+        if span["span_id"] == chained["span_id"]:
+            failed.append(span)
+    (span,) = failed
+    assert span["error"]["type"] == chained["error"]["type"]
+    assert span["error"]["cause"] == chained["error"]["cause"]

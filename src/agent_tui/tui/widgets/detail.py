@@ -12,10 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from agent_tui.model.record import ErrorInfo
 from agent_tui.tui.sanitize import safe_text
 
-__all__ = ["DetailPane", "error_to_json", "json_path"]
+__all__ = ["DetailPane", "json_path"]
 
 _IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_CHILDREN: Final = 500
@@ -29,16 +28,6 @@ def json_path(parent: str, key: str | int) -> str:
     if _IDENT.match(key):
         return f"{parent}.{key}"
     return f"{parent}.{orjson.dumps(key).decode()}"
-
-
-def error_to_json(error: ErrorInfo) -> dict[str, Any]:
-    """An ErrorInfo as the wire-shaped mapping (``type``, ``message``, ``traceback``, ``cause``)."""
-    data: dict[str, Any] = {"type": error.type, "message": error.message}
-    if error.traceback:
-        data["traceback"] = list(error.traceback)
-    if error.cause is not None:
-        data["cause"] = error_to_json(error.cause)
-    return data
 
 
 def _scalar(value: Any) -> str:
