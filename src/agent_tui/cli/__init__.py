@@ -1,4 +1,4 @@
-"""The ``agent-tui`` command: the TUI by default, plus ``query``, ``trace``, ``stats``, ``serve``, ``demo``.
+"""The ``agent-tui`` command: the TUI by default, plus query, trace, stats, serve, demo and dlq.
 
 Each subcommand lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``;
 modules are imported only when their subcommand runs, so ``agent-tui query`` never loads Textual.
@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("agent_tui.cli.stats", "counts by level and window, top events and error types"),
     "serve": ("agent_tui.cli.serve", "expose a log directory read-only over HTTP"),
     "demo": ("agent_tui.cli.demo", "run a simulated agent fleet (and open the TUI on it)"),
+    "dlq": ("agent_tui.cli.dlq", "dead letters (the seed's dead_letters table), newest unresolved first"),
 }
 TUI_MODULE = "agent_tui.cli.tui"
 

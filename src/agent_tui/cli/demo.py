@@ -39,6 +39,8 @@ def print_summary(summary: FleetSummary, out: TextIO) -> None:
             out.write(f"  {level:<9}{count:>8}\n")
     for path in summary.files:
         out.write(f"  {path}\n")
+    if summary.dead_letters:
+        out.write(f"dead letters: {summary.dead_letters}  (agent-tui dlq {summary.dead_letters})\n")
 
 
 def _fleet(args: argparse.Namespace, directory: str, seconds: float | None) -> int:

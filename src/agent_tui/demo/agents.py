@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final
 
 from agent_tui.log import span, trace
+from agent_tui.log.dlq import DeadLetterQueue
 
 __all__ = ["AGENT_KINDS", "Agent", "BettingAgent", "LlmAgent", "TradingAgent"]
 
@@ -35,6 +36,8 @@ class Agent:
         """Bind the agent to its logger, its private random source and the fleet's pacer."""
         self.agent_id, self.log, self.rng, self.pace = agent_id, log, rng, pace
         self.balance = 250.0
+        self.dlq: DeadLetterQueue | None = None
+        """Where permanently failed operations go; without one they are only logged."""
 
     def scripted(self, n: int) -> str | None:
         """The outcome forced for operation ``n`` (``"fail"``, ``"critical"``) or None for random."""
@@ -81,6 +84,18 @@ class Agent:
                     },
                 )
                 raise
+
+    async def dead_letter(
+        self, operation_type: str, exc: BaseException, *, event: str, attempts: int, code: str, payload: Any
+    ) -> None:
+        """Move a failed operation to the dead-letter queue, which logs the ERROR record in this trace."""
+        if self.dlq is not None:
+            await self.dlq.aput(
+                operation_type, exc, payload=payload, attempts=attempts, error_code=code, event=event
+            )
+            return
+        extra = {"dlq": True, "attempts": attempts, "error_code": code, "operation_type": operation_type}
+        self.log.error(event, exc_info=exc, extra=extra)
 
     def _trace_id(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
@@ -136,8 +151,9 @@ class BettingAgent(Agent):
                     "casino.api.post", 5, fail, lambda _a: _timeout("/casino/bet", 10.0) if fail else None
                 )
             except TimeoutError as exc:
-                log.error(
-                    "bet.failed", extra={"dlq": True, "attempts": 5, "error_code": "TIMEOUT", "game": game}
+                payload = {"game": game, "amount_usdc": amount, "url": "/casino/bet"}
+                await self.dead_letter(
+                    "bet", exc, event="bet.failed", attempts=5, code="TIMEOUT", payload=payload
                 )
                 raise DeadLetterError("bet moved to DLQ after 5 attempts") from exc
             roll = rng.randint(1, 100)
@@ -201,11 +217,21 @@ class TradingAgent(Agent):
             if fail:
                 async with span("exchange.fill", logger=log):
                     await self.pace()
-                    log.error(
-                        "order.dlq",
-                        extra={"order_id": order_id, "dlq": True, "error_code": "INSUFFICIENT_MARGIN"},
-                    )
-                    raise LookupError(f"order {order_id} rejected: insufficient margin for {qty} {symbol}")
+                    try:
+                        raise LookupError(
+                            f"order {order_id} rejected: insufficient margin for {qty} {symbol}"
+                        )
+                    except LookupError as exc:
+                        payload = {"order_id": order_id, "symbol": symbol, "qty": qty, "price": price}
+                        await self.dead_letter(
+                            "order",
+                            exc,
+                            event="order.dlq",
+                            attempts=1,
+                            code="INSUFFICIENT_MARGIN",
+                            payload=payload,
+                        )
+                        raise
             await self.retrying("exchange.fill", 3, False, lambda _a: None)
             slip = round(rng.uniform(-8, 8), 2)
             log.info(

@@ -15,6 +15,7 @@ from pathlib import Path
 from agent_tui.demo.agents import AGENT_KINDS, Agent
 from agent_tui.log import JsonFormatter, RotatingJsonlHandler, get_logger, rotated_siblings
 from agent_tui.log.context import ID_SOURCE
+from agent_tui.log.dlq import DeadLetterQueue
 from agent_tui.schema import LEVEL_NAMES, Level
 
 __all__ = ["FleetSummary", "run_fleet"]
@@ -30,6 +31,7 @@ class FleetSummary:
         records: total records written.
         seconds: wall-clock duration of the run.
         agents: the agent ids, in order.
+        dead_letters: the dead-letter queue's SQLite file, or None when the run kept none.
     """
 
     counts: dict[str, int]
@@ -37,6 +39,7 @@ class FleetSummary:
     records: int
     seconds: float
     agents: tuple[str, ...] = field(default=())
+    dead_letters: str | None = None
 
 
 _LABELS = {int(level): level.label for level in Level}
@@ -75,7 +78,14 @@ def _agent_id(kind: str, index: int) -> str:
 
 
 def _open_agent(
-    directory: Path, index: int, *, seed: int, counts: Counter[str], pace: _Pacer, max_bytes: int
+    directory: Path,
+    index: int,
+    *,
+    seed: int,
+    counts: Counter[str],
+    pace: _Pacer,
+    max_bytes: int,
+    dlq: Path | None,
 ) -> tuple[Agent, RotatingJsonlHandler]:
     cls = AGENT_KINDS[index % len(AGENT_KINDS)]
     agent_id = _agent_id(cls.kind, index)
@@ -91,6 +101,9 @@ def _open_agent(
     log.propagate = False
     log.setLevel(logging.DEBUG)
     agent = cls(agent_id, log, random.Random(f"{seed}:{index}"), pace)  # noqa: S311 (simulation)
+    if dlq is not None:
+        # One queue per agent, as each agent process would have, all writing the same file.
+        agent.dlq = DeadLetterQueue(dlq, agent_id=agent_id, service=cls.service, logger=log)
     if index >= len(AGENT_KINDS):
         agent.scripted = lambda n: None  # type: ignore[method-assign]
     return agent, handler
@@ -115,6 +128,7 @@ def run_fleet(
     seed: int = 0,
     stop: threading.Event | None = None,
     max_bytes: int = 4 * 1024 * 1024,
+    dead_letters: bool = True,
 ) -> FleetSummary:
     """Run a simulated fleet until ``seconds`` pass or ``stop`` is set (forever when neither).
 
@@ -126,6 +140,7 @@ def run_fleet(
         seed: the same seed gives the same event content (timestamps are real time).
         stop: set it from another thread to end the run.
         max_bytes: rotation size of each agent's file.
+        dead_letters: keep failed operations in ``dlq.db`` (a dead-letter queue) beside the logs.
 
     Returns:
         Counts by level, the files written and the duration.
@@ -141,8 +156,9 @@ def run_fleet(
     counts: Counter[str] = Counter()
     deadline = time.monotonic() + seconds if seconds is not None else float("inf")
     pace = _Pacer(rate, counts, deadline, stop or threading.Event())
+    dlq = folder / "dlq.db" if dead_letters else None
     pairs = [
-        _open_agent(folder, i, seed=seed, counts=counts, pace=pace, max_bytes=max_bytes)
+        _open_agent(folder, i, seed=seed, counts=counts, pace=pace, max_bytes=max_bytes, dlq=dlq)
         for i in range(agents)
     ]
     started = time.monotonic()
@@ -153,8 +169,10 @@ def run_fleet(
     try:
         asyncio.run(main())
     finally:
-        for _, handler in pairs:
+        for agent, handler in pairs:
             handler.close()
+            if agent.dlq is not None:
+                agent.dlq.close()
     files = sorted(f for _, h in pairs for f in (h.path, *rotated_siblings(h.path)))
     return FleetSummary(
         counts={label: counts[label] for label in LEVEL_NAMES},
@@ -162,4 +180,5 @@ def run_fleet(
         records=sum(counts.values()),
         seconds=time.monotonic() - started,
         agents=tuple(agent.agent_id for agent, _ in pairs),
+        dead_letters=None if dlq is None else str(dlq),
     )

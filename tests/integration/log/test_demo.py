@@ -13,7 +13,7 @@ import pytest
 from agent_tui.cli import main
 from agent_tui.demo import run_fleet
 
-VOLATILE = {"ts", "duration_ms"}
+VOLATILE = {"ts", "duration_ms", "dlq_id"}
 
 
 def _records(directory: Path) -> dict[str, list[dict[str, object]]]:

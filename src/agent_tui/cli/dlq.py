@@ -1,0 +1,136 @@
+"""``agent-tui dlq DB…``: the seed's dead-letter query as a table or JSONL, the database opened read-only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import orjson
+
+from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, UsageError, parse_time
+from agent_tui.cli.output import Palette, clean, palette_for
+from agent_tui.model.deadletters import DeadLetter, DeadLetterDbError, DeadLetterTable, read_dead_letters
+
+__all__ = ["add_arguments", "age", "render_entries", "run"]
+
+_MESSAGE_WIDTH = 100
+# header, the column it needs (None: always shown), how to print an entry's value
+_Cell = Callable[[DeadLetter, float], str]
+_COLUMNS: tuple[tuple[str, str | None, _Cell], ...] = (
+    ("ID", None, lambda e, _now: str(e.id)),
+    ("LAST ATTEMPT (UTC)", "last_attempt_ts", lambda e, _now: _when(e.last_attempt_ts)),
+    ("AGE", "last_attempt_ts", lambda e, now: age(e.last_attempt_ts, now)),
+    ("AGENT", "agent_id", lambda e, _now: e.agent_id or e.service or "-"),
+    ("OPERATION", "operation_type", lambda e, _now: e.operation_type or "-"),
+    ("CODE", "error_code", lambda e, _now: e.error_code or "-"),
+    ("ATTEMPTS", "attempts", lambda e, _now: "-" if e.attempts is None else str(e.attempts)),
+    ("TRACE", "trace_id", lambda e, _now: e.trace_id or "-"),
+    ("RESOLVED", "resolved", lambda e, _now: "yes" if e.resolved else "no"),
+    ("MESSAGE", "error_message", lambda e, _now: _message(e.error_message)),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``dlq`` options."""
+    parser.add_argument("dbs", nargs="+", metavar="DB", help="SQLite file(s) with a dead_letters table")
+    parser.add_argument("--all", action="store_true", help="resolved entries too (default: unresolved only)")
+    parser.add_argument(
+        "--since", metavar="TIME", help="only entries last tried after TIME (1h, 15m, RFC 3339)"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per entry (JSONL)")
+
+
+def age(ts: float | None, now: float) -> str:
+    """How long ago: ``45s``, ``12m``, ``3h``, ``2d`` (``?`` without a time)."""
+    if ts is None:
+        return "?"
+    seconds = max(0.0, now - ts)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _when(ts: float | None) -> str:
+    return "?" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+
+
+def _message(text: str | None) -> str:
+    shown = clean(text or "-")
+    return shown if len(shown) <= _MESSAGE_WIDTH else shown[: _MESSAGE_WIDTH - 1] + "…"
+
+
+def render_entries(
+    entries: Sequence[DeadLetter], columns: Sequence[str], now: float, palette: Palette, *, resolved: bool
+) -> list[str]:
+    """A fixed-width table of ``entries``; columns the table lacks are left out, problems noted below."""
+    shown = [
+        (head, cell)
+        for head, need, cell in _COLUMNS
+        if (need is None or need in columns) and (resolved or need != "resolved")
+    ]
+    rows = [[clean(cell(e, now)) for _, cell in shown] for e in entries]
+    widths = [max([len(head), *(len(r[i]) for r in rows)]) for i, (head, _) in enumerate(shown)]
+    out = [
+        palette.bold
+        + "  ".join(h.ljust(w) for (h, _), w in zip(shown, widths, strict=True)).rstrip()
+        + palette.reset
+    ]
+    for entry, row in zip(entries, rows, strict=True):
+        colour = palette.dim if entry.resolved else ""
+        text = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        mark = f" {palette.yellow}⚠{palette.reset}" if entry.problems else ""
+        out.append(f"{colour}{text}{palette.reset if colour else ''}{mark}")
+    for entry in entries:
+        for problem in entry.problems:
+            out.append(f"{palette.yellow}⚠ {clean(str(entry.id))}: {clean(problem)}{palette.reset}")
+    return out
+
+
+def _read(
+    dbs: Sequence[str], *, include_resolved: bool, since: float | None
+) -> tuple[list[DeadLetterTable], int]:
+    tables: list[DeadLetterTable] = []
+    failures = 0
+    for db in dbs:
+        try:
+            tables.append(read_dead_letters(db, include_resolved=include_resolved, since=since, timeout=2.0))
+        except DeadLetterDbError as exc:
+            print(f"agent-tui dlq: {clean(str(exc))}", file=sys.stderr)
+            failures += 1
+    return tables, failures
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print each database's entries; 0 when some were shown, 1 when none, 2 when a database failed."""
+    now = time.time()
+    try:
+        since = parse_time(args.since, lambda: now) if args.since else None
+    except UsageError as exc:
+        print(f"agent-tui dlq: --since: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    tables, failures = _read(args.dbs, include_resolved=args.all, since=since)
+    shown = 0
+    out = sys.stdout
+    palette = palette_for(out)
+    for table in tables:
+        shown += len(table.entries)
+        if args.json:
+            data = b"".join(orjson.dumps(e.to_json(table.columns)) + b"\n" for e in table.entries)
+            out.flush()
+            sys.stdout.buffer.write(data)
+            continue
+        if len(args.dbs) > 1:
+            out.write(f"{palette.bold}{clean(table.db)}{palette.reset}\n")
+        if table.entries:
+            lines = render_entries(table.entries, table.columns, now, palette, resolved=args.all)
+            out.write("\n".join(lines) + "\n")
+        out.write(f"{table.unresolved} unresolved of {table.total} in {clean(table.db)}\n")
+        for note in table.notes:
+            out.write(f"{note}\n")
+    out.flush()
+    if failures:
+        return EXIT_ERROR
+    return EXIT_MATCH if shown else EXIT_NO_MATCH
