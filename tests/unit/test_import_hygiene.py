@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-CORE = ["agent_tui.log", "agent_tui.model", "agent_tui.sources", "agent_tui.schema"]
+CORE = ["agent_tui.log", "agent_tui.model", "agent_tui.sources", "agent_tui.schema", "agent_tui.batch"]
 
 
 @pytest.mark.parametrize("package", CORE)

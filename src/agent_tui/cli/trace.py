@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from agent_tui.batch import LineBatch
 from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, SourceFailedError, check_paths
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
 from agent_tui.cli.query import scan_sources
@@ -15,7 +16,6 @@ from agent_tui.model.query.nodes import quote
 from agent_tui.model.scan import ScanPlan
 from agent_tui.model.session import LogModel
 from agent_tui.model.tracejson import dumps, outside_spans, trace_tree_json
-from agent_tui.sources.base import LineBatch
 
 if TYPE_CHECKING:
     from agent_tui.model.traces import Span, Trace

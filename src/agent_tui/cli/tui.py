@@ -7,18 +7,21 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from agent_tui.cli.common import compile_or_report
+from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
+from agent_tui.sources.base import Source
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceError, SourceOptions
 from agent_tui.tui.app import make_app
 from agent_tui.tui.stdin import detach_stdin
 from agent_tui.tui.themes import load_themes
 
-__all__ = ["add_arguments", "parse_since", "run"]
+__all__ = ["add_arguments", "open_pushed_down", "parse_since", "run"]
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -44,6 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     remote.add_argument("--ca-file", default=None, help="CA bundle to verify the server with")
     remote.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+
+
+def open_pushed_down(spec: str, options: SourceOptions) -> Source:
+    """Open ``spec``; a ``loki://`` source gets its LogQL with the sound part of the filter pushed down."""
+    if options.filter_text and spec.lower().startswith(("loki://", "lokis://")) and not os.path.exists(spec):
+        from agent_tui.sources.loki import query_of  # noqa: PLC0415 - aiohttp only for Loki
+
+        wanted = query_of(spec)
+        logql = push_down(wanted.query, options.filter_text, wanted.labels, wanted.level_label)
+        options = replace(options, logql=logql)
+    return open_source(spec, options)
 
 
 def parse_since(text: str, now: float) -> float:
@@ -119,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             ca_file=args.ca_file,
             tls_verify=not args.insecure,
         )
-        sources = [open_source(spec, options) for spec in paths]
+        sources = [open_pushed_down(spec, options) for spec in paths]
     except (SourceError, ValueError, OSError) as exc:
         print(f"agent-tui: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
 
+from agent_tui.batch import LineBatch
 from agent_tui.model.columns import (
     Appended,
     SpanValues,
@@ -20,7 +21,6 @@ from agent_tui.model.columns import (
 )
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.sums import sum_candidates, sum_values
-from agent_tui.sources.base import LineBatch
 
 __all__ = [
     "PARALLEL_MIN_BYTES",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from agent_tui.batch import LineBatch
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
@@ -14,7 +15,6 @@ from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.stats import RollingStats
 from agent_tui.model.store import Store
 from agent_tui.model.traces import TraceForest
-from agent_tui.sources.base import LineBatch
 
 __all__ = ["IngestResult", "LineParserLike", "LogModel"]
 

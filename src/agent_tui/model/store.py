@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from agent_tui.batch import LineBatch
 from agent_tui.model.columns import (
     FLAG_HAS_ERROR,
     FLAG_INFERRED,
@@ -38,7 +39,6 @@ from agent_tui.model.rawio import RawFiles
 from agent_tui.model.record import ErrorInfo, Record
 from agent_tui.model.recordbuild import build_record
 from agent_tui.schema import Level
-from agent_tui.sources.base import LineBatch
 
 __all__ = ["Appended", "ParsedLike", "Store", "transpose"]
 

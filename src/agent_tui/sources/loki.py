@@ -6,8 +6,8 @@ URL parameters: ``query`` (LogQL; required), ``tenant`` (``X-Scope-OrgID``), ``t
 ``level_label=1`` when streams carry ``agent_tui.log``'s ``level`` label (lets level filters become matchers),
 ``page`` (entries per ``query_range`` request, default 1000) and ``lookback`` (seconds of history without
 ``since``, default 3600). Options: ``token``, ``headers`` (a tenant header there wins), ``since``, ``lines``
-(0 = live only, N = the newest N entries), ``follow``, ``filter_text`` (pushed down as LogQL where sound; the
-consumer still applies the whole filter), ``tls_verify``/``ca_file``.
+(0 = live only, N = the newest N entries), ``follow``, ``logql`` (the query to run instead of the URL's: the
+caller's filter pushed down, see ``agent_tui.model.query.logql.push_down``), ``tls_verify``/``ca_file``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiohttp
@@ -32,12 +32,22 @@ from agent_tui.sources.options import SourceError
 if TYPE_CHECKING:
     from agent_tui.sources.options import SourceOptions
 
-__all__ = ["LokiError", "LokiSource", "combine_query", "entries_of", "open_loki", "split_selector"]
+__all__ = ["LokiError", "LokiQuery", "LokiSource", "entries_of", "open_loki", "query_of"]
 
 Labels = tuple[tuple[str, str], ...]
 Entry = tuple[int, str, Labels]
 """(timestamp in ns, line, the stream's indexed labels): one Loki entry, and its identity for dedupe."""
 FLAGS = {"X-Loki-Response-Encoding-Flags": "categorize-labels"}
+
+
+class LokiQuery(NamedTuple):
+    """What a ``loki://`` URL asks for: its LogQL and the hints that make filter pushdown sound."""
+
+    query: str
+    labels: tuple[str, ...]
+    """Fields that are stream labels with the same values as in the line (``labels=agent_id,service``)."""
+    level_label: bool
+    """Streams carry ``agent_tui.log.LokiHandler``'s ``level`` label (``level_label=1``)."""
 
 
 def _ts(entry: Entry) -> int:
@@ -75,68 +85,24 @@ class LokiError(Exception):
         self.status = status
 
 
-def split_selector(query: str) -> tuple[list[str], str]:
-    """Split a LogQL log query into its selector's matchers and the pipeline after it.
+def query_of(spec: str) -> LokiQuery:
+    """The LogQL and pushdown hints a ``loki://`` URL names, for a caller building ``SourceOptions.logql``.
 
     Raises:
-        ValueError: the query does not start with a ``{…}`` selector.
+        SourceError: not a ``loki://`` URL, or one without ``?query=``.
     """
-    text = query.strip()
-    if not text.startswith("{"):
-        raise ValueError(f"a LogQL log query starts with a {{selector}}: {query[:80]!r}")
-    matchers: list[str] = []
-    current: list[str] = []
-    quote = ""
-    i = 1
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            current.append(ch)
-            if ch == "\\" and quote == '"' and i + 1 < len(text):
-                current.append(text[i + 1])
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in '"`':
-            quote = ch
-            current.append(ch)
-        elif ch in ",}":
-            if "".join(current).strip():
-                matchers.append("".join(current).strip())
-            current = []
-            if ch == "}":
-                return matchers, text[i + 1 :].strip()
-        else:
-            current.append(ch)
-        i += 1
-    raise ValueError(f"unclosed LogQL selector: {query[:80]!r}")
+    parts = urlsplit(spec)
+    if parts.scheme not in ("loki", "lokis") or not parts.hostname:
+        raise SourceError(f"not a loki:// URL: {spec!r}")
+    params = _params(parts.query)
+    if not params.get("query"):
+        raise SourceError('loki:// needs ?query={selector}, e.g. loki://host:3100?query={service="api"}')
+    labels = tuple(x for x in params.get("labels", "").split(",") if x)
+    return LokiQuery(params["query"], labels, params.get("level_label") in ("1", "true"))
 
 
-def combine_query(
-    query: str, filter_text: str | None, labels: tuple[str, ...] = (), level_label: bool = False
-) -> str:
-    """The user's LogQL with what is sound of the filter pushed down (line filters, opted-in label matchers).
-
-    Args:
-        query: the LogQL from the URL.
-        filter_text: the filter expression (None or invalid: nothing is pushed).
-        labels: fields that are stream labels with the same values as in the line (``agent_id,service``
-            for streams written by ``agent_tui.log.LokiHandler``).
-        level_label: streams carry ``LokiHandler``'s ``level`` label.
-    """
-    if not filter_text:
-        return query
-    from agent_tui.model.query import FilterError, compile_filter  # noqa: PLC0415 - only with a filter
-    from agent_tui.model.query.logql import to_logql  # noqa: PLC0415
-
-    try:
-        flt = compile_filter(filter_text)
-        matchers, pipeline = split_selector(query)
-    except (FilterError, ValueError):
-        return query
-    pushed, _ = to_logql(flt, base_matchers=matchers, label_fields=labels, level_label=level_label)
-    merged, stages = split_selector(pushed)
-    return " ".join(part for part in ("{" + ", ".join(merged) + "}", pipeline, stages) if part)
+def _params(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
 def open_loki(spec: str, options: SourceOptions) -> LokiSource:
@@ -173,12 +139,9 @@ class LokiSource:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        wanted = query_of(spec)
         parts = urlsplit(spec)
-        if parts.scheme not in ("loki", "lokis") or not parts.hostname:
-            raise SourceError(f"not a loki:// URL: {spec!r}")
-        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        if not params.get("query"):
-            raise SourceError('loki:// needs ?query={selector}, e.g. loki://host:3100?query={service="api"}')
+        params = _params(parts.query)
         tls = parts.scheme == "lokis" or params.get("tls") in ("1", "true")
         host = parts.netloc.rpartition("@")[2]
         self.base = f"{'https' if tls else 'http'}://{host}"
@@ -187,10 +150,8 @@ class LokiSource:
         self.clock = clock
         self.page = int(params.get("page", "1000"))
         self.lookback = float(params.get("lookback", "3600"))
-        self.name = f"loki://{host}?query={params['query']}"
-        labels = tuple(x for x in params.get("labels", "").split(",") if x)
-        level_label = params.get("level_label") in ("1", "true")
-        self.query = combine_query(params["query"], options.filter_text, labels, level_label)
+        self.name = f"loki://{host}?query={wanted.query}"
+        self.query = options.logql or wanted.query
         self.headers = self._headers(params, parts.username, parts.password)
         self.seen = _Seen()
         self.last_ns = 0

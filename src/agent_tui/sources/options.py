@@ -27,7 +27,10 @@ class SourceOptions:
     token: str | None = None
     """Bearer token for remote sources."""
     filter_text: str | None = None
-    """A filter expression remote sources may push down to the server."""
+    """A filter expression ``http``/``ssh`` sources hand to ``agent-tui serve`` (it filters there)."""
+    logql: str | None = None
+    """The LogQL a ``loki://`` source runs instead of its URL's ``query``: the caller's filter pushed down
+    (``agent_tui.model.query.logql.push_down``), so the source itself needs nothing from the model."""
     tls_verify: bool = True
     ca_file: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)

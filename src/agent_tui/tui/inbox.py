@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from agent_tui.sources.base import LineBatch
+from agent_tui.batch import LineBatch
 
 __all__ = ["BatchInbox", "split_batch"]
 

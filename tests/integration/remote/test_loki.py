@@ -13,10 +13,12 @@ import aiohttp
 import orjson
 import pytest
 
+from agent_tui.cli.tui import open_pushed_down
 from agent_tui.log import LokiHandler, get_logger
+from agent_tui.model.query.logql import push_down, split_selector
 from agent_tui.sources.base import SourceState
 from agent_tui.sources.http import Backoff
-from agent_tui.sources.loki import LokiSource, combine_query, split_selector
+from agent_tui.sources.loki import LokiSource
 from agent_tui.sources.options import SourceOptions
 from tests.fakes.loki import LokiFake
 from tests.fakes.loki_read import LokiRead, add_read_routes
@@ -185,22 +187,24 @@ async def test_bad_logql_is_an_error_status_with_lokis_message(loki: tuple[LokiF
 def test_filter_pushdown_keeps_the_users_pipeline_and_adds_sound_stages() -> None:
     """Pushdown adds line filters (and opted-in label matchers) after the user's own selector and stages."""
     assert split_selector('{a="x,}", b=~`y`} |= "q"') == (['a="x,}"', "b=~`y`"], '|= "q"')
-    plain = combine_query('{service="s"} != "debug"', 'event == "bet.failed"')
+    plain = push_down('{service="s"} != "debug"', 'event == "bet.failed"')
     assert plain == '{service="s"} != "debug" |= "bet.failed"'
-    labelled = combine_query('{service="s"}', 'agent_id == "a1" and "boom"', labels=("agent_id",))
+    labelled = push_down('{service="s"}', 'agent_id == "a1" and "boom"', labels=("agent_id",))
     assert labelled.startswith('{service="s", agent_id="a1"}') and "boom" in labelled
-    assert combine_query('{service="s"}', "level >= ") == '{service="s"}'
+    assert push_down('{service="s"}', "level >= ") == '{service="s"}'
 
 
 async def test_filter_is_pushed_down_to_loki(loki: tuple[LokiFake, LokiRead]) -> None:
-    """With a filter the source asks Loki only for lines that can match."""
+    """With a filter the TUI's opener hands the source a LogQL asking Loki only for lines that can match."""
     fake, _ = loki
     await push(fake, [entries(30)])
-    collector = Collector(LokiSource(_url(fake), SourceOptions(filter_text='n == 7 or "n\\":17"'))).start()
+    collector = Collector(
+        open_pushed_down(_url(fake), SourceOptions(filter_text='n == 7 or "n\\":17"'))
+    ).start()
     await wait_for(lambda: bool(collector.statuses), what="done")
     await collector.stop()
     assert len(collector.lines) == 30
-    narrowed = Collector(LokiSource(_url(fake), SourceOptions(filter_text='"\\"n\\":17"'))).start()
+    narrowed = Collector(open_pushed_down(_url(fake), SourceOptions(filter_text='"\\"n\\":17"'))).start()
     await wait_for(lambda: bool(narrowed.statuses), what="done")
     await narrowed.stop()
     assert narrowed.numbers() == [17]

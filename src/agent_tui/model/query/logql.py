@@ -7,13 +7,14 @@ from typing import Final, TypeGuard
 
 from agent_tui.model.query.analysis import OTLP_MARKER
 from agent_tui.model.query.compiler import compile_node
-from agent_tui.model.query.filter import Filter, compile_ast
+from agent_tui.model.query.errors import FilterError
+from agent_tui.model.query.filter import Filter, compile_ast, compile_filter
 from agent_tui.model.query.nodes import And, Compare, Condition, ListValue, MatchAll, Str, Text, TraceScope
 from agent_tui.model.query.subject import StaticSubject
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 
-__all__ = ["DEFAULT_SELECTOR", "logql_string", "re2_escape", "to_logql"]
+__all__ = ["DEFAULT_SELECTOR", "logql_string", "push_down", "re2_escape", "split_selector", "to_logql"]
 
 DEFAULT_SELECTOR: Final = 'service_name=~".+"'
 """Loki gives every entry a ``service_name`` label, so this matcher selects all streams."""
@@ -134,3 +135,64 @@ def _is_ascii_caseless_search(item: Condition) -> TypeGuard[Text]:
     if not isinstance(item, Text) or not item.term.isascii():
         return False
     return item.term == item.term.lower() != item.term.upper()
+
+
+def split_selector(query: str) -> tuple[list[str], str]:
+    """Split a LogQL log query into its selector's matchers and the pipeline after it.
+
+    Raises:
+        ValueError: the query does not start with a ``{…}`` selector.
+    """
+    text = query.strip()
+    if not text.startswith("{"):
+        raise ValueError(f"a LogQL log query starts with a {{selector}}: {query[:80]!r}")
+    matchers: list[str] = []
+    current: list[str] = []
+    quote = ""
+    i = 1
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            current.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < len(text):
+                current.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in '"`':
+            quote = ch
+            current.append(ch)
+        elif ch in ",}":
+            if "".join(current).strip():
+                matchers.append("".join(current).strip())
+            current = []
+            if ch == "}":
+                return matchers, text[i + 1 :].strip()
+        else:
+            current.append(ch)
+        i += 1
+    raise ValueError(f"unclosed LogQL selector: {query[:80]!r}")
+
+
+def push_down(
+    query: str, filter_text: str | None, labels: tuple[str, ...] = (), level_label: bool = False
+) -> str:
+    """The user's LogQL with what is sound of the filter pushed down (line filters, opted-in label matchers).
+
+    Args:
+        query: the LogQL from the URL (``agent_tui.sources.loki.query_of``).
+        filter_text: the filter expression (None or invalid: nothing is pushed).
+        labels: fields that are stream labels with the same values as in the line (``agent_id,service``
+            for streams written by ``agent_tui.log.LokiHandler``).
+        level_label: streams carry ``LokiHandler``'s ``level`` label.
+    """
+    if not filter_text:
+        return query
+    try:
+        flt = compile_filter(filter_text)
+        matchers, pipeline = split_selector(query)
+    except (FilterError, ValueError):
+        return query
+    pushed, _ = to_logql(flt, base_matchers=matchers, label_fields=labels, level_label=level_label)
+    merged, stages = split_selector(pushed)
+    return " ".join(part for part in ("{" + ", ".join(merged) + "}", pipeline, stages) if part)
