@@ -34,7 +34,9 @@ def _module_name(path: Path) -> str:
 
 
 def imported(source: str, module: str, *, package: bool = False) -> Iterator[tuple[int, str]]:
-    """Every module ``source`` imports, anywhere (functions, ``TYPE_CHECKING`` blocks), made absolute.
+    """What ``source`` imports, anywhere (functions, ``TYPE_CHECKING`` blocks), made absolute.
+
+    ``from m import n`` gives ``m.n``: the module ``m.n`` when there is one, else a name in ``m``.
 
     Args:
         source: the module's text.
@@ -48,7 +50,10 @@ def imported(source: str, module: str, *, package: bool = False) -> Iterator[tup
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             base = here[: len(here) - node.level + 1] if node.level else []
-            yield node.lineno, ".".join([*base, node.module] if node.module else base)
+            module = ".".join([*base, node.module] if node.module else base)
+            for alias in node.names:
+                # ``from pkg import sub`` imports the module ``pkg.sub`` when there is one.
+                yield node.lineno, f"{module}.{alias.name}"
 
 
 def _imports_of(path: Path) -> Iterator[tuple[int, str]]:
@@ -78,10 +83,36 @@ def test_the_reader_sees_imports_inside_functions_and_relative_imports() -> None
     """The checker finds imports in function bodies and resolves relative ones (so they cannot hide)."""
     source = "def f():\n    from ..sources import base\n    import textual.app\n    from . import store\n"
     assert {name for _, name in imported(source, "agent_tui.model.probe")} == {
-        "agent_tui.sources",
+        "agent_tui.sources.base",
         "textual.app",
-        "agent_tui.model",
+        "agent_tui.model.store",
     }
     assert {name for _, name in imported("from .base import X\n", "agent_tui.sources", package=True)} == {
-        "agent_tui.sources.base"
+        "agent_tui.sources.base.X"
     }
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each ``agent_tui`` module → the ``agent_tui`` modules it imports."""
+    paths = {_module_name(path): path for path in ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        targets = set()
+        for _, module in _imports_of(path):
+            parts = module.split(".")
+            while parts and ".".join(parts) not in paths:
+                parts.pop()
+            if parts:
+                targets.add(".".join(parts))
+        graph[name] = targets - {name}
+    return graph
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """No pair of modules imports each other (the Loki handler and its sender used to)."""
+    graph = _module_graph()
+    mutual = sorted(
+        f"{a} <-> {b}" for a, targets in graph.items() for b in targets if a < b and a in graph.get(b, ())
+    )
+    assert mutual == []
+    assert "agent_tui.log.loki.sender" in graph["agent_tui.log.loki.handler"]

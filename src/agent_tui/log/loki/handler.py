@@ -17,12 +17,11 @@ from typing import Any, Final
 
 from agent_tui.log._encode import dumps_value
 from agent_tui.log.formatter import JsonFormatter
+from agent_tui.log.loki.outbox import Counters, Entry, PushSettings
 
-__all__ = ["Entry", "LokiHandler", "LokiStats"]
+__all__ = ["LokiHandler", "LokiStats"]
 
 PUSH_PATH: Final = "/loki/api/v1/push"
-Entry = tuple[int, int, str, bytes, str | None]
-"""Queued record: (seq, ts in ns, level label, JSON line, trace id)."""
 
 _live: weakref.WeakSet[LokiHandler] = weakref.WeakSet()
 
@@ -102,17 +101,24 @@ class LokiHandler(logging.Handler):
             level: handler level.
         """
         super().__init__(level)
-        self.url = url.rstrip("/") if url.rstrip("/").endswith(PUSH_PATH) else url.rstrip("/") + PUSH_PATH
-        self.agent_id, self.service = agent_id, service
+        base = url.rstrip("/")
+        self.settings = PushSettings(
+            url=base if base.endswith(PUSH_PATH) else base + PUSH_PATH,
+            headers=_headers(tenant_id, bearer_token, basic_auth),
+            agent_id=agent_id,
+            service=service,
+            gzip_level=gzip_level,
+            timeout=timeout,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+        )
         self.json = formatter or JsonFormatter(agent_id, service)
         self.setFormatter(self.json)
-        self.headers = _headers(tenant_id, bearer_token, basic_auth)
         self.batch_max_lines = max(1, batch_max_lines)
         self.batch_max_bytes = max(1, batch_max_bytes)
         self.batch_max_age = batch_max_age
         self.queue_size = max(1, queue_size)
-        self.timeout, self.backoff_base, self.backoff_max = timeout, backoff_base, backoff_max
-        self.close_timeout, self.gzip_level = close_timeout, gzip_level
+        self.close_timeout = close_timeout
         self._reset_state()
         _live.add(self)
 
@@ -124,11 +130,7 @@ class LokiHandler(logging.Handler):
         self._done_seq = 0
         self._last_ts = 0
         self._overflow = 0
-        self.sent = 0
-        self.rejected = 0
-        self.retried = 0
-        self.failed_batches = 0
-        self.warned = False
+        self.counters = Counters()
         self.flush_requested = False
         self.stopping = False
         self._closed = False
@@ -202,7 +204,7 @@ class LokiHandler(logging.Handler):
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
-        sender = Sender(self)
+        sender = Sender(self, self.settings, self.counters)
         self._wake = sender.wake
         self._task = loop.create_task(sender.run())
         ready.set()
@@ -245,16 +247,14 @@ class LokiHandler(logging.Handler):
             self._done_seq = max(self._done_seq, last_seq)
             self._progress.notify_all()
 
-    def reject(self, count: int) -> None:
-        """Count a batch of ``count`` records Loki refused (a 4xx other than 429) as dropped."""
-        with self._qlock:
-            self.rejected += count
-            self.failed_batches += 1
+    def queued(self) -> int:
+        """Records waiting now."""
+        return len(self._queue)
 
     def abandon(self, inflight: int = 0) -> None:
         """Give up ``inflight`` records plus everything still queued: count them dropped, drain the queue."""
         with self._qlock:
-            self.rejected += inflight + len(self._queue)
+            self.counters.give_up(inflight + len(self._queue))
             last = self._queue[-1][0] if self._queue else self._seq
             self._queue.clear()
         self.done(last)
@@ -263,19 +263,20 @@ class LokiHandler(logging.Handler):
 
     def stats(self) -> LokiStats:
         """A snapshot of the delivery counters."""
+        counters = self.counters
         return LokiStats(
-            sent=self.sent,
-            dropped=self._overflow + self.rejected,
+            sent=counters.sent,
+            dropped=self._overflow + counters.rejected,
             overflow=self._overflow,
-            retried=self.retried,
-            failed_batches=self.failed_batches,
+            retried=counters.retried,
+            failed_batches=counters.failed_batches,
             queued=len(self._queue),
         )
 
     @property
     def dropped(self) -> int:
         """Records that will never be delivered."""
-        return self._overflow + self.rejected
+        return self._overflow + self.counters.rejected
 
     def flush(self, timeout: float | None = None) -> bool:  # type: ignore[override]
         """Deliver everything queued so far; True when done within ``timeout`` (default ``close_timeout``).

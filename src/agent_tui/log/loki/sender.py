@@ -1,4 +1,4 @@
-"""The sender: runs in the handler's thread, owns one ``aiohttp.ClientSession``, pushes and retries."""
+"""The sender: runs in the handler's thread, owns one ``aiohttp.ClientSession``, pushes, retries, counts."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import gzip
 import random
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import aiohttp
 import orjson
 
-if TYPE_CHECKING:
-    from agent_tui.log.loki.handler import Entry, LokiHandler
+from agent_tui.log.loki.outbox import Counters, Entry, Outbox, PushSettings
 
 __all__ = ["Sender", "encode_push", "retry_after_seconds"]
 
@@ -61,60 +60,62 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class Sender:
-    """Drains the handler's queue into pushes; one request in flight at a time."""
+    """Drains an outbox into pushes, one request in flight at a time, and counts the outcome."""
 
-    def __init__(self, handler: LokiHandler) -> None:
-        """Bind to ``handler`` (its queue, counters and settings)."""
-        self.handler = handler
+    def __init__(self, outbox: Outbox, settings: PushSettings, counters: Counters) -> None:
+        """Drain ``outbox`` to ``settings.url``, writing delivery counts into ``counters``."""
+        self.outbox = outbox
+        self.settings = settings
+        self.counters = counters
         self.wake = asyncio.Event()
         self.inflight: list[Entry] = []
 
     async def run(self) -> None:
-        """Send batches as they become due until the handler stops; count what is left if cancelled."""
-        handler = self.handler
-        timeout = aiohttp.ClientTimeout(total=handler.timeout)
+        """Send batches as they become due until the outbox stops; count what is left if cancelled."""
+        outbox = self.outbox
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             try:
-                while not (handler.stopping and not handler.stats().queued):
-                    force = handler.flush_requested or handler.stopping
-                    batch = handler.take_batch(time.time_ns(), force)
+                while not (outbox.stopping and not outbox.queued()):
+                    force = outbox.flush_requested or outbox.stopping
+                    batch = outbox.take_batch(time.time_ns(), force)
                     if batch:
                         self.inflight = batch
                         await self._deliver(session, batch)
                         self.inflight = []
-                        handler.done(batch[-1][0])
+                        outbox.done(batch[-1][0])
                         continue
-                    if handler.stats().queued == 0:
-                        handler.flush_requested = False
+                    if outbox.queued() == 0:
+                        outbox.flush_requested = False
                     self.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), _POLL)
             except asyncio.CancelledError:
                 if self.inflight:
-                    handler.failed_batches += 1
-                    handler.abandon(len(self.inflight))
+                    self.counters.give_up(0, batches=1)
+                    outbox.abandon(len(self.inflight))
                 raise
 
     async def _deliver(self, session: aiohttp.ClientSession, batch: list[Entry]) -> None:
-        handler = self.handler
-        body = encode_push(batch, handler.agent_id, handler.service)
-        headers = dict(handler.headers)
-        if handler.gzip_level:
-            body = gzip.compress(body, compresslevel=handler.gzip_level)
+        settings, counters = self.settings, self.counters
+        body = encode_push(batch, settings.agent_id, settings.service)
+        headers = dict(settings.headers)
+        if settings.gzip_level:
+            body = gzip.compress(body, compresslevel=settings.gzip_level)
             headers["Content-Encoding"] = "gzip"
         attempt = 0
         while True:
             status, text, retry_after = await self._post(session, body, headers)
             if status is not None and 200 <= status < 300:
-                handler.sent += len(batch)
+                counters.sent += len(batch)
                 return
             if status is not None and 400 <= status < 500 and status != 429:
                 self._reject(batch, status, text)
                 return
-            handler.retried += 1
+            counters.retried += 1
             delay = retry_after
             if delay is None:
-                delay = min(handler.backoff_max, handler.backoff_base * 2**attempt)
+                delay = min(settings.backoff_max, settings.backoff_base * 2**attempt)
                 delay *= random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not crypto)
             attempt += 1
             await asyncio.sleep(delay)
@@ -123,17 +124,17 @@ class Sender:
         self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
     ) -> tuple[int | None, str, float | None]:
         try:
-            async with session.post(self.handler.url, data=body, headers=headers) as resp:
+            async with session.post(self.settings.url, data=body, headers=headers) as resp:
                 text = "" if resp.status < 300 else (await resp.text(errors="replace"))[:500]
                 return resp.status, text, retry_after_seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return None, repr(exc), None
 
     def _reject(self, batch: list[Entry], status: int, text: str) -> None:
-        handler = self.handler
-        handler.reject(len(batch))
-        if not handler.warned:
-            handler.warned = True
+        counters = self.counters
+        counters.give_up(len(batch), batches=1)
+        if not counters.warned:
+            counters.warned = True
             sys.stderr.write(
                 f"agent_tui.log: Loki rejected a batch of {len(batch)} records with HTTP {status}: "
                 f"{text.strip()[:300]}; dropping it (later rejections are only counted).\n"
