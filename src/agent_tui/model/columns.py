@@ -136,6 +136,8 @@ class Appended:
     """The batch's times never decrease."""
     shipped_sums: Mapping[int, tuple[float, float, float, int]] | None = None
     """Summed values by record index, worked out by a worker process (which ships no lines)."""
+    shipped_signals: Mapping[int, Any] | None = None
+    """Retry, rate-limit and call signals by record index (``analysis.signals``), from a worker process."""
 
     @property
     def count(self) -> int:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from itertools import accumulate
 
 from agent_tui.batch import LineBatch
+from agent_tui.model.analysis.signals import batch_signals
 from agent_tui.model.columns import (
     Appended,
     SpanValues,
@@ -94,6 +95,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     # One object per distinct string: pickle then sends each repeat as a short memo reference.
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
+    events: dict[str, bool] = {}
     for lines, offsets in iter_file_batches(path, start, end):
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
@@ -107,6 +109,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
                 continue
             a = transpose(0, pairs, lines)
         sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, attrs_of)}
+        signals = batch_signals(a, attrs_of, events)
         idxs = a.line_index
         if a.one_per_line:
             record_offsets, lengths = offsets, list(map(len, lines))
@@ -119,6 +122,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             attrs=(),
             lines=(),
             shipped_sums=sums,
+            shipped_signals=signals,
             ts=array("d", a.ts),
             levels=a.level_bytes,
             events=list(map(same, a.events, a.events)),  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent_tui.batch import LineBatch
+from agent_tui.model.analysis import FlagTracker, Thresholds
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
@@ -96,6 +97,8 @@ class LogModel:
         parser_factory: builds a parser for a source (defaults to ``agent_tui.model.parse.LineParser``).
         spill_dir: directory for the spill file of file-less sources.
         attrs_cache: how many parsed attribute mappings the store keeps.
+        thresholds: when flags are raised (``analysis.Thresholds``).
+        analysis: raise flags as records arrive (off only to measure what they cost).
     """
 
     def __init__(
@@ -108,6 +111,8 @@ class LogModel:
         parser_factory: ParserFactory | None = None,
         spill_dir: str | None = None,
         attrs_cache: int = 4096,
+        thresholds: Thresholds | None = None,
+        analysis: bool = True,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.following = following
@@ -123,6 +128,14 @@ class LogModel:
         )
         self.traces = TraceForest(self.store, attrs_of=_default_attrs)
         self.stats = RollingStats(self.clock, following=following)
+        self.flags = FlagTracker(
+            self.store,
+            self.traces,
+            thresholds=thresholds,
+            attrs_of=_default_attrs,
+            now=self.clock.now if following else None,
+        )
+        self._analysis = analysis
         self._compacted_at = 0
 
     def ingest(self, batch: LineBatch) -> IngestResult:
@@ -181,10 +194,13 @@ class LogModel:
         store = self.store
         touched = self.traces.add(appended)
         self.stats.add(appended)
+        if self._analysis:
+            self.flags.add(appended)
         if store.columns_base != self._compacted_at:
             # The store just dropped evicted rows: drop traces that lived only in them.
             self._compacted_at = store.columns_base
-            self.traces.forget_before(store.first_seq)
+            if self.traces.forget_before(store.first_seq):
+                self.flags.forget(lambda tid: self.traces.get(tid) is not None)
         return IngestResult(
             appended.first_seq,
             appended.count,
