@@ -117,12 +117,13 @@ def supported(node: Node) -> bool:
     return _leaf_column(node) is not None
 
 
-def split_and(node: Node) -> tuple[list[Node], list[Node]]:
-    """Split a top-level ``and`` into (column conditions, the rest); a single node is one or the other."""
-    items: Sequence[Node] = node.items if isinstance(node, And) else (node,)
-    cols = [item for item in items if supported(item)]
-    rest = [item for item in items if not supported(item)]
-    return cols, rest
+def split_and(node: Node) -> tuple[list[Node], Node | None]:
+    """Split a top-level ``and`` into (column conditions, the rest as one node, None when nothing is left)."""
+    if not isinstance(node, And):
+        return ([node], None) if supported(node) else ([], node)
+    cols: list[Node] = [item for item in node.items if supported(item)]
+    rest = tuple(item for item in node.items if not supported(item))
+    return cols, (None if not rest else rest[0] if len(rest) == 1 else And(rest))
 
 
 def column_bits(

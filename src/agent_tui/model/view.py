@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import compress
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from agent_tui.model.colfilter import column_bits, split_and
 from agent_tui.model.keyneedles import key_prefilter
-from agent_tui.model.query.compiler import compile_node
-from agent_tui.model.query.nodes import And
+from agent_tui.model.query.compiler import Predicate, compile_node
+from agent_tui.model.query.filter import Filter
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 
@@ -20,19 +19,7 @@ if TYPE_CHECKING:
     from agent_tui.model.session import IngestResult, LogModel
     from agent_tui.model.store import Store
 
-__all__ = ["FilterLike", "FilteredView", "StoreSubject", "filter_bits"]
-
-
-class FilterLike(Protocol):
-    """The shape of ``agent_tui.model.query.Filter`` the view relies on."""
-
-    @property
-    def required_substrings(self) -> tuple[bytes, ...]: ...
-    @property
-    def trace_scoped(self) -> bool: ...
-    @property
-    def inner(self) -> FilterLike | None: ...
-    def matches(self, subject: Any, /) -> bool: ...
+__all__ = ["FilteredView", "StoreSubject", "filter_bits"]
 
 
 class StoreSubject:
@@ -75,9 +62,7 @@ class FilteredView:
     when a trace starts matching later.
     """
 
-    def __init__(
-        self, model: LogModel, filter: FilterLike | None = None, min_level: Level | None = None
-    ) -> None:
+    def __init__(self, model: LogModel, filter: Filter | None = None, min_level: Level | None = None) -> None:
         self.model = model
         self.store = model.store
         self._filter = filter
@@ -94,7 +79,7 @@ class FilteredView:
     # -- configuration ----------------------------------------------------------------------
 
     @property
-    def filter(self) -> FilterLike | None:
+    def filter(self) -> Filter | None:
         """The current filter (None keeps everything)."""
         return self._filter
 
@@ -103,7 +88,7 @@ class FilteredView:
         """The current minimum level (None keeps every level)."""
         return self._min_level
 
-    def set_filter(self, filter: FilterLike | None) -> None:
+    def set_filter(self, filter: Filter | None) -> None:
         """Replace the filter and recompute (raw-byte prefilter first, attributes parsed only if needed)."""
         self._filter = filter
         self._recompute()
@@ -227,7 +212,7 @@ class FilteredView:
     # -- internals --------------------------------------------------------------------------
 
     @property
-    def _scoped(self) -> FilterLike | None:
+    def _scoped(self) -> Filter | None:
         f = self._filter
         if f is None or not f.trace_scoped:
             return None
@@ -346,34 +331,33 @@ def _in_set(tids: Sequence[int], chosen: set[int], known: int, *, outside: bool)
     return bytes(map(table.__getitem__, tids))
 
 
-def _matches_all(f: FilterLike) -> bool:
-    return bool(getattr(f, "match_all", False))
+def _matches_all(f: Filter) -> bool:
+    return f.match_all
 
 
-def filter_bits(store: Store, f: FilterLike, lo: int, hi: int, bits: bytearray) -> bytearray:
+def filter_bits(store: Store, f: Filter, lo: int, hi: int, bits: bytearray) -> bytearray:
     """``bits`` (one 0/1 byte per seq ``lo..hi-1``) cleared where ``f`` does not match.
 
     Conditions on normalised fields (level, ts, event, trace_id, op) of a top-level ``and`` are
     evaluated over the store's columns; the rest runs per record on the rows still set, after the
     raw-line prefilter.
     """
-    ast = getattr(f, "ast", None)
-    cols, rest = split_and(ast) if ast is not None else ([], [])
+    cols, rest = split_and(f.ast)
     if not cols:
         candidates = list(compress(range(lo, hi), bits))
         for seq, keep in zip(candidates, _matching(store, f, candidates, f.matches), strict=True):
             if not keep:
                 bits[seq - lo] = 0
         return bits
-    now: Callable[[], float] = getattr(f, "now", time.time)
+    now = f.now
     found = column_bits(store, cols, lo, hi, now)
     n = hi - lo
     allowed = int.from_bytes(bits, "little")
     doubt = int.from_bytes(found.unsure, "little") & allowed if found.unsure is not None else 0
     sure = int.from_bytes(found.bits, "little") & allowed & ~doubt
     out = bytearray(sure.to_bytes(n, "little"))
-    if rest:
-        residual = compile_node(rest[0] if len(rest) == 1 else And(tuple(rest)), now)  # type: ignore[arg-type]
+    if rest is not None:
+        residual = compile_node(rest, now)
         candidates = list(compress(range(lo, hi), out))
         for seq, keep in zip(candidates, _matching(store, f, candidates, residual), strict=True):
             if not keep:
@@ -386,28 +370,23 @@ def filter_bits(store: Store, f: FilterLike, lo: int, hi: int, bits: bytearray) 
     return out
 
 
-def _prefilter(f: FilterLike) -> Callable[[bytes], bool] | None:
+def _prefilter(f: Filter) -> Callable[[bytes], bool] | None:
     """The raw-line test to run before the predicate, or None when it would reject nothing."""
-    may_match = getattr(f, "may_match_line", None)
-    if may_match is None or not (f.required_substrings or getattr(f, "id_substrings", ())):
-        needles = f.required_substrings
-        may_match = (lambda raw: all(n in raw for n in needles)) if needles else None
-    keys = key_prefilter(getattr(f, "ast", None))
+    may_match = f.may_match_line if f.required_substrings or f.id_substrings else None
+    keys = key_prefilter(f.ast)
     if keys is None or may_match is None:
         return keys or may_match
     first = may_match
     return lambda raw: first(raw) and keys(raw)
 
 
-def _matching(
-    store: Store, f: FilterLike, seqs: list[int], predicate: Callable[[Any], bool]
-) -> Iterator[bool]:
+def _matching(store: Store, f: Filter, seqs: list[int], predicate: Predicate) -> Iterator[bool]:
     """Whether each seq passes ``predicate``: lines ``f`` rules out by their bytes are rejected unparsed."""
     may_match = _prefilter(f)
     if may_match is not None:
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
             yield may_match(raw) and predicate(StoreSubject(store, seq, raw))
-    elif getattr(f, "needs_attrs", True) or getattr(f, "needs_raw", True):
+    elif not f.record_only:
         # Lines read in large blocks rather than one read per record for its attributes.
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
             yield predicate(StoreSubject(store, seq, raw))

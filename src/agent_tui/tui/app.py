@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.query import compile_filter
+from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
 from agent_tui.model.view import FilteredView
 from agent_tui.schema import Level
@@ -115,7 +115,7 @@ class AgentTuiApp(ViewActions):
         yield self.widgets.filter
         yield Footer()
 
-    def _compile(self, text: str) -> object:
+    def _compile(self, text: str) -> Filter:
         return compile_filter(text, now=self.clock.now)
 
     def on_mount(self) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from textual import on
 from textual.app import App
 from textual.widgets import ContentSwitcher, Tree
 
 from agent_tui.model.clock import Clock
+from agent_tui.model.query import Filter
 from agent_tui.model.session import LogModel
 from agent_tui.model.spans import Span
 from agent_tui.model.tracejson import error_json, record_json, span_json, trace_json
@@ -150,17 +151,17 @@ class ViewActions(App[int]):
             return
         self._set_filter(text, compiled)
 
-    def _set_filter(self, text: str, compiled: Any) -> None:
+    def _set_filter(self, text: str, compiled: Filter | None) -> None:
         self.filter_text = text
         self._refilter(lambda: self.view.set_filter(compiled))
         if compiled is None:
             return
-        target = compiled.inner if getattr(compiled, "trace_scoped", False) and compiled.inner else compiled
+        target = compiled.inner if compiled.trace_scoped and compiled.inner else compiled
         self.search = self.view_predicate(target)
         self.logs.is_match = self.search
         self.logs.clear_cache()
 
-    def view_predicate(self, compiled: Any) -> Callable[[int], bool]:
+    def view_predicate(self, compiled: Filter) -> Callable[[int], bool]:
         """A seq → bool test for ``compiled`` against the store (used by n/N and the match marks)."""
         store = self.model.store
 

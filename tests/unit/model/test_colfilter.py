@@ -136,7 +136,10 @@ def test_split_and_separates_column_conditions() -> None:
     """Only conditions on normalised fields are evaluated from columns; attribute ones are not."""
     cols, rest = split_and(compile_filter("level >= error and amount_usdc > 1 and not .op").ast)
     assert [str(c) for c in cols] == ["level >= error", "not .op"]
-    assert [str(r) for r in rest] == ["amount_usdc > 1"]
+    assert str(rest) == "amount_usdc > 1"
+    two = split_and(compile_filter('level >= error and a > 1 and b == "x"').ast)[1]
+    assert str(two) == 'a > 1 and b == "x"'
+    assert split_and(compile_filter("level >= error").ast)[1] is None
     assert not supported(compile_filter('span_id == "x"').ast)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
-from agent_tui.model.query import compile_filter
+from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView, StoreSubject
+from agent_tui.model.view import FilteredView
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 
@@ -25,21 +26,16 @@ def ingest(model: LogModel, *lines: bytes, source: str = "agent") -> Any:
     return model.ingest(LineBatch(source, list(lines)))
 
 
-class CountingFilter:
-    """A Filter-shaped predicate that records which seqs it was asked about."""
+def counting(text: str) -> tuple[Filter, list[int]]:
+    """The real filter for ``text`` with a predicate that also records which seqs it was asked about."""
+    real = compile_filter(text)
+    seen: list[int] = []
 
-    required_substrings: tuple[bytes, ...] = ()
-    trace_scoped = False
-    inner = None
+    def matches(subject: Any) -> bool:
+        seen.append(subject.seq)
+        return real.matches(subject)
 
-    def __init__(self, needle: str, required: tuple[bytes, ...] = ()) -> None:
-        self.needle = needle
-        self.required_substrings = required
-        self.seen: list[int] = []
-
-    def matches(self, subject: StoreSubject) -> bool:
-        self.seen.append(subject.seq)
-        return self.needle in subject.record.event
+    return replace(real, matches=matches), seen
 
 
 def test_unfiltered_view_is_display_order_and_follows_updates() -> None:
@@ -60,13 +56,13 @@ def test_filter_and_min_level_are_recomputed_and_updated_incrementally() -> None
     assert list(view) == [0, 1]
     view.set_min_level(Level.ERROR)
     assert list(view) == [1]
-    counting = CountingFilter("bet")
-    view.set_filter(counting)
-    assert list(view) == [1] and counting.seen == [1]  # the level test runs first, on columns
+    flt, seen = counting('"bet"')
+    view.set_filter(flt)
+    assert list(view) == [1] and seen == [1]  # the level test runs first, on columns
     more = [line(3, "bet.lost", "critical"), line(4, "bet.won", "error"), line(5, "x", "error")]
     view.update(ingest(model, *more))
     assert list(view) == [1, 3, 4]
-    assert counting.seen == [1, 3, 4, 5]
+    assert seen == [1, 3, 4, 5]
     view.set_filter(None)
     view.set_min_level(None)
     assert list(view) == [0, 1, 2, 3, 4, 5]
@@ -75,10 +71,11 @@ def test_filter_and_min_level_are_recomputed_and_updated_incrementally() -> None
 def test_required_substrings_skip_lines_before_parsing() -> None:
     """Lines lacking a required substring never reach the predicate."""
     model = LogModel()
-    ingest(model, line(0, "bet.placed"), line(1, "llm.call"), line(2, "bet.won"))
-    counting = CountingFilter("bet", (b"bet",))
-    view = FilteredView(model, counting)
-    assert list(view) == [0, 2] and counting.seen == [0, 2]
+    ingest(model, line(0, "Bet.placed"), line(1, "llm.call"), line(2, "Bet.won"))
+    flt, seen = counting('"Bet"')
+    assert flt.required_substrings == (b"Bet",)
+    view = FilteredView(model, flt)
+    assert list(view) == [0, 2] and seen == [0, 2]
 
 
 def test_attribute_filter_uses_lazy_attrs() -> None:

@@ -13,12 +13,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from agent_tui.model.query import FilterError
+from agent_tui.model.query import Filter, FilterError
 from agent_tui.tui.sanitize import safe_text
 
 __all__ = ["FilterBar"]
 
-Compiler = Callable[[str], object]
+Compiler = Callable[[str], Filter]
 
 
 class FilterInput(Input):
@@ -47,7 +47,7 @@ class FilterBar(Vertical):
     class Applied(Message):
         """A valid filter was submitted (empty text clears the filter)."""
 
-        def __init__(self, text: str, compiled: object | None) -> None:
+        def __init__(self, text: str, compiled: Filter | None) -> None:
             super().__init__()
             self.text = text
             """The expression as typed."""
@@ -96,7 +96,7 @@ class FilterBar(Vertical):
         self.input.value = text
         self.input.cursor_position = len(text)
 
-    def _validate(self, text: str) -> object | None:
+    def _validate(self, text: str) -> Filter | None:
         status = self.query_one("#filter-status", Static)
         if not text.strip():
             self.error = None

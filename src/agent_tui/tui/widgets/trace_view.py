@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Protocol
+from typing import ClassVar, Final, Protocol
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -12,6 +12,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from agent_tui.model.record import Record
+from agent_tui.model.spans import Span
+from agent_tui.model.traces import Trace
 from agent_tui.tui.rows import BADGES, format_time
 from agent_tui.tui.sanitize import safe_text
 
@@ -41,9 +43,9 @@ class NodeRef:
 class Forest(Protocol):
     """What the view reads from the model's TraceForest."""
 
-    def traces(self) -> list[Any]: ...
+    def traces(self) -> list[Trace]: ...
 
-    def get(self, trace_id: str) -> Any | None: ...
+    def get(self, trace_id: str) -> Trace | None: ...
 
 
 def _duration(ms: float | None) -> str:
@@ -58,7 +60,7 @@ def _status_style(status: str) -> str:
     return {"error": "bold red", "critical": "bold magenta", "running": "yellow"}.get(status, "green")
 
 
-def trace_label(trace: Any) -> Text:
+def trace_label(trace: Trace) -> Text:
     """One line per trace: status, op, duration, errors, amounts, tokens, cost, id (all plain text)."""
     icon, word = _STATUS.get(trace.status, ("?", trace.status))
     text = Text(no_wrap=True)
@@ -79,7 +81,7 @@ def trace_label(trace: Any) -> Text:
     return text
 
 
-def span_label(span: Any) -> Text:
+def span_label(span: Span) -> Text:
     """A span: status icon, op, duration and its error, if any."""
     icon, _word = _STATUS.get(span.status, ("·", ""))
     text = Text(no_wrap=True)
@@ -101,7 +103,7 @@ def event_label(record: Record) -> Text:
     return text
 
 
-def walk_spans(spans: Iterable[Any]) -> Iterator[Any]:
+def walk_spans(spans: Iterable[Span]) -> Iterator[Span]:
     """Every span under ``spans``, depth first."""
     for span in spans:
         yield span
@@ -179,7 +181,7 @@ class TraceView(Tree[NodeRef]):
                 self.nodes.pop(oldest.data.trace_id, None)
             oldest.remove()
 
-    def _rebuild(self, node: TreeNode[NodeRef], trace: Any) -> None:
+    def _rebuild(self, node: TreeNode[NodeRef], trace: Trace) -> None:
         expanded = {n.data for n in self._descendants(node) if n.is_expanded and n.data is not None}
         cursor = self.cursor_node
         keep = cursor.data if cursor is not None and cursor.data is not None else None
@@ -199,7 +201,7 @@ class TraceView(Tree[NodeRef]):
             yield child
             yield from self._descendants(child)
 
-    def _add_span(self, parent: TreeNode[NodeRef], trace_id: str, span: Any, expanded: set[NodeRef]) -> None:
+    def _add_span(self, parent: TreeNode[NodeRef], trace_id: str, span: Span, expanded: set[NodeRef]) -> None:
         ref = NodeRef("span", trace_id, span.span_id)
         open_ = ref in expanded or span.error is not None or not expanded
         node = parent.add(span_label(span), ref, expand=open_)
