@@ -90,7 +90,7 @@ def iter_file_batches(
 def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shipped]:
     """Worker: parse one byte range of a file into shippable columns (no line bytes)."""
     path, start, end, overrides = job
-    parser = LineParser(overrides, keep_attrs=True)
+    parser = LineParser(overrides)
     out: list[Shipped] = []
     # One object per distinct string: pickle then sends each repeat as a short memo reference.
     seen: dict[str | None, str | None] = {}

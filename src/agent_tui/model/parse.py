@@ -39,6 +39,7 @@ from agent_tui.model.formats.mapping import (
     text,
     time_of,
 )
+from agent_tui.model.projection import MISSES, widened
 
 __all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "attrs_of", "decode_line"]
 
@@ -61,8 +62,10 @@ class LineParser(GenericParser):
     def parse_rows(self, lines: Sequence[bytes]) -> list[Row]:  # noqa: PLR0912, PLR0915 - one hot loop
         """Map a batch of lines to plain tuples in ``ROW_FIELDS`` order (no object per line).
 
-        The hot loop: lines whose key set was seen before and is unambiguous (at most one alias per role, no
-        envelope) are mapped with the keys planned for that key set, in one C call, without alias search.
+        The hot loop: a line the source's projection accepts is read field by field from its bytes (see
+        ``agent_tui.model.projection``); any other line whose key set was seen before and is unambiguous
+        (at most one alias per role, no envelope) is decoded whole and mapped with the keys planned for
+        that key set, in one C call, without alias search.
         """
         out: list[Row] = []
         append = out.append
@@ -73,31 +76,59 @@ class LineParser(GenericParser):
         last = self._last_ts
         untimed_start = last is None
         keep = self._keep_attrs
+        project = self._project
+        projection = self._projection
+        decode = projection.decode if projection is not None else None
         for index, line in enumerate(lines):
-            try:
-                obj = loads(line)
-            except orjson.JSONDecodeError:
-                obj = None
-            plan = plans.get(tuple(obj)) if type(obj) is dict else None
-            if plan is None:
-                self._last_ts = last
-                for p in self._slow(obj, line):
-                    row = (
-                        index,
-                        p.ts,
-                        p.ts_inferred,
-                        p.level,
-                        p.event,
-                        p.trace_id,
-                        p.span_id,
-                        p.parent_span_id,
-                    )
-                    append((*row, p.op, p.error, p.raw, p.attrs))
-                last = self._last_ts
-                continue
-            pick, reorder, k_level, levels, has_error, _ = plan
-            # One C call picks every role's value (None for roles the key set lacks).
-            value, level_value, event, trace_id, span_id, parent, op = reorder(pick(obj) + PAD)
+            if decode is not None:
+                try:
+                    s = decode(line)
+                except MISSES:
+                    s = None
+                if s is not None:
+                    value = s.ts
+                    level_value = s.level
+                    event = s.event
+                    trace_id = s.trace_id
+                    span_id = s.span_id
+                    parent = s.parent_span_id
+                    op = s.op
+                    levels = projection.levels  # type: ignore[union-attr]
+                    k_level = projection.level_key  # type: ignore[union-attr]
+                    error = None
+                    attrs = None
+            if decode is None or s is None:
+                try:
+                    obj = loads(line)
+                except orjson.JSONDecodeError:
+                    obj = None
+                plan = plans.get(tuple(obj)) if type(obj) is dict else None
+                if plan is None:
+                    self._last_ts = last
+                    for p in self._slow(obj, line):
+                        row = (
+                            index,
+                            p.ts,
+                            p.ts_inferred,
+                            p.level,
+                            p.event,
+                            p.trace_id,
+                            p.span_id,
+                            p.parent_span_id,
+                        )
+                        append((*row, p.op, p.error, p.raw, p.attrs))
+                    last = self._last_ts
+                    projection = self._projection
+                    decode = projection.decode if projection is not None else None
+                    continue
+                pick, reorder, k_level, levels, has_error, found = plan
+                # One C call picks every role's value (None for roles the key set lacks).
+                value, level_value, event, trace_id, span_id, parent, op = reorder(pick(obj) + PAD)
+                error = error_any(obj) if has_error else None
+                attrs = obj if keep else None
+                if project and not has_error:
+                    projection = self._projection = widened(projection, found)
+                    decode = projection.decode if projection is not None else None
             ts = None
             kind = type(value)
             if kind is str:
@@ -114,7 +145,7 @@ class LineParser(GenericParser):
             elif kind is int and 100_000_000_000 <= value < 100_000_000_000_000:
                 ts = value / 1000  # epoch milliseconds (pino, bunyan numbers)
             if ts is None and value is not None:
-                ts = time_of(value, obj)
+                ts = time_of(value, _NO_OBJECT)
                 if kind is str and ts is not None:
                     remember_second(value)
             if ts is None:
@@ -148,8 +179,6 @@ class LineParser(GenericParser):
                 parent = norm_id(parent)
             if type(op) is not str:
                 op = None
-            error = error_any(obj) if has_error else None
-            attrs = obj if keep else None
             append((index, ts, inferred, level, event, trace_id, span_id, parent, op, error, False, attrs))
         self._last_ts = last
         if untimed_start and out and out[0][2]:
@@ -172,9 +201,15 @@ class LineParser(GenericParser):
                 if len(plans) >= MAX_PLANS:
                     plans.clear()
                 plans[tuple(obj)] = plan
+                if self._project and not plan[4]:
+                    self._projection = widened(self._projection, plan[5])
         if ENVELOPE_KEYS.isdisjoint(obj):
             return [self._map(obj, None, None)]
         return self._envelope(obj, line)
+
+
+_NO_OBJECT: dict[str, object] = {}
+"""``time_of``'s object argument for projected lines (it is only read for mapping-shaped times)."""
 
 
 def _backdate_leading(rows: list[Row]) -> None:

@@ -37,6 +37,7 @@ from agent_tui.model.formats.mapping import (
     text,
     time_of,
 )
+from agent_tui.model.projection import Projection
 from agent_tui.model.record import ErrorInfo
 from agent_tui.model.timeparse import epoch_from_number, parse_time, parse_time_str
 from agent_tui.schema import Level
@@ -124,6 +125,7 @@ class GenericParser:
         *,
         keep_attrs: bool = False,
         now: Callable[[], float] = time.time,
+        project: bool = True,
     ) -> None:
         """Create a parser.
 
@@ -133,6 +135,8 @@ class GenericParser:
                 key also reaches into nested objects.
             keep_attrs: put the decoded mapping in ``Parsed.attrs`` (otherwise None; see ``attrs_of``).
             now: time for lines before the first timed one (tests pass a fixed clock).
+            project: read planned lines through a projection (``agent_tui.model.projection``) instead of
+                decoding whole objects; overrides and ``keep_attrs`` turn it off (both need the object).
         """
         self._overrides = _normalise_overrides(overrides or {})
         self._keep_attrs = keep_attrs
@@ -141,6 +145,8 @@ class GenericParser:
         self._keys: dict[str, str] = {}
         self._docker_partial: dict[str, list[str]] = {}
         self._plans: dict[tuple[str, ...], Plan] = {}
+        self._project = project and not self._overrides and not keep_attrs
+        self._projection: Projection | None = None
 
     def _now_or_last(self) -> float:
         last = self._last_ts
