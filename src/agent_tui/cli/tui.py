@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent_tui.cli.common import compile_or_report
+from agent_tui.model.deadletters import find_dead_letter_dbs
 from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
 from agent_tui.sources.base import Source
@@ -21,7 +22,7 @@ from agent_tui.tui.app import make_app
 from agent_tui.tui.stdin import detach_stdin
 from agent_tui.tui.themes import load_themes
 
-__all__ = ["add_arguments", "open_pushed_down", "parse_since", "run"]
+__all__ = ["add_arguments", "dead_letter_dbs", "open_pushed_down", "parse_since", "run"]
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -40,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", default=None, help="only records newer than 15m, 2h, 1d or an ISO time")
     parser.add_argument("--level", default=None, help="minimum level to show (e.g. warning)")
     parser.add_argument("--export-dir", type=Path, default=None, help="where x writes exports (default .)")
+    parser.add_argument(
+        "--dlq",
+        action="append",
+        default=[],
+        metavar="DB",
+        help="dead-letter SQLite file for the D view (repeatable; *.db files in a given directory are found)",
+    )
     remote = parser.add_argument_group("remote sources (http(s)://, loki://, ssh://)")
     remote.add_argument("--token", default=os.environ.get("AGENT_TUI_TOKEN"), help="bearer token")
     remote.add_argument(
@@ -107,6 +115,12 @@ def _headers(pairs: list[str]) -> dict[str, str]:
     return headers
 
 
+def dead_letter_dbs(given: list[str], paths: list[str]) -> list[str]:
+    """``--dlq`` files, then the ``*.db`` files with a ``dead_letters`` table in each directory given."""
+    found = [db for path in paths if os.path.isdir(path) for db in find_dead_letter_dbs(path)]
+    return list(dict.fromkeys([*given, *found]))
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the sources and run the TUI until the user quits; returns the exit code."""
     paths: list[str] = list(args.paths)
@@ -143,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         filter_text = f"({filter_text}) and {clause}" if filter_text else clause
     app = make_app(
         sources,
+        dead_letters=dead_letter_dbs(args.dlq, paths),
         follow=args.follow,
         theme=args.theme,
         filter_text=filter_text,

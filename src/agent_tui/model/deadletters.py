@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetterDbError",
     "DeadLetterTable",
+    "DeadLetterWatch",
     "entries_of_trace",
     "find_dead_letter_dbs",
     "has_dead_letters",
@@ -306,3 +308,54 @@ def entries_of_trace(tables: Sequence[DeadLetterTable], trace_id: str) -> list[D
     found = [e for table in tables for e in table.entries if e.trace_id == trace_id]
     found.sort(key=lambda e: (e.last_attempt_ts or 0.0, e.rowid), reverse=True)
     return found
+
+
+class DeadLetterWatch:
+    """Re-reads one database when its files change (stat of the db and its -wal), never keeping it open.
+
+    Each poll that finds a change opens, reads and closes; an unchanged file costs two ``stat`` calls.
+    A full re-read every ``refresh_s`` covers a change that left size and mtime equal.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        refresh_s: float = 10.0,
+        timeout: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Watch ``path``; reads wait at most ``timeout`` seconds for a writer's lock."""
+        self.path = str(path)
+        self._refresh_s, self._timeout, self._clock = refresh_s, timeout, clock
+        self._seen: object = None
+        self._read_at = -math.inf
+
+    def _signature(self) -> tuple[tuple[int, int, int] | None, ...]:
+        out: list[tuple[int, int, int] | None] = []
+        for name in (self.path, f"{self.path}-wal"):
+            try:
+                st = os.stat(name)
+            except OSError:
+                out.append(None)
+            else:
+                out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def poll(self) -> DeadLetterTable | DeadLetterDbError | None:
+        """The table (every entry) or the reason it cannot be read; None when nothing changed."""
+        signature = self._signature()
+        now = self._clock()
+        if signature == self._seen and now - self._read_at < self._refresh_s:
+            return None
+        self._read_at = now
+        try:
+            result: DeadLetterTable | DeadLetterDbError = read_dead_letters(
+                self.path, include_resolved=True, timeout=self._timeout
+            )
+        except DeadLetterDbError as exc:
+            result = exc
+            # A locked or missing file is retried at the next poll, not only when it changes.
+            signature = ()
+        self._seen = signature
+        return result

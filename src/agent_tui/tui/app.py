@@ -23,13 +23,15 @@ from agent_tui.model.session import LogModel
 from agent_tui.model.view import FilteredView
 from agent_tui.schema import Level
 from agent_tui.sources.base import Source
+from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
 from agent_tui.tui.messages import LinesArrived, SourceChanged
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
-from agent_tui.tui.viewstate import ViewActions, Widgets
+from agent_tui.tui.viewstate import Widgets
+from agent_tui.tui.widgets.dead_letters import DeadLettersView
 from agent_tui.tui.widgets.detail import DetailPane
 from agent_tui.tui.widgets.filter_bar import FilterBar
 from agent_tui.tui.widgets.log_view import LogView
@@ -50,7 +52,7 @@ STATS_EVERY_S: Final = 0.25
 """The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
 
 
-class AgentTuiApp(ViewActions):
+class AgentTuiApp(DeadLetterActions):
     """Live logs, traces, stats and filters over a :class:`LogModel` fed by ``sources``."""
 
     CSS_PATH = "app.tcss"
@@ -68,8 +70,10 @@ class AgentTuiApp(ViewActions):
         filter_text: str | None = None,
         min_level: Level | None = None,
         export_dir: Path | None = None,
+        dead_letters: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self.dead_letter_paths = list(dead_letters)
         self.model = model
         self.sources = list(sources)
         self.clock = clock
@@ -111,6 +115,8 @@ class AgentTuiApp(ViewActions):
             with self.widgets.switcher:
                 yield self.widgets.logs
                 yield self.widgets.traces
+                self.dead_letters_view = DeadLettersView(self.dead_letter_paths, id=DEAD_LETTERS)
+                yield self.dead_letters_view
             yield self.widgets.detail
         yield self.widgets.filter
         yield Footer()
@@ -247,6 +253,7 @@ class AgentTuiApp(ViewActions):
             filter_text=self.filter_text,
             min_level=self.view_min_level,
             behind=self.inbox.pending_lines,
+            dead_letters=self.dead_letter_summary,
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -278,6 +285,7 @@ def make_app(
     max_records: int | None = None,
     export_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    dead_letters: Sequence[str] = (),
 ) -> AgentTuiApp:
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
@@ -294,4 +302,5 @@ def make_app(
         filter_text=filter_text,
         min_level=min_level,
         export_dir=export_dir,
+        dead_letters=dead_letters,
     )

@@ -39,7 +39,13 @@ def run_demo(args: argparse.Namespace) -> int:
         thread = start_fleet(directory, args, stop)
         try:
             source = open_source(str(directory), SourceOptions(follow=True))
-            app = make_app([source], follow=True, theme=getattr(args, "theme", None), export_dir=Path.cwd())
+            app = make_app(
+                [source],
+                follow=True,
+                theme=getattr(args, "theme", None),
+                export_dir=Path.cwd(),
+                dead_letters=[str(directory / "dlq.db")],
+            )
             result = app.run()
         finally:
             stop.set()

@@ -50,6 +50,7 @@ KEYS: Final[tuple[Key, ...]] = (
     ),
     Key("t", "t", "show_traces", "traces view", "traces"),
     Key("l", "l", "show_logs", "logs view", "logs"),
+    Key("D", "D", "show_dead_letters", "dead letters view (--dlq DB); enter opens an entry's trace"),
     Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane", priority=True),
     Key("d", "d", "toggle_detail", "show/hide the detail pane", "detail"),
     Key("1", "1", "min_level(1)", "show every level"),

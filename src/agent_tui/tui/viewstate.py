@@ -283,6 +283,10 @@ class ViewActions(App[int]):
         if trace is None:
             self.notify("this record has no trace id", timeout=2)
             return
+        self.open_trace_at(trace, seq)
+
+    def open_trace_at(self, trace: Any, seq: int) -> None:
+        """Show ``trace`` in the traces view at record ``seq``, its failing span's traceback in detail."""
         self.widgets.switcher.current = "traces"
         tree = self.traces_view
         tree.sync(None)

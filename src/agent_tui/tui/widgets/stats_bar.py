@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
+from agent_tui.tui.widgets.dead_letters import DeadLetterSummary
 
 __all__ = ["StatsBar", "StatsSnapshot", "sparkline"]
 
@@ -43,6 +44,8 @@ class StatsSnapshot:
     """Lines received but not yet ingested (the view is catching up)."""
     live: bool = False
     """Rates are counted by arrival time, so the newest second of ``rate`` is still filling up."""
+    dead_letters: DeadLetterSummary | None = None
+    """Unresolved dead letters and their databases; None when no database is watched."""
 
 
 def sparkline(values: Sequence[int]) -> str:
@@ -145,9 +148,22 @@ class StatsBar(Widget):
                     if i:
                         text.append("/")
                     text.append(_human(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+            self._append_dead_letters(text, snap.dead_letters, short=bool(skip))
             if text.cell_len <= width:
                 break
         return text
+
+    def _append_dead_letters(self, text: Text, dlq: DeadLetterSummary | None, *, short: bool) -> None:
+        """``DLQ 3 open (dlq.db)``: the unresolved count, red when there are any, and which databases."""
+        if dlq is None:
+            return
+        style = self.get_component_rich_style("statsbar--error") if dlq.unresolved or dlq.problems else ""
+        text.append("  DLQ ")
+        text.append(f"{_human(dlq.unresolved)} open", style)
+        if not short and dlq.dbs:
+            text.append(f" ({safe_text(', '.join(dlq.dbs))})")
+        if dlq.problems:
+            text.append(" ⚠ unreadable", style)
 
     def _append_sources(self, text: Text, snap: StatsSnapshot) -> None:
         states: dict[str, int] = {}
