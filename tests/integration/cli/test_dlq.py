@@ -19,8 +19,6 @@ from agent_tui.model.deadletters import (
 from tests.dlqtools import SEED_SCHEMA, LockHolder, spawn
 from tests.integration.cli.helpers import run
 
-NOW = time.time()
-
 
 def _seed_db(path: Path, rows: list[tuple[object, ...]]) -> Path:
     conn = sqlite3.connect(path)
@@ -38,12 +36,13 @@ def _files(directory: Path) -> set[str]:
 def test_seed_table_is_listed_newest_unresolved_first_with_only_its_columns(tmp_path: Path) -> None:
     """The seed's bare five-column table prints as the seed's query orders it, without agent, attempts
     or trace columns it does not have, and nothing is created next to it."""
+    now = time.time()
     db = _seed_db(
         tmp_path / "dlq.db",
         [
-            ("bet", "TIMEOUT", "old one", int(NOW) - 7200, 0),
-            ("escrow", "EXPIRED", "done", int(NOW) - 60, 1),
-            ("bet", "RATE_LIMIT", "newest", int(NOW) - 30, 0),
+            ("bet", "TIMEOUT", "old one", int(now) - 7200, 0),
+            ("escrow", "EXPIRED", "done", int(now) - 900, 1),
+            ("bet", "RATE_LIMIT", "newest", int(now) - 600, 0),
         ],
     )
     before = _files(tmp_path)
@@ -52,7 +51,7 @@ def test_seed_table_is_listed_newest_unresolved_first_with_only_its_columns(tmp_
     assert result.returncode == 0, result.stderr
     lines = out.splitlines()
     assert lines[0].split() == ["ID", "LAST", "ATTEMPT", "(UTC)", "AGE", "OPERATION", "CODE", "MESSAGE"]
-    assert "newest" in lines[1] and "RATE_LIMIT" in lines[1] and " 30s " in lines[1]
+    assert "newest" in lines[1] and "RATE_LIMIT" in lines[1] and " 10m " in lines[1]
     assert "old one" in lines[2] and " 2h " in lines[2]
     assert "done" not in out and "2 unresolved of 3" in out
     assert _files(tmp_path) == before
@@ -125,7 +124,7 @@ def test_values_of_unexpected_types_are_marked_not_fatal(tmp_path: Path) -> None
     rows = [
         (1, "bet", 42, "soon", "soon", "maybe", "many", "{not json"),
         (2, "bet", "T", "iso", "2026-03-04T00:00:00Z", "0", "3", '{"a": 1}'),
-        (3, b"blob", "T", "num", str(NOW - 5), None, 2.0, None),
+        (3, b"blob", "T", "num", str(time.time() - 5), None, 2.0, None),
     ]
     conn.executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     conn.commit()
@@ -171,7 +170,7 @@ def test_a_writer_mid_transaction_is_neither_blocked_nor_read_half(tmp_path: Pat
 def test_a_locked_rollback_journal_db_reports_locked_and_the_writer_still_commits(tmp_path: Path) -> None:
     """A seed-style (rollback journal) database under an EXCLUSIVE writer: the reader says it is locked
     within its timeout, and the writer then commits (the reader left no lock behind)."""
-    db = _seed_db(tmp_path / "seed.db", [("bet", "T", "first", int(NOW), 0)])
+    db = _seed_db(tmp_path / "seed.db", [("bet", "T", "first", int(time.time()), 0)])
     holder = LockHolder(db, "EXCLUSIVE", seed_table=True)
     try:
         with pytest.raises(DeadLetterDbError, match="locked by a writer"):
