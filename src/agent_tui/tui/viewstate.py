@@ -285,7 +285,7 @@ class ViewActions(App[int]):
             return
         self.open_trace_at(trace, seq)
 
-    def open_trace_at(self, trace: Any, seq: int) -> None:
+    def open_trace_at(self, trace: Trace, seq: int) -> None:
         """Show ``trace`` in the traces view at record ``seq``, its failing span's traceback in detail."""
         self.widgets.switcher.current = "traces"
         tree = self.traces_view
