@@ -20,6 +20,7 @@ from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceError, SourceOptions
 from agent_tui.tui.app import make_app
 from agent_tui.tui.stdin import detach_stdin
+from agent_tui.tui.tailfirst import tail_first_options
 from agent_tui.tui.themes import load_themes
 
 __all__ = ["add_arguments", "dead_letter_dbs", "open_pushed_down", "parse_since", "run"]
@@ -147,7 +148,13 @@ def run(args: argparse.Namespace) -> int:
             ca_file=args.ca_file,
             tls_verify=not args.insecure,
         )
-        sources = [open_pushed_down(spec, options) for spec in paths]
+        sources = []
+        history: dict[str, str] = {}
+        for spec in paths:
+            opened, path = (options, None) if args.max_records else tail_first_options(spec, options)
+            sources.append(open_pushed_down(spec, opened))
+            if path is not None:
+                history[spec] = path
     except (SourceError, ValueError, OSError) as exc:
         print(f"agent-tui: {exc}", file=sys.stderr)
         return 2
@@ -164,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         min_level=min_level,
         max_records=args.max_records,
         export_dir=args.export_dir,
+        history=history,
     )
     result = app.run()
     return int(result or 0)

@@ -11,7 +11,13 @@ from agent_tui.batch import LineBatch
 from agent_tui.model.analysis import FlagTracker, Thresholds
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.columns import Appended, ParsedLike, columns_parser
-from agent_tui.model.loader import PARALLEL_MIN_BYTES, PIECE_BYTES, parallel_batches, sequential_batches
+from agent_tui.model.loader import (
+    PARALLEL_MIN_BYTES,
+    PIECE_BYTES,
+    Shipped,
+    parallel_batches,
+    sequential_batches,
+)
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.stats import RollingStats
 from agent_tui.model.store import Store
@@ -185,10 +191,19 @@ class LogModel:
         else:
             source = self.store.source_id(path)
             shipped = parallel_batches(path, self._overrides, workers, piece_bytes)
-            for columns, offsets, lengths in shipped:
-                appended = self.store.append_columns(source, columns, file, offsets, lengths)
-                results.append(self._fold(source, appended))
+            results.extend(self.ingest_shipped(source, file, batch) for batch in shipped)
         return _combined(results, self.store.end_seq)
+
+    def ingest_shipped(self, source: int, file: int, shipped: Shipped) -> IngestResult:
+        """Index and fold one batch a worker process parsed (``loader.parse_piece``).
+
+        Args:
+            source: The store's id of the source the lines belong to.
+            file: The store's index of the registered file holding the lines.
+            shipped: Columns, offsets and lengths as the worker returned them.
+        """
+        columns, offsets, lengths = shipped
+        return self._fold(source, self.store.append_columns(source, columns, file, offsets, lengths))
 
     def _fold(self, source: int, appended: Appended) -> IngestResult:
         store = self.store

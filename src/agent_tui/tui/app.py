@@ -18,24 +18,26 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.history import HistoryLoad
 from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
 from agent_tui.model.view import FilteredView
 from agent_tui.schema import Level
-from agent_tui.sources.base import Source
+from agent_tui.sources.base import Source, SourceState
 from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
 from agent_tui.tui.messages import LinesArrived, SourceChanged
 from agent_tui.tui.sanitize import safe_text
+from agent_tui.tui.tailfirst import HistoryMerge
 from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
 from agent_tui.tui.viewstate import Widgets
 from agent_tui.tui.widgets.dead_letters import DeadLettersView
 from agent_tui.tui.widgets.detail import DetailPane
 from agent_tui.tui.widgets.filter_bar import FilterBar
 from agent_tui.tui.widgets.log_view import LogView
-from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot
+from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot, human_count
 from agent_tui.tui.widgets.trace_view import TraceView
 
 __all__ = ["AgentTuiApp", "make_app"]
@@ -48,6 +50,10 @@ BACKLOG_LINES: Final = 20_000
 """Above this many queued lines (a history load, a burst) frames drop to BACKLOG_FRAME_S so ingest
 gets the CPU; counts stay exact and the view catches up when the backlog drains."""
 BACKLOG_FRAME_S: Final = 0.2
+HISTORY_SLICE_S: Final = 0.01
+"""History gets at least this long per drain, however busy the live sources are."""
+INGEST_SLICE: Final = 512
+"""Lines ingested per step; the drain checks its time budget between steps."""
 STATS_EVERY_S: Final = 0.25
 """The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
 
@@ -79,6 +85,8 @@ class AgentTuiApp(DeadLetterActions):
         self.clock = clock
         self.view = FilteredView(model, None, min_level)
         self.inbox = BatchInbox()
+        self.merge: HistoryMerge | None = None
+        """Big files opened tail-first: their full index, built in the background (None once switched)."""
         self.follow_mode = follow
         self.paused = False
         self.filter_text = ""
@@ -133,6 +141,8 @@ class AgentTuiApp(DeadLetterActions):
             self.apply_filter_text(self._initial_filter)
         for source in self.sources:
             self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
+        if self.merge is not None:
+            self.run_worker(self._hold_history(), group="history")
         # A dropped SSH session (SIGHUP) or a kill (SIGTERM) exits like q: sources are closed, the
         # terminal restored, and the demo's temporary directory removed.
         loop = asyncio.get_running_loop()
@@ -144,28 +154,73 @@ class AgentTuiApp(DeadLetterActions):
 
     @on(LinesArrived)
     async def _drain(self) -> None:
-        """The one place the store is mutated: ingest queued batches within a time budget."""
+        """The one place the models are mutated: ingest queued batches within a time budget."""
         deadline = time.perf_counter() + DRAIN_BUDGET_S
         fresh: list[int] = []
+        merge = self.merge
         while time.perf_counter() < deadline:
-            batch = self.inbox.take()
+            batch = self.inbox.take(INGEST_SLICE)
             if batch is None:
                 break
             result = self.model.ingest(batch)
+            if merge is not None:
+                merge.keep(batch)
             self.view.update(result)
             self._touched.update(result.touched_traces)
             fresh.extend(result.new_criticals)
         self._dirty = True
         if fresh:
             self._alert(fresh)
+        if merge is not None and merge.fold(max(deadline, time.perf_counter() + HISTORY_SLICE_S)):
+            self._switch_to_full(merge)
         if time.monotonic() - self._last_frame >= FRAME_S:
             # The first lines after a quiet spell are drawn now, not at the next timer tick.
             self._tick()
-        if len(self.inbox):
+        if len(self.inbox) or (self.merge is not None and self.merge.has_work):
             # A queued message is taken without suspending, so give the loop one turn first:
             # redraws, timers, keys and the source workers run before the next slice.
             await asyncio.sleep(0)
             self.post_message(LinesArrived())
+
+    def wake(self) -> None:
+        """Schedule a drain (callable from any thread)."""
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the app is exiting
+            self.post_message(LinesArrived())
+
+    def _switch_to_full(self, merge: HistoryMerge) -> None:
+        """History is indexed: show the full model in place of the tail, keeping selection and view state."""
+        self.merge = None
+        old, full = self.model, merge.full
+        logs = self.logs
+        selected = logs.selected_seq
+        last = self.view[logs.row_count - 1] if logs.row_count else None
+        self.model = full
+        self.view = FilteredView(full, self.view.filter, self.view.min_level)
+        logs.store = full.store
+        self.traces_view.rebind(full.traces, full.store.record)
+        self.alerted = {seq + merge.shift for seq in self.alerted}
+        self._touched.clear()
+        if self.search_target is not None:
+            self.search = logs.is_match = self.view_predicate(self.search_target)
+        count = len(self.view)
+        at = self.view.index_of(last + merge.shift) if self.paused and last is not None else None
+        logs.set_rows(self.view, count if at is None else at + 1)
+        index = self.view.index_of(selected + merge.shift) if selected is not None else None
+        if index is not None and not (logs.pinned and (self.follow_mode or not self.user_moved)):
+            logs.move_to(index, by_user=False)
+        old.close()
+        if merge.error:
+            self.notify(safe_text(merge.error), title="history", severity="warning", markup=False)
+        self._dirty = True
+        self.sync_rows()
+
+    async def _hold_history(self) -> None:
+        """Runs while the app does: on exit, the history loads stop and their worker processes end."""
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self.merge is not None:
+                self.merge.cancel()
 
     def _alert(self, seqs: Iterable[int]) -> None:
         """Toast and ring once per new critical record, whatever the current filter shows."""
@@ -197,6 +252,9 @@ class AgentTuiApp(DeadLetterActions):
     def _source_changed(self, message: SourceChanged) -> None:
         status = message.status
         self.source_states[status.source] = (status.state.value, status.reason)
+        ended = status.state in (SourceState.DONE, SourceState.ERROR)
+        if ended and self.merge is not None and not self.inbox.holds(status.source):
+            self.merge.forget(status.source)
         self._dirty = True
 
     def _tick(self) -> None:
@@ -239,8 +297,18 @@ class AgentTuiApp(DeadLetterActions):
         """Read the model into the stats bar's value object."""
         stats = self.model.stats
         store = self.model.store
+        counts = {label: stats.counts(window) for label, window in WINDOWS}
+        loading = ""
+        if self.merge is not None:
+            merge = self.merge
+            for label, window in WINDOWS:
+                mine, theirs = counts[label], merge.counts(window)
+                counts[label] = {lv: mine.get(lv, 0) + theirs.get(lv, 0) for lv in {*mine, *theirs}}
+            fraction, records = merge.progress()
+            loading = f"indexing history {int(fraction * 100)}% · {human_count(records)} lines"
         return StatsSnapshot(
-            counts={label: stats.counts(window) for label, window in WINDOWS},
+            counts=counts,
+            loading=loading,
             rate=stats.rate_history(17 if stats.following else 16),
             live=stats.following,
             following=self.follow_mode,
@@ -286,14 +354,20 @@ def make_app(
     export_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     dead_letters: Sequence[str] = (),
+    history: Mapping[str, str] | None = None,
+    history_workers: int | None = None,
+    history_load: Callable[..., HistoryLoad] = HistoryLoad,
 ) -> AgentTuiApp:
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
     Tests pass a FrozenClock, temp dirs and their own sources; ``environ`` decides NO_COLOR → mono.
+    ``history`` maps each source opened tail-first (``tail_first_options``) to its file, whose history
+    is then indexed by ``history_workers`` processes beside the screen and switched to once complete
+    (``history_load`` builds each load).
     """
     real_clock = clock or SystemClock()
     model = LogModel(max_records=max_records, clock=real_clock, following=follow)
-    return AgentTuiApp(
+    app = AgentTuiApp(
         model,
         sources,
         clock=real_clock,
@@ -304,3 +378,9 @@ def make_app(
         export_dir=export_dir,
         dead_letters=dead_letters,
     )
+    if history and max_records is None:
+        full = LogModel(clock=real_clock, following=follow)
+        app.merge = HistoryMerge(
+            full, history, wake=app.wake, workers=history_workers, load_factory=history_load
+        )
+    return app

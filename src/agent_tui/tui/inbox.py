@@ -34,6 +34,10 @@ class BatchInbox:
         """Lines waiting to be ingested."""
         return self._lines
 
+    def holds(self, source: str) -> bool:
+        """True while a batch of ``source`` waits to be ingested."""
+        return any(batch.source == source for batch in self._batches)
+
     async def put(self, batch: LineBatch) -> None:
         """Queue ``batch``, waiting first while the inbox is over its line budget."""
         while self._lines >= self._max_lines:

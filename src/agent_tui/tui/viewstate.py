@@ -63,6 +63,8 @@ class ViewActions(App[int]):
     paused: bool
     filter_text: str
     search: Callable[[int], bool] | None
+    search_target: Filter | None = None
+    """The compiled expression ``search`` tests (kept so a new model gets the same search)."""
     export_dir: Path
     view_min_level: Level | None = None
     user_moved: bool = False
@@ -157,6 +159,7 @@ class ViewActions(App[int]):
         if compiled is None:
             return
         target = compiled.inner if compiled.trace_scoped and compiled.inner else compiled
+        self.search_target = target
         self.search = self.view_predicate(target)
         self.logs.is_match = self.search
         self.logs.clear_cache()

@@ -14,7 +14,7 @@ from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.widgets.dead_letters import DeadLetterSummary
 
-__all__ = ["StatsBar", "StatsSnapshot", "sparkline"]
+__all__ = ["StatsBar", "StatsSnapshot", "human_count", "sparkline"]
 
 _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
@@ -46,6 +46,8 @@ class StatsSnapshot:
     """Rates are counted by arrival time, so the newest second of ``rate`` is still filling up."""
     dead_letters: DeadLetterSummary | None = None
     """Unresolved dead letters and their databases; None when no database is watched."""
+    loading: str = ""
+    """Progress of the history being indexed in the background (empty once it is complete)."""
 
 
 def sparkline(values: Sequence[int]) -> str:
@@ -56,7 +58,8 @@ def sparkline(values: Sequence[int]) -> str:
     return "".join(_BLOCKS[min(7, (v * 7 + top - 1) // top)] for v in values)
 
 
-def _human(n: int) -> str:
+def human_count(n: int) -> str:
+    """``n`` in at most five characters: ``9999``, ``12.3k``, ``123k``, ``1.2M``."""
     if n < 10_000:
         return str(n)
     if n < 1_000_000:
@@ -72,6 +75,7 @@ class StatsBar(Widget):
         "statsbar--paused",
         "statsbar--error",
         "statsbar--filter",
+        "statsbar--loading",
         *(f"statsbar--level-{level.label}" for level in _SHOWN),
     }
 
@@ -114,18 +118,24 @@ class StatsBar(Widget):
                 text.append(safe_text(snap.filter_text), style("statsbar--filter"))
             if spark:
                 text.append(f" {sparkline(rate[-spark:])}")
-            text.append(f" {_human(rate[-1] if rate else 0)}/s")
-            text.append(f"  {_human(snap.shown)}/{_human(snap.total)} shown")
-            if snap.behind:
-                text.append(f" (+{_human(snap.behind)} pending)")
+            text.append(f" {human_count(rate[-1] if rate else 0)}/s")
+            self._append_rows(text, snap)
             if zeros or snap.raw:
-                text.append(f"  raw {_human(snap.raw)}")
+                text.append(f"  raw {human_count(snap.raw)}")
             if zeros or snap.evicted:
-                text.append(f"{' ' if zeros else '  '}evicted {_human(snap.evicted)}")
+                text.append(f"{' ' if zeros else '  '}evicted {human_count(snap.evicted)}")
             self._append_sources(text, snap)
             if text.cell_len <= width:
                 break
         return text
+
+    def _append_rows(self, text: Text, snap: StatsSnapshot) -> None:
+        """Rows shown of all, lines still queued, and the progress of history being indexed."""
+        text.append(f"  {human_count(snap.shown)}/{human_count(snap.total)} shown")
+        if snap.behind:
+            text.append(f" (+{human_count(snap.behind)} pending)")
+        if snap.loading:
+            text.append(f"  {snap.loading}", self.get_component_rich_style("statsbar--loading"))
 
     @staticmethod
     def _live(snap: StatsSnapshot) -> bool:
@@ -147,7 +157,7 @@ class StatsBar(Widget):
                 for i, level in enumerate(_SHOWN):
                     if i:
                         text.append("/")
-                    text.append(_human(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+                    text.append(human_count(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
             self._append_dead_letters(text, snap.dead_letters, short=bool(skip))
             if text.cell_len <= width:
                 break
@@ -159,7 +169,7 @@ class StatsBar(Widget):
             return
         style = self.get_component_rich_style("statsbar--error") if dlq.unresolved or dlq.problems else ""
         text.append("  DLQ ")
-        text.append(f"{_human(dlq.unresolved)} open", style)
+        text.append(f"{human_count(dlq.unresolved)} open", style)
         if not short and dlq.dbs:
             text.append(f" ({safe_text(', '.join(dlq.dbs))})")
         if dlq.problems:

@@ -129,6 +129,14 @@ class TraceView(Tree[NodeRef]):
         """trace_id → its node."""
         self.auto_expand = False
 
+    def rebind(self, forest: Forest, record_of: Callable[[int], Record]) -> None:
+        """Show another forest (the full index replacing a preview): the tree is rebuilt from it."""
+        self.forest = forest
+        self.record_of = record_of
+        self.clear()
+        self.nodes.clear()
+        self.sync(None)
+
     def sync(self, touched: Iterable[str] | None = None) -> None:
         """Add new traces at the top and refresh changed ones; None refreshes the newest MAX_TRACES.
 

@@ -1,0 +1,196 @@
+"""Open big files newest first: show the tail at once, index the history in worker processes, then switch."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Final
+
+from agent_tui.model.history import HistoryLoad, prepare_workers
+from agent_tui.model.session import LogModel
+from agent_tui.schema import Level
+from agent_tui.sources.base import LineBatch
+from agent_tui.sources.gz import is_gzip
+from agent_tui.sources.options import SourceOptions
+
+__all__ = ["TAIL_FIRST_MIN_BYTES", "TAIL_LINES", "HistoryMerge", "tail_first_options"]
+
+TAIL_LINES: Final = 2000
+"""Lines of each big file read first, shown while its history is indexed."""
+TAIL_FIRST_MIN_BYTES: Final = 8 << 20
+"""Smaller files are read from the start: they are indexed before a worker process could start."""
+
+
+def tail_first_options(
+    spec: str,
+    options: SourceOptions,
+    *,
+    min_bytes: int = TAIL_FIRST_MIN_BYTES,
+    tail_lines: int = TAIL_LINES,
+) -> tuple[SourceOptions, str | None]:
+    """Options to open ``spec`` with, and the file whose history is indexed apart (None: read it whole).
+
+    Only regular, uncompressed local files of at least ``min_bytes`` open tail-first (their last
+    ``tail_lines`` lines first), and only when the user asked for the whole history (no ``--lines``).
+    """
+    if options.lines is not None:
+        return options, None
+    path = spec[len("file://") :] if spec.startswith("file://") and not os.path.exists(spec) else spec
+    try:
+        st = os.stat(path)
+    except OSError:
+        return options, None
+    if not stat.S_ISREG(st.st_mode) or st.st_size < min_bytes or is_gzip(path):
+        return options, None
+    return replace(options, lines=tail_lines), path
+
+
+@dataclass(slots=True)
+class _Load:
+    source: int
+    file: int
+    load: HistoryLoad
+
+
+class HistoryMerge:
+    """The full index of tail-first files, built beside the model on screen and handed over once complete.
+
+    The model on screen (the preview) ingests each planned file's tail and everything live; every batch
+    it ingests is also kept here, in order. A planned file's first batch fixes where its history ends
+    (its first offset); the bytes before are parsed by a :class:`HistoryLoad` and folded into ``full``.
+    When every load is folded, the kept batches are replayed into ``full`` (so it holds history, tail and
+    live lines in file order, exactly like a whole read), and ``fold`` reports that the app may switch.
+
+    Args:
+        full: The model that becomes the app's once complete (same options as the preview).
+        plans: Source name → path of each file opened tail-first.
+        wake: Called from loading threads when parsed history is ready.
+        overrides: ``--field`` overrides for the history parsers.
+        workers: Worker processes per load (default: CPU count, at most 4).
+        load_factory: Builds each :class:`HistoryLoad` (tests hold one back to look at the screen).
+        windows: The count windows the stats bar shows (see ``counts``).
+    """
+
+    def __init__(
+        self,
+        full: LogModel,
+        plans: Mapping[str, str],
+        *,
+        wake: Callable[[], object],
+        overrides: Mapping[str, str] | None = None,
+        workers: int | None = None,
+        load_factory: Callable[..., HistoryLoad] = HistoryLoad,
+        windows: tuple[float | None, ...] = (60.0, 300.0, 900.0, None),
+    ) -> None:
+        self.full = full
+        self.shift = 0
+        """Preview seq ``s`` is full seq ``s + shift`` (set when the replay starts)."""
+        self.error = ""
+        self._plans = dict(plans)
+        self._wake = wake
+        self._overrides = overrides
+        self._workers = workers
+        self._load_factory = load_factory
+        self._loads: list[_Load] = []
+        self._kept: list[LineBatch] = []
+        self._replayed = 0
+        self._replaying = False
+        self._windows = windows
+        self._frozen: dict[float | None, dict[Level, int]] = {}
+        if self._plans:
+            prepare_workers()
+
+    @property
+    def replaying(self) -> bool:
+        """True once history is folded and the kept batches are being replayed."""
+        return self._replaying
+
+    def keep(self, batch: LineBatch) -> None:
+        """Remember a batch the preview ingested; a planned file's first batch starts its history load."""
+        self._kept.append(batch)
+        path = self._plans.pop(batch.source, None)
+        if path is not None:
+            self._start(batch, path)
+
+    def forget(self, name: str) -> None:
+        """A planned source ended or failed before its first batch: it has no history to load."""
+        self._plans.pop(name, None)
+
+    def _start(self, batch: LineBatch, path: str) -> None:
+        end = batch.offsets[0] if batch.offsets and batch.path == path else 0
+        if end <= 0:
+            return
+        store = self.full.store
+        file = store.register_file(path, batch.file_id)
+        if file is None:
+            self.error = f"{path}: cannot re-open it to index its history"
+            return
+        load = self._load_factory(
+            path, end, overrides=self._overrides, workers=self._workers, wake=self._wake
+        )
+        self._loads.append(_Load(store.source_id(batch.source), file, load))
+        load.start()
+
+    @property
+    def has_work(self) -> bool:
+        """True when ``fold`` would do something now (without waiting for a worker)."""
+        if self._plans:
+            return False
+        for entry in self._loads:
+            if not entry.load.drained:
+                return entry.load.ready
+        return True
+
+    def fold(self, deadline: float) -> bool:
+        """Fold ready history (then the kept batches) into ``full`` until ``deadline``; True when complete."""
+        if self._plans:
+            return False
+        full = self.full
+        for entry in self._loads:
+            while not entry.load.drained:
+                shipped = entry.load.take()
+                if shipped is None:
+                    return False
+                full.ingest_shipped(entry.source, entry.file, shipped)
+                if time.perf_counter() >= deadline:
+                    return False
+            if entry.load.error and not self.error:
+                self.error = entry.load.error
+        if not self._replaying:
+            self._replaying = True
+            # The replay adds the preview's records to ``full``: the bar must not count them twice.
+            self._frozen = {w: dict(full.stats.counts(w)) for w in self._windows}
+            self.shift = full.store.end_seq
+        kept = self._kept
+        while self._replayed < len(kept):
+            full.ingest(kept[self._replayed])
+            kept[self._replayed] = _SPENT
+            self._replayed += 1
+            if time.perf_counter() >= deadline:
+                return self._replayed == len(kept)
+        return True
+
+    def counts(self, window: float | None) -> Mapping[Level, int]:
+        """History's share of the counts for ``window`` (frozen while the kept batches are replayed)."""
+        frozen = self._frozen.get(window) if self._replaying else None
+        return frozen if frozen is not None else self.full.stats.counts(window)
+
+    def progress(self) -> tuple[float, int]:
+        """Fraction of the history bytes parsed (0..1) and records indexed so far."""
+        total = sum(entry.load.end for entry in self._loads)
+        done = sum(entry.load.parsed_bytes for entry in self._loads)
+        fraction = done / total if total else (0.0 if self._plans else 1.0)
+        return fraction, self.full.store.end_seq
+
+    def cancel(self) -> None:
+        """Stop every load (worker processes terminated) and drop what was kept."""
+        for entry in self._loads:
+            entry.load.cancel()
+        self._kept.clear()
+
+
+_SPENT = LineBatch("", [])
+"""Stands in for a kept batch once replayed, so its lines can be freed."""

@@ -1,0 +1,141 @@
+"""Pilot tests of opening a big file newest first while its history is indexed in worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from agent_tui.model.history import HistoryLoad
+from agent_tui.model.session import LogModel
+from agent_tui.sources.factory import open_source
+from agent_tui.sources.options import SourceOptions
+from agent_tui.tui.app import AgentTuiApp, make_app
+from agent_tui.tui.tailfirst import tail_first_options
+
+from .conftest import T0, line, screen_text, until
+
+TAIL = 40
+LINES = 1200
+
+
+def write_log(path: Path, start: int, count: int) -> None:
+    """Append lines numbered ``start..start+count-1``; traces of 4 lines cross every boundary."""
+    out = []
+    for n in range(start, start + count):
+        trace = f"t_{n // 4:08d}"
+        level = "error" if n % 97 == 0 else "info"
+        out.append(line(T0 + n * 0.01, level, f"step.{n % 4}", n=n, trace_id=trace, agent_id="a"))
+    with path.open("ab") as fh:
+        fh.write(b"\n".join(out) + b"\n")
+
+
+class Gate:
+    """Builds real history loads that wait for ``release`` before they start parsing."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.loads: list[HistoryLoad] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> HistoryLoad:
+        gate = self.opened
+
+        class Held(HistoryLoad):
+            def _run(self) -> None:
+                while not gate.wait(0.01) and not self._cancelled.is_set():
+                    pass
+                super()._run()
+
+        load = Held(*args, **kwargs)
+        self.loads.append(load)
+        return load
+
+
+def open_app(path: Path, gate: Gate, *, follow: bool) -> AgentTuiApp:
+    options, planned = tail_first_options(
+        str(path), SourceOptions(follow=follow), min_bytes=0, tail_lines=TAIL
+    )
+    assert planned == str(path)
+    return make_app(
+        [open_source(str(path), options)],
+        follow=follow,
+        environ={},
+        history={str(path): planned},
+        history_workers=2,
+        history_load=gate,
+    )
+
+
+def numbers(model: LogModel) -> list[int]:
+    store = model.store
+    return [int(store.attrs(seq)["n"]) for seq in range(store.first_seq, store.end_seq)]
+
+
+def trace_summary(model: LogModel) -> Mapping[str, tuple[Any, ...]]:
+    return {
+        t.trace_id: (t.record_count, t.error_count, t.status, t.first_seq, t.last_seq)
+        for t in model.traces.traces()
+    }
+
+
+async def test_newest_rows_first_then_counts_and_traces_of_a_full_index(tmp_path: Path) -> None:
+    """The file's last lines show while history is held back; once indexed, the model equals a whole read."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Gate()
+    app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.logs.row_count == TAIL)
+        await until(pilot, lambda: "indexing history" in screen_text(app))
+        assert app.merge is not None
+        assert numbers(app.model) == list(range(LINES - TAIL, LINES))
+        assert f"n={LINES - 1}" in screen_text(app)
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        await until(pilot, lambda: "indexing history" not in screen_text(app))
+        assert app.logs.row_count == LINES
+        whole = LogModel()
+        whole.load_file(str(path), workers=1)
+        assert numbers(app.model) == list(range(LINES))
+        assert app.model.stats.counts(None) == whole.stats.counts(None)
+        assert trace_summary(app.model) == trace_summary(whole)
+        assert app.logs.cursor == LINES - 1
+        whole.close()
+
+
+async def test_follow_keeps_new_lines_while_history_loads(tmp_path: Path) -> None:
+    """Lines appended while history is held back are shown at once and end up once each, in file order."""
+    path = tmp_path / "live.jsonl"
+    write_log(path, 0, LINES)
+    gate = Gate()
+    app = open_app(path, gate, follow=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.logs.row_count == TAIL)
+        write_log(path, LINES, 300)
+        await until(pilot, lambda: app.logs.row_count == TAIL + 300)
+        assert app.merge is not None
+        assert f"n={LINES + 299}" in screen_text(app)
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        write_log(path, LINES + 300, 5)
+        await until(pilot, lambda: len(app.view) == LINES + 305)
+        assert numbers(app.model) == list(range(LINES + 305))
+        assert app.logs.cursor == LINES + 304
+
+
+async def test_quitting_while_history_loads_ends_its_worker_processes(tmp_path: Path) -> None:
+    """q during the history load stops the loading thread and leaves no worker process behind."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Gate()
+    app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: bool(gate.loads))
+        gate.opened.set()
+        await pilot.press("q")
+    assert gate.loads
+    for load in gate.loads:
+        assert not load._thread.is_alive()
+    assert multiprocessing.active_children() == []
