@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -11,9 +12,17 @@ import orjson
 
 from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, UsageError, parse_time
 from agent_tui.cli.output import Palette, clean, palette_for
-from agent_tui.model.deadletters import DeadLetter, DeadLetterDbError, DeadLetterTable, read_dead_letters
+from agent_tui.model.deadletters import (
+    KNOWN_COLUMNS,
+    DeadLetter,
+    DeadLetterDbError,
+    DeadLetterTable,
+    entries_of_trace,
+    find_dead_letter_dbs,
+    read_dead_letters,
+)
 
-__all__ = ["add_arguments", "age", "render_entries", "run"]
+__all__ = ["TraceDeadLetters", "add_arguments", "age", "render_entries", "run", "trace_dead_letters"]
 
 _MESSAGE_WIDTH = 100
 # header, the column it needs (None: always shown), how to print an entry's value
@@ -90,7 +99,7 @@ def render_entries(
 
 
 def _read(
-    dbs: Sequence[str], *, include_resolved: bool, since: float | None
+    dbs: Sequence[str], *, include_resolved: bool, since: float | None, prog: str = "agent-tui dlq"
 ) -> tuple[list[DeadLetterTable], int]:
     tables: list[DeadLetterTable] = []
     failures = 0
@@ -98,9 +107,41 @@ def _read(
         try:
             tables.append(read_dead_letters(db, include_resolved=include_resolved, since=since, timeout=2.0))
         except DeadLetterDbError as exc:
-            print(f"agent-tui dlq: {clean(str(exc))}", file=sys.stderr)
+            print(f"{prog}: {clean(str(exc))}", file=sys.stderr)
             failures += 1
     return tables, failures
+
+
+class TraceDeadLetters:
+    """The dead letters stored in one trace, for ``agent-tui trace``."""
+
+    def __init__(self, entries: Sequence[DeadLetter], columns: Sequence[str]) -> None:
+        self.entries = list(entries)
+        self.columns = tuple(columns)
+
+    def lines(self, palette: Palette) -> list[str]:
+        """A heading and the entries' table (nothing when there are none)."""
+        if not self.entries:
+            return []
+        table = render_entries(self.entries, self.columns, time.time(), palette, resolved=True)
+        return ["", f"{palette.bold}Dead letters ({len(self.entries)}){palette.reset}", *table]
+
+    def json(self) -> list[dict[str, object]]:
+        """The entries as JSON data."""
+        return [e.to_json(self.columns) for e in self.entries]
+
+
+def trace_dead_letters(trace_id: str, dbs: Sequence[str], paths: Sequence[str]) -> TraceDeadLetters:
+    """Entries of ``trace_id`` in ``dbs`` and in the dead-letter databases found in directories of ``paths``.
+
+    A database that cannot be read is reported on stderr and skipped.
+    """
+    found = [db for path in paths if os.path.isdir(path) for db in find_dead_letter_dbs(path)]
+    tables, _failures = _read(
+        list(dict.fromkeys([*dbs, *found])), include_resolved=True, since=None, prog="agent-tui trace"
+    )
+    have = {c for table in tables for c in table.columns}
+    return TraceDeadLetters(entries_of_trace(tables, trace_id), [c for c in KNOWN_COLUMNS if c in have])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_tui.batch import LineBatch
 from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, SourceFailedError, check_paths
+from agent_tui.cli.dlq import trace_dead_letters
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
 from agent_tui.cli.query import scan_sources
 from agent_tui.model.query import compile_filter
@@ -43,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace_id", help="the trace id (W3C 32-hex or any string the logs use)")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, .gz, '-' or URLs")
     parser.add_argument("--json", action="store_true", help="emit the trace as structured JSON")
+    parser.add_argument(
+        "--dlq",
+        action="append",
+        default=[],
+        metavar="DB",
+        help="also list the trace's dead letters from DB (repeatable; *.db in a given directory are found)",
+    )
 
 
 def collect_lines(trace_id: str, paths: Sequence[str]) -> list[bytes]:
@@ -90,14 +98,19 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     model = _model_of(lines)
     trace = model.traces.get(args.trace_id) if lines else None
+    dead = trace_dead_letters(args.trace_id, args.dlq, args.paths)
     if trace is None:
         print(f"agent-tui: no records with trace id {clean(args.trace_id)!r}", file=sys.stderr)
-        return EXIT_NO_MATCH
     if args.json:
-        sys.stdout.buffer.write(dumps(trace_tree_json(trace, model.store), indent=True) + b"\n")
+        doc = {"trace_id": args.trace_id} if trace is None else trace_tree_json(trace, model.store)
+        if trace is not None or dead.entries:
+            sys.stdout.buffer.write(dumps({**doc, "dead_letters": dead.json()}, indent=True) + b"\n")
     else:
-        sys.stdout.write("\n".join(render(trace, model, palette_for(sys.stdout))) + "\n")
-    return EXIT_MATCH
+        palette = palette_for(sys.stdout)
+        shown = ([] if trace is None else render(trace, model, palette)) + dead.lines(palette)
+        if shown:
+            sys.stdout.write("\n".join(shown).lstrip("\n") + "\n")
+    return EXIT_NO_MATCH if trace is None else EXIT_MATCH
 
 
 def _sums(trace: Trace) -> dict[str, Any]:

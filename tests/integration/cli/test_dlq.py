@@ -207,3 +207,56 @@ def test_find_dbs_next_to_logs(tmp_path: Path) -> None:
     sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.commit()
     assert [Path(p).name for p in find_dead_letter_dbs(tmp_path)] == ["dlq.db", "seed.db"]
     assert not (tmp_path / "dlq.db-wal").exists()
+
+
+def _logged_fleet(directory: Path, db: Path) -> list[str]:
+    """A real process puts two entries into ``db``, its log lines going to ``directory/agent.jsonl``."""
+    directory.mkdir(exist_ok=True)
+    proc = spawn("write", str(db), "2", "tr")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    (directory / "agent.jsonl").write_text(out)
+    return [orjson.loads(line)["trace_id"] for line in out.splitlines() if '"dlq":true' in line]
+
+
+def test_trace_lists_its_dead_letters_from_a_found_or_given_db(tmp_path: Path) -> None:
+    """`agent-tui trace ID DIR` lists the trace's dead letters from a db found in DIR (and --dlq DB from
+    elsewhere), in text and in --json; other traces' entries are not listed."""
+    logs = tmp_path / "logs"
+    first, second = _logged_fleet(logs, logs / "dlq.db")
+    text = run("trace", second, str(logs))
+    out = text.stdout.decode()
+    assert text.returncode == 0, text.stderr
+    assert (
+        "Dead letters (1)" in out
+        and "job tr-1 timed out" in out
+        and "job tr-0" not in out.split("Dead letters")[1]
+    )
+    doc = orjson.loads(run("trace", "--json", first, str(logs)).stdout)
+    assert [e["error_message"] for e in doc["dead_letters"]] == ["job tr-0 timed out"]
+    assert doc["dead_letters"][0]["payload"]["token"] == "[REDACTED]"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (logs / "dlq.db").rename(elsewhere / "queue.db")
+    assert "Dead letters" not in run("trace", first, str(logs)).stdout.decode()
+    given = run("trace", first, str(logs), "--dlq", str(elsewhere / "queue.db"))
+    assert "Dead letters (1)" in given.stdout.decode()
+
+
+def test_trace_not_in_the_logs_still_shows_its_dead_letters_and_bad_dbs_warn(tmp_path: Path) -> None:
+    """A trace whose logs are gone exits 1 but prints its dead letters; an unreadable --dlq is one line
+    on stderr, not a traceback."""
+    logs = tmp_path / "logs"
+    first, _second = _logged_fleet(logs, tmp_path / "dlq.db")
+    (logs / "agent.jsonl").write_text("")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"junk" * 100)
+    result = run("trace", first, str(logs), "--dlq", str(tmp_path / "dlq.db"), "--dlq", str(junk))
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert (
+        "no records with trace id" in err
+        and "junk.db: not a SQLite database" in err
+        and "Traceback" not in err
+    )
+    assert "Dead letters (1)" in result.stdout.decode() and first in result.stdout.decode()
