@@ -103,3 +103,18 @@ async def test_the_key_is_in_help_and_the_view_says_how_to_get_a_database(build:
         assert "DLQ" not in screen_text(app)
         await pilot.press("question_mark")
         await until(pilot, lambda: "dead letters view" in screen_text(app))
+
+
+async def test_stats_bar_keeps_the_dead_letter_count_at_80_columns(build: Build, tmp_path: Path) -> None:
+    """At 80 columns the counts line still ends with every window's totals and the unresolved count."""
+    db = tmp_path / "dlq.db"
+    for _ in range(3):
+        _queue_with_failure(db)
+    app, source = build(dead_letters=[str(db)])
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        source.push(fleet_lines())
+        await until(pilot, lambda: "DLQ 3 open" in screen_text(app))
+        app.refresh_stats()
+        await pilot.pause()
+        second = screen_text(app).splitlines()[1]
+        assert "all 1/3/1/30  DLQ 3 open" in second and "…" not in second
