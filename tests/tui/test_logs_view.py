@@ -26,7 +26,7 @@ async def test_follow_shows_newest_records_and_counts(build: Build) -> None:
 
 
 async def test_cursor_keys_move_and_leave_follow(build: Build) -> None:
-    """k/up moves up and ends follow; g/G go to the ends; j/down and PgUp/PgDn move by rows and pages."""
+    """k/up moves up and ends follow; g/G go to the ends (G follows again); j/down and PgUp/PgDn move."""
     app, source = build()
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
@@ -45,7 +45,6 @@ async def test_cursor_keys_move_and_leave_follow(build: Build) -> None:
         assert app.logs.cursor == 2
         await pilot.press("G")
         assert app.logs.cursor == N - 1
-        await pilot.press("f")
         assert app.follow_mode is True
         source.push([line(T0 + 40, "info", "late.arrival")])
         await until(pilot, lambda: app.logs.cursor == N)

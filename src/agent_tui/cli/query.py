@@ -256,7 +256,7 @@ async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> 
         async for item in source.stream():
             if isinstance(item, SourceStatus):
                 # Only trouble is worth a line on stderr: errors and lost connections, not progress.
-                if item.state in (SourceState.ERROR, SourceState.RECONNECTING):
+                if item.state in (SourceState.ERROR, SourceState.RECONNECTING, SourceState.WAITING):
                     print(
                         source_problem(item.source, item.state.value, item.reason, follow=follow),
                         file=sys.stderr,

@@ -26,6 +26,8 @@ _CRITICAL = int(Level.CRITICAL)
 _STARTED = 1
 _FAILED = 2
 _ROOT_OP = 4
+_EQUAL = [bytes(1 if v == level else 0 for v in range(256)) for level in range(256)]
+"""Translation tables marking the bytes equal to one level."""
 _TREES = 256
 """Span trees kept built (per trace, rebuilt when the trace changes)."""
 
@@ -109,6 +111,11 @@ class Trace:
         return value
 
     @property
+    def max_level(self) -> Level:
+        """The most severe level among the trace's records (what the ``1``–``5`` keys filter on)."""
+        return Level(self._forest._worst[self._i])
+
+    @property
     def amount_usdc(self) -> float:
         """Sum of ``amount_usdc``."""
         value: float = self._forest._amount[self._i]
@@ -178,6 +185,7 @@ class TraceForest:
         self._criticals = array("I")
         self._open = array("i")
         self._flags = array("B")
+        self._worst = array("B")
         self._op = array("i")
         self._amount = array("d")
         self._payout = array("d")
@@ -197,7 +205,9 @@ class TraceForest:
         self._index.update(zip(tids, range(base, base + m), strict=True))
         self._ids.extend(tids)
         zeros = bytes(m)
-        for column in (self._count, self._errors, self._criticals, self._open, self._flags, self._tokens):
+        for column in (
+            self._count, self._errors, self._criticals, self._open, self._flags, self._worst, self._tokens,
+        ):  # fmt: skip
             column.frombytes(zeros * column.itemsize)
         firsts = [first_seq[t] for t in tids]
         self._first.extend(array("q", firsts))
@@ -237,6 +247,7 @@ class TraceForest:
             start[i] = min(start[i], lo[tid])
             end[i] = max(end[i], hi[tid])
         self._count_errors(batch)
+        self._raise_levels(batch)
         self._span_events(batch)
         self._sums(batch)
         self._sorted = None
@@ -251,6 +262,16 @@ class TraceForest:
                 self._errors[i] += 1
                 if batch.levels[seq - first] >= _CRITICAL:
                     self._criticals[i] += 1
+
+    def _raise_levels(self, batch: Appended) -> None:
+        """Each trace's most severe level: one C-level pass per distinct level in the batch."""
+        levels = batch.level_bytes or bytes(batch.levels)
+        tids, worst, index = batch.trace_ids, self._worst, self._index
+        for level in set(levels):
+            for tid in set(compress(tids, levels.translate(_EQUAL[level]))):
+                if tid is not None:
+                    i = index[tid]
+                    worst[i] = max(worst[i], level)
 
     def _span_events(self, batch: Appended) -> None:
         events, tids, index = batch.events, batch.trace_ids, self._index
@@ -371,7 +392,7 @@ class TraceForest:
         keep = [i for i, tid in enumerate(self._ids) if tid is not None]
         for name in (
             "_count", "_first", "_last", "_start", "_end", "_errors", "_criticals", "_open", "_flags",
-            "_op", "_amount", "_payout", "_cost", "_tokens",
+            "_worst", "_op", "_amount", "_payout", "_cost", "_tokens",
         ):  # fmt: skip
             old = getattr(self, name)
             setattr(self, name, array(old.typecode, [old[i] for i in keep]))

@@ -19,6 +19,8 @@ class SourceState(Enum):
     FOLLOWING = "following"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+    WAITING = "waiting"
+    """Following a path that does not exist yet: read once it appears (not an error)."""
     ERROR = "error"
     DONE = "done"
 

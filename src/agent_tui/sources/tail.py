@@ -10,6 +10,7 @@ opened, and lines a writer appends to a rotated file after the follower switched
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import Protocol
@@ -208,7 +209,10 @@ class FileTailer:
             self.done = True
         elif not self._waiting_reported:
             self._waiting_reported = True
-            self._status(out, SourceState.ERROR, f"{reason} (waiting for it to appear)")
+            if exc.errno == errno.ENOENT:
+                self._status(out, SourceState.WAITING, f"{self.path}: does not exist yet; waiting for it")
+            else:
+                self._status(out, SourceState.ERROR, f"{reason} (waiting for it to appear)")
         return False
 
     def _read(self, budget: int, out: list[Item]) -> tuple[int, bool]:

@@ -84,6 +84,7 @@ class AgentTuiApp(DeadLetterActions):
         self.sources = list(sources)
         self.clock = clock
         self.view = FilteredView(model, None, min_level)
+        self.view_min_level = min_level
         self.inbox = BatchInbox()
         self.merge: HistoryMerge | None = None
         """Big files opened tail-first: their full index, built in the background (None once switched)."""
@@ -118,6 +119,7 @@ class AgentTuiApp(DeadLetterActions):
             detail=DetailPane(id="detail"),
             filter=FilterBar(self._compile, id="filter"),
         )
+        self.widgets.traces.min_level = self.view_min_level
         yield self.widgets.stats
         with Horizontal(id="main"):
             with self.widgets.switcher:
@@ -316,7 +318,8 @@ class AgentTuiApp(DeadLetterActions):
             sources=dict(self.source_states),
             raw=store.raw_count,
             evicted=store.evicted,
-            shown=len(self.view),
+            # Paused, the count stays with the frozen rows; the total shows what arrives meanwhile.
+            shown=self.logs.row_count if self.paused else len(self.view),
             total=len(store),
             filter_text=self.filter_text,
             min_level=self.view_min_level,

@@ -21,6 +21,7 @@ class Key:
     action: str
     """The app action (``toggle_follow``) or ``""`` when a widget handles it."""
     description: str
+    """One short line (the help screen shows two columns of them at 80 columns)."""
     short: str = ""
     """Footer label; keys without one stay out of the footer."""
     priority: bool = False
@@ -28,42 +29,36 @@ class Key:
 
 
 KEYS: Final[tuple[Key, ...]] = (
-    Key("j,down", "j / ↓", "", "move down one record"),
-    Key("k,up", "k / ↑", "", "move up one record"),
+    Key("j,down", "j / ↓", "", "down one record"),
+    Key("k,up", "k / ↑", "", "up one record"),
     Key("g,home", "g / Home", "", "first record"),
-    Key("G,end", "G / End", "", "last record"),
-    Key("pageup,pagedown", "PgUp / PgDn", "", "move one screen"),
-    Key("f", "f", "toggle_follow", "follow on/off (stick to the newest record)", "follow"),
-    Key("space", "space", "toggle_pause", "pause/resume the view (ingestion and counts continue)", "pause"),
-    Key("slash", "/", "open_filter", "filter: type an expression, enter applies, esc closes", "filter"),
-    Key("escape", "esc", "escape", "clear the filter / close the pane or bar"),
-    Key("e", "e", "next_error", "next error (newest error when at the end)", "error"),
+    Key("G,end", "G / End", "newest", "newest record + follow"),
+    Key("pageup,pagedown", "PgUp / PgDn", "", "one screen up / down"),
+    Key("f", "f", "toggle_follow", "follow on/off", "follow"),
+    Key("space", "space", "toggle_pause", "pause rows (counts go on)", "pause"),
+    Key("slash", "/", "open_filter", "filter: type an expression", "filter"),
+    Key("escape", "esc", "escape", "clear filter / close pane"),
+    Key("e", "e", "next_error", "next error (end: newest)", "error"),
     Key("E", "E", "previous_error", "previous error"),
-    Key("n", "n", "next_match", "next record matching the last filter expression"),
-    Key("N", "N", "previous_match", "previous record matching the last filter expression"),
-    Key(
-        "enter",
-        "enter",
-        "open_trace",
-        "open the record's trace, failing span's traceback in detail",
-        "trace",
-    ),
+    Key("n", "n", "next_match", "next filter match"),
+    Key("N", "N", "previous_match", "previous filter match"),
+    Key("enter", "enter", "open_trace", "open the record's trace", "trace"),
     Key("t", "t", "show_traces", "traces view", "traces"),
     Key("l", "l", "show_logs", "logs view", "logs"),
-    Key("D", "D", "show_dead_letters", "dead letters view (--dlq DB); enter opens an entry's trace"),
-    Key("tab", "tab", "switch_pane", "switch between the main view and the detail pane", priority=True),
+    Key("D", "D", "show_dead_letters", "dead letters view (--dlq)"),
+    Key("tab", "tab", "switch_pane", "main view ⇄ detail pane", priority=True),
     Key("d", "d", "toggle_detail", "show/hide the detail pane", "detail"),
     Key("1", "1", "min_level(1)", "show every level"),
     Key("2", "2", "min_level(2)", "info and above"),
     Key("3", "3", "min_level(3)", "warnings and above"),
     Key("4", "4", "min_level(4)", "errors and above"),
     Key("5", "5", "min_level(5)", "criticals only"),
-    Key("y", "y", "copy_trace_id", "copy the trace id (OSC 52, works over SSH)"),
-    Key("x", "x", "export_view", "export the current view to a JSONL file"),
-    Key("c", "c", "", "detail pane: copy the selected value"),
-    Key("p", "p", "", "detail pane: copy the selected path"),
+    Key("y", "y", "copy_trace_id", "copy trace id (OSC 52)"),
+    Key("x", "x", "export_view", "export the view as JSONL"),
+    Key("c", "c", "", "detail: copy value"),
+    Key("p", "p", "", "detail: copy path"),
     Key("question_mark", "?", "help", "this help", "help"),
-    Key("ctrl+p", "ctrl+p", "command_palette", "command palette (every action)"),
+    Key("ctrl+p", "ctrl+p", "command_palette", "command palette"),
     Key("q", "q", "quit", "quit", "quit"),
 )
 

@@ -103,6 +103,15 @@ class ViewActions(App[int]):
         self.notify("following" if self.follow_mode else "follow off", timeout=1.5)
         self.sync_rows()
 
+    def action_newest(self) -> None:
+        """G: go to the newest record and follow again (the way back after looking around)."""
+        self._show_logs()
+        if not self.follow_mode:
+            self.notify("following", timeout=1.5)
+        self.follow_mode = True
+        self.sync_rows()
+        self.logs.stick_to_bottom()
+
     def action_toggle_pause(self) -> None:
         """Freeze the rows on screen; ingestion and counts continue, resuming catches up."""
         self.paused = not self.paused
@@ -125,6 +134,7 @@ class ViewActions(App[int]):
         """Keys 1–5: show all, info+, warning+, error+, critical only."""
         level = LEVEL_KEYS.get(key)
         self.view_min_level = level
+        self.traces_view.set_min_level(level)
         self._refilter(lambda: self.view.set_min_level(level))
 
     def _refilter(self, change: Callable[[], None]) -> None:

@@ -142,10 +142,11 @@ async def test_follow_with_line_bound_starts_near_the_end(tmp_path: Path, lines:
 
 
 async def test_missing_file_is_waited_for_when_following(tmp_path: Path) -> None:
-    """Following a path that does not exist yet reports it and reads the file once it appears."""
+    """Following a path that does not exist yet reports WAITING (no error) and reads it once it appears."""
     path = tmp_path / "late.jsonl"
     collector = Collector(FileSource(str(path), FAST))
-    await wait_until(lambda: any("waiting" in s.reason for s in collector.statuses), "waiting status")
+    await wait_until(lambda: any(s.state is SourceState.WAITING for s in collector.statuses), "waiting")
+    assert all(s.state is not SourceState.ERROR for s in collector.statuses)
     path.write_bytes(b'{"n": 0}\n{"n": 1}\n')
     await collector.has_numbers(2)
     await collector.close()

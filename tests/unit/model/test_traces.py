@@ -10,6 +10,7 @@ import pytest
 
 from agent_tui.model.session import LogModel
 from agent_tui.model.traces import failing_span
+from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 
 T0 = 1_772_582_400.0
@@ -211,3 +212,17 @@ def test_trace_whose_records_were_evicted_is_forgotten() -> None:
     assert "old" not in {t.trace_id for t in model.traces.traces()}
     with pytest.raises(LookupError, match="evicted"):
         _ = old.record_count
+
+
+def test_max_level_is_the_most_severe_record_of_each_trace_across_batches() -> None:
+    """A trace's max_level rises with later batches and never falls; traces without ids are not counted."""
+
+    def rec(level: str, trace_id: str | None) -> bytes:
+        extra = f',"trace_id":"{trace_id}"' if trace_id else ""
+        return f'{{"ts":"2026-03-04T00:00:00Z","level":"{level}","event":"e"{extra}}}'.encode()
+
+    model = LogModel()
+    model.ingest(LineBatch("a", [rec("debug", "t1"), rec("info", "t2"), rec("critical", None)]))
+    model.ingest(LineBatch("a", [rec("warning", "t1"), rec("debug", "t2"), rec("error", "t3")]))
+    levels = {t.trace_id: t.max_level for t in model.traces.traces()}
+    assert levels == {"t1": Level.WARNING, "t2": Level.INFO, "t3": Level.ERROR}

@@ -59,7 +59,6 @@ class LogView(ScrollView, can_focus=True):
         Binding("j,down", "cursor(1)", "Down", show=False),
         Binding("k,up", "cursor(-1)", "Up", show=False),
         Binding("g,home", "top", "Top", show=False),
-        Binding("G,end", "bottom", "Bottom", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
     ]
@@ -245,10 +244,6 @@ class LogView(ScrollView, can_focus=True):
     def action_top(self) -> None:
         """Select the first row."""
         self.move_to(0)
-
-    def action_bottom(self) -> None:
-        """Select the last row."""
-        self.move_to(self.row_count - 1)
 
     def action_page(self, direction: int) -> None:
         """Move by one screen."""

@@ -18,7 +18,7 @@ __all__ = ["StatsBar", "StatsSnapshot", "human_count", "sparkline"]
 
 _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
-_LIVE_STATES: Final = frozenset({"following", "connected", "reconnecting"})
+_LIVE_STATES: Final = frozenset({"following", "connected", "reconnecting", "waiting"})
 WINDOWS: Final = (("1m", 60.0), ("5m", 300.0), ("15m", 900.0), ("all", None))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import ClassVar, Final, Protocol
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from textual.widgets.tree import TreeNode
 from agent_tui.model.record import Record
 from agent_tui.model.spans import Span
 from agent_tui.model.traces import Trace
+from agent_tui.schema import Level
 from agent_tui.tui.rows import BADGES, format_time
 from agent_tui.tui.sanitize import safe_text
 
@@ -128,6 +130,20 @@ class TraceView(Tree[NodeRef]):
         self.nodes: dict[str, TreeNode[NodeRef]] = {}
         """trace_id → its node."""
         self.auto_expand = False
+        self.min_level: Level | None = None
+        """Only traces with a record at this level or above are listed (keys ``1``–``5``)."""
+
+    def set_min_level(self, level: Level | None) -> None:
+        """List only traces reaching ``level``: rebuilt from the newest, the cursor back at the top."""
+        if level == self.min_level:
+            return
+        self.min_level = level
+        self.clear()
+        self.nodes.clear()
+        self.sync(None)
+
+    def _shown(self, trace: Trace) -> bool:
+        return self.min_level is None or trace.max_level >= self.min_level
 
     def rebind(self, forest: Forest, record_of: Callable[[int], Record]) -> None:
         """Show another forest (the full index replacing a preview): the tree is rebuilt from it."""
@@ -145,10 +161,11 @@ class TraceView(Tree[NodeRef]):
         """
         anchor = self._screen_anchor()
         if touched is None:
-            traces = self.forest.traces()[:MAX_TRACES]
+            traces = list(islice(filter(self._shown, self.forest.traces()), MAX_TRACES))
         else:
             found = (self.forest.get(trace_id) for trace_id in touched)
-            traces = sorted((t for t in found if t is not None), key=lambda t: t.start, reverse=True)
+            shown = (t for t in found if t is not None and self._shown(t))
+            traces = sorted(shown, key=lambda t: t.start, reverse=True)
         new = [t for t in traces if t.trace_id not in self.nodes]
         for trace in reversed(new[:MAX_TRACES]):
             first = self.root.children[0] if self.root.children else None
