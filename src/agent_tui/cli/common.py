@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from agent_tui.model.query import Filter, FilterError, compile_filter
 
 if TYPE_CHECKING:
+    from agent_tui.model.analysis import Thresholds
     from agent_tui.model.clock import Clock
     from agent_tui.model.session import LogModel
 
@@ -198,13 +199,15 @@ def _plain_file(path: str) -> bool:
     return path != "-" and not is_remote(path) and not path.endswith(".gz") and os.path.isfile(path)
 
 
-def load_model(paths: Sequence[str], clock: Clock | None = None) -> LogModel:
-    """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats)."""
+def load_model(
+    paths: Sequence[str], clock: Clock | None = None, thresholds: Thresholds | None = None
+) -> LogModel:
+    """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats, flags)."""
     import asyncio  # noqa: PLC0415
 
     from agent_tui.model.clock import SystemClock  # noqa: PLC0415
     from agent_tui.model.session import LogModel  # noqa: PLC0415
 
-    model = LogModel(clock=clock if clock is not None else SystemClock())
+    model = LogModel(clock=clock if clock is not None else SystemClock(), thresholds=thresholds)
     asyncio.run(_ingest_all(model, paths))
     return model

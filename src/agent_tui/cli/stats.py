@@ -1,4 +1,4 @@
-"""``agent-tui stats PATH…``: level counts by window, top events and errors, slowest and costliest traces."""
+"""``agent-tui stats PATH…``: counts by level and window, top events and errors, slow/costly traces, flags."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from agent_tui.cli.common import (
     check_paths,
     load_model,
 )
+from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
 from agent_tui.cli.output import Palette, clean, clock, format_value, palette_for
 from agent_tui.model.clock import FrozenClock
 from agent_tui.model.tracejson import dumps, trace_json
@@ -32,17 +33,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, .gz, '-' or URLs")
     parser.add_argument("--json", action="store_true", help="emit the numbers as JSON")
     parser.add_argument("--top", type=int, default=10, help="rows in each top-N table (default 10)")
+    add_flag_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the statistics; 0 when there were records, 1 when none, 2 for a bad path."""
     problem = check_paths(args.paths)
+    try:
+        thresholds = thresholds_from(args)
+    except ValueError as exc:
+        problem = problem or str(exc)
     if problem is not None:
         print(f"agent-tui: {problem}", file=sys.stderr)
         return EXIT_ERROR
     clock_ = FrozenClock(0.0)
     try:
-        model = load_model(args.paths, clock_)
+        model = load_model(args.paths, clock_, thresholds)
     except SourceFailedError:
         return EXIT_ERROR
     data = stats_json(model, clock_, args.top)
@@ -97,6 +103,7 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
         },
         "slowest_traces": [trace_json(t) for t in slowest],
         "costliest_traces": [trace_json(t) for t in costliest],
+        "flags": model.flags.summary(),
     }
 
 
@@ -155,4 +162,17 @@ def render(data: dict[str, Any], p: Palette) -> list[str]:
                 ]
             )
         out += _table(title, rows, p) if len(rows) > 1 else []
+    return out + _flags_table(data["flags"], p)
+
+
+def _flags_table(flags: dict[str, Any], p: Palette) -> list[str]:
+    """Traces per flag with the first few ids, then agents in rate-limit storms."""
+    rows = [["flag", "traces", "ids"]]
+    for name, count in flags["counts"].items():
+        ids = flags["traces"][name]
+        shown = " ".join(clean(tid) for tid in ids[:3]) + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")
+        rows.append([f"{p.yellow}{name}{p.reset}" if count else name, str(count), shown])
+    out = _table("flags", rows, p)
+    for agent, reason in flags["agents"].items():
+        out.append(f"  {p.yellow}⚑{p.reset} {clean(agent)}: {clean(reason)}")
     return out

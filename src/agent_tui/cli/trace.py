@@ -7,21 +7,25 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from agent_tui.batch import LineBatch
-from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, SourceFailedError, check_paths
+from agent_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_MATCH,
+    EXIT_NO_MATCH,
+    SourceFailedError,
+    check_paths,
+    load_model,
+)
 from agent_tui.cli.dlq import trace_dead_letters
+from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
-from agent_tui.cli.query import scan_sources
-from agent_tui.model.query import compile_filter
-from agent_tui.model.query.nodes import quote
-from agent_tui.model.scan import ScanPlan
-from agent_tui.model.session import LogModel
+from agent_tui.model.analysis import CriticalPath, Flag, critical_path
 from agent_tui.model.tracejson import dumps, outside_spans, trace_tree_json
 
 if TYPE_CHECKING:
+    from agent_tui.model.session import LogModel
     from agent_tui.model.traces import Span, Trace
 
-__all__ = ["add_arguments", "collect_lines", "run"]
+__all__ = ["add_arguments", "render", "run"]
 
 _SHOWN_FIELDS = (
     "bet_id",
@@ -51,63 +55,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DB",
         help="also list the trace's dead letters from DB (repeatable; *.db in a given directory are found)",
     )
-
-
-def collect_lines(trace_id: str, paths: Sequence[str]) -> list[bytes]:
-    """The original lines of every record whose trace id is ``trace_id``, in file order."""
-    plan = ScanPlan(filter=compile_filter(f"trace_id == {quote(trace_id)}"))
-    sink = _Collect()
-    scan_sources(paths, plan, sink)
-    return sink.lines()
-
-
-class _Collect:
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes, /) -> int:
-        self._parts.append(data)
-        return len(data)
-
-    def flush(self) -> None:
-        return None
-
-    def lines(self) -> list[bytes]:
-        return b"".join(self._parts).splitlines()
-
-
-def _model_of(lines: list[bytes]) -> LogModel:
-    model = LogModel()
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    model.ingest(LineBatch(source="trace", lines=lines, offsets=offsets, file_id="", path="", cursors=[]))
-    return model
+    add_flag_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the trace; 0 when found, 1 when no record has that id, 2 for a bad path."""
+    """Print the trace; 0 when found, 1 when no record has that id, 2 for a bad path or option.
+
+    Every source is indexed, not just the trace's lines: slow, costly and stuck compare the trace
+    with the other traces of its op, and rate-limit storms count an agent's hits across traces.
+    """
     problem = check_paths(args.paths)
+    try:
+        thresholds = thresholds_from(args)
+    except ValueError as exc:
+        problem = problem or str(exc)
     if problem is not None:
         print(f"agent-tui: {problem}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        lines = collect_lines(args.trace_id, args.paths)
+        model = load_model(args.paths, thresholds=thresholds)
     except SourceFailedError:
         return EXIT_ERROR
-    model = _model_of(lines)
-    trace = model.traces.get(args.trace_id) if lines else None
+    trace = model.traces.get(args.trace_id)
     dead = trace_dead_letters(args.trace_id, args.dlq, args.paths)
     if trace is None:
         print(f"agent-tui: no records with trace id {clean(args.trace_id)!r}", file=sys.stderr)
+    path = critical_path(trace.roots, model.flags.now()) if trace is not None else None
+    flags = [model.flags.of(args.trace_id)[name] for name in model.flags.names(args.trace_id)]
     if args.json:
-        doc = {"trace_id": args.trace_id} if trace is None else trace_tree_json(trace, model.store)
+        doc = (
+            {"trace_id": args.trace_id} if trace is None else trace_tree_json(trace, model.store, path, flags)
+        )
         if trace is not None or dead.entries:
             sys.stdout.buffer.write(dumps({**doc, "dead_letters": dead.json()}, indent=True) + b"\n")
     else:
         palette = palette_for(sys.stdout)
-        shown = ([] if trace is None else render(trace, model, palette)) + dead.lines(palette)
+        shown = ([] if trace is None else render(trace, model, palette, path, flags)) + dead.lines(palette)
         if shown:
             sys.stdout.write("\n".join(shown).lstrip("\n") + "\n")
     return EXIT_NO_MATCH if trace is None else EXIT_MATCH
@@ -129,9 +112,17 @@ def _duration(start: float | None, end: float | None) -> str:
     return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
 
 
-def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
-    """The human timeline: a header, then spans (indented by depth) with their records in time order."""
+def render(
+    trace: Trace,
+    model: LogModel,
+    palette: Palette,
+    path: CriticalPath | None = None,
+    flags: Sequence[Flag] = (),
+) -> list[str]:
+    """The human timeline: a header and flags, then spans (indented by depth, ◆ on the critical path)."""
     p = palette
+    if path is None:
+        path = critical_path(trace.roots, model.flags.now())
     status_colour = p.red if trace.status in ("error", "critical") else p.green
     head = (
         f"{p.bold}Trace {clean(trace.trace_id)}{p.reset}  {status_colour}{trace.status}{p.reset}  "
@@ -144,6 +135,12 @@ def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
         out.append("  " + "  ".join(sums))
     if trace.start is not None:
         out.append(f"  started {clock(trace.start, date=True)} UTC")
+    for flag in flags:
+        out.append(f"  {p.yellow}⚑ {flag.name}{p.reset}: {clean(flag.reason)}")
+    if path.span_ids:
+        out.append(
+            f"  {p.bold}◆{p.reset} critical path: {len(path.span_ids)} spans; self = time not in child spans"
+        )
     out.append("")
     items: list[tuple[float, int, Any]] = [(root.start or 0.0, 1, root) for root in trace.roots]
     # Records outside every span (seed-style logs without span ids) still belong on the timeline.
@@ -151,7 +148,7 @@ def render(trace: Trace, model: LogModel, palette: Palette) -> list[str]:
     items.sort(key=lambda item: (item[0], item[1]))
     for _, kind, item in items:
         if kind == 1:
-            _render_span(item, model, p, 0, out)
+            _render_span(item, model, (p, path), 0, out)
         else:
             out.append(_event_line(model, item, p, ""))
     return out
@@ -164,13 +161,20 @@ def _trace_duration(trace: Trace) -> str:
     return _duration(trace.start, trace.end)
 
 
-def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[str]) -> None:
+def _render_span(
+    span: Span, model: LogModel, style: tuple[Palette, CriticalPath], depth: int, out: list[str]
+) -> None:
+    p, path = style
     pad = "  " * depth
     failed = span.status in ("error", "critical")
     colour = p.red if failed else p.green if span.status == "ok" else p.yellow
+    mark = "◆" if span.span_id in path.members else "▸"
+    end = path.ends.get(span.span_id, span.end)
+    took = _duration(span.start, end) + (" so far (running)" if span.span_id in path.running else "")
+    own = _ms(path.self_ms.get(span.span_id, 0.0))
     out.append(
-        f"{pad}{p.bold}▸ {clean(span.op or '(no span)')}{p.reset} "
-        f"{colour}[{span.status}]{p.reset} {_duration(span.start, span.end)}"
+        f"{pad}{p.bold}{mark} {clean(span.op or '(no span)')}{p.reset} "
+        f"{colour}[{span.status}]{p.reset} {took}{p.dim}  self {own}{p.reset}"
         + (f"{p.dim}  span {clean(span.span_id)}{p.reset}" if _real_id(span.span_id) else "")
     )
     items: list[tuple[float, int, Any]] = [(model.store.record(seq).ts, 0, seq) for seq in span.events]
@@ -178,7 +182,7 @@ def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[
     items.sort(key=lambda item: (item[0], item[1]))
     for _, kind, item in items:
         if kind == 1:
-            _render_span(item, model, p, depth + 1, out)
+            _render_span(item, model, style, depth + 1, out)
         else:
             out.append(_event_line(model, item, p, pad + "  "))
     if span.error is not None:
@@ -186,6 +190,10 @@ def _render_span(span: Span, model: LogModel, p: Palette, depth: int, out: list[
         out.append(f"{pad}  {p.red}{clean(span.error.type)}{message}{p.reset}")
         for frame in span.error.traceback:
             out.append(f"{pad}    {p.dim}{clean(frame)}{p.reset}")
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
 
 
 def _real_id(span_id: str | None) -> bool:

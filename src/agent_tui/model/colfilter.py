@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.columns import NAME_NONE, NO_NAME
 from agent_tui.model.query.checks import parse_time
-from agent_tui.model.query.compiler import Predicate, compile_node
+from agent_tui.model.query.compiler import FlagsOf, Predicate, compile_node
+from agent_tui.model.query.flagfield import FLAG_FIELD
 from agent_tui.model.query.nodes import And, Compare, Duration, Exists, Node, Not, Num, Or, Str, Truthy
 from agent_tui.schema import Level
 
@@ -83,6 +84,8 @@ class _OneSubject:
 
 def _leaf_column(node: Node) -> str | None:
     """The column a leaf reads (``level``, ``ts``, ``event``, ``trace_id``, ``op``), or None."""
+    if isinstance(node, Compare | Exists | Truthy) and node.field.path == FLAG_FIELD:
+        return "trace_id"  # a trace's flags: one test per distinct trace id
     if isinstance(node, Compare):
         path = node.field.path
         if path == ("level",):
@@ -127,13 +130,19 @@ def split_and(node: Node) -> tuple[list[Node], Node | None]:
 
 
 def column_bits(
-    store: Store, nodes: Sequence[Node], lo: int, hi: int, now: Callable[[], float]
+    store: Store,
+    nodes: Sequence[Node],
+    lo: int,
+    hi: int,
+    now: Callable[[], float],
+    *,
+    flags: FlagsOf | None = None,
 ) -> ColumnBits:
     """The conjunction of column-evaluable ``nodes`` over seqs ``lo..hi-1`` (all must be ``supported``)."""
     n = hi - lo
     acc: ColumnBits | None = None
     for node in nodes:
-        part = _eval(store, node, lo, hi, now)
+        part = _eval(store, node, lo, hi, (now, flags))
         acc = part if acc is None else _combine(acc, part, n, conj=True)
     return acc if acc is not None else ColumnBits(b"\x01" * n, None)
 
@@ -158,15 +167,18 @@ def _combine(a: ColumnBits, b: ColumnBits, n: int, *, conj: bool) -> ColumnBits:
     return ColumnBits(bits, unsure)
 
 
-def _eval(store: Store, node: Node, lo: int, hi: int, now: Callable[[], float]) -> ColumnBits:
+def _eval(
+    store: Store, node: Node, lo: int, hi: int, context: tuple[Callable[[], float], FlagsOf | None]
+) -> ColumnBits:
     n = hi - lo
+    now, flags = context
     if isinstance(node, And | Or):
-        acc = _eval(store, node.items[0], lo, hi, now)
+        acc = _eval(store, node.items[0], lo, hi, context)
         for item in node.items[1:]:
-            acc = _combine(acc, _eval(store, item, lo, hi, now), n, conj=isinstance(node, And))
+            acc = _combine(acc, _eval(store, item, lo, hi, context), n, conj=isinstance(node, And))
         return acc
     if isinstance(node, Not):
-        inner = _eval(store, node.operand, lo, hi, now)
+        inner = _eval(store, node.operand, lo, hi, context)
         return ColumnBits(inner.bits.translate(_FLIP), inner.unsure)
     column = _leaf_column(node)
     assert column is not None
@@ -177,7 +189,7 @@ def _eval(store: Store, node: Node, lo: int, hi: int, now: Callable[[], float]) 
         assert moment is not None
         test = getattr(moment, _TS_METHODS[node.op])
         return ColumnBits(bytes(map(test, store.ts_column[start:stop])), None)
-    predicate = compile_node(node, now)
+    predicate = compile_node(node, now, flags)
     if column == "level":
         table = bytes(_test(predicate, "level", _EFFECTIVE_LEVEL[v]) for v in range(256))
         return ColumnBits(store.level_column[start:stop].tobytes().translate(table), None)

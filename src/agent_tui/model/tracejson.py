@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from agent_tui.model.analysis import CriticalPath, Flag
     from agent_tui.model.record import ErrorInfo
     from agent_tui.model.spans import Span
     from agent_tui.model.store import Store
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "dumps",
     "error_json",
+    "flag_json",
     "outside_spans",
     "record_json",
     "span_json",
@@ -89,22 +93,40 @@ def record_json(store: Store, seq: int) -> dict[str, Any]:
     return data
 
 
-def span_tree_json(span: Span, store: Store) -> dict[str, Any]:
-    """A span with its records and, recursively, its children."""
-    return {
-        **span_json(span),
-        "records": [record_json(store, seq) for seq in span.events],
-        "children": [span_tree_json(child, store) for child in span.children],
-    }
+def span_tree_json(span: Span, store: Store, path: CriticalPath | None = None) -> dict[str, Any]:
+    """A span with its records and, recursively, its children (with ``path``: self time, critical mark)."""
+    data = span_json(span)
+    if path is not None:
+        data["self_ms"] = round(path.self_ms.get(span.span_id, 0.0), 3)
+        data["critical"] = span.span_id in path.members
+        data["running"] = span.span_id in path.running
+    data["records"] = [record_json(store, seq) for seq in span.events]
+    data["children"] = [span_tree_json(child, store, path) for child in span.children]
+    return data
 
 
-def trace_tree_json(trace: Trace, store: Store) -> dict[str, Any]:
-    """The whole trace: summary, span tree with every record, and the records no span holds."""
-    return {
-        **trace_json(trace),
-        "spans": [span_tree_json(root, store) for root in trace.roots],
-        "records_outside_spans": [record_json(store, seq) for seq in outside_spans(trace, store)],
-    }
+def flag_json(flag: Flag, store: Store | None = None) -> dict[str, Any]:
+    """A flag: its name, why, and its evidence (the records when ``store`` is given, else their seqs)."""
+    data: dict[str, Any] = {"name": flag.name, "reason": flag.reason}
+    if store is None:
+        data["evidence"] = list(flag.evidence)
+    else:
+        held = [seq for seq in flag.evidence if seq >= store.first_seq]
+        data["evidence"] = [record_json(store, seq) for seq in held]
+    return data
+
+
+def trace_tree_json(
+    trace: Trace, store: Store, path: CriticalPath | None = None, flags: Sequence[Flag] = ()
+) -> dict[str, Any]:
+    """The whole trace: summary, flags, critical path, span tree with every record, records no span holds."""
+    data = trace_json(trace)
+    data["flags"] = [flag_json(flag, store) for flag in flags]
+    if path is not None:
+        data["critical_path"] = list(path.span_ids)
+    data["spans"] = [span_tree_json(root, store, path) for root in trace.roots]
+    data["records_outside_spans"] = [record_json(store, seq) for seq in outside_spans(trace, store)]
+    return data
 
 
 def outside_spans(trace: Trace, store: Store) -> list[int]:

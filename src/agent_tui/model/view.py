@@ -349,15 +349,15 @@ def filter_bits(store: Store, f: Filter, lo: int, hi: int, bits: bytearray) -> b
             if not keep:
                 bits[seq - lo] = 0
         return bits
-    now = f.now
-    found = column_bits(store, cols, lo, hi, now)
+    now, flags = f.now, f.flags
+    found = column_bits(store, cols, lo, hi, now, flags=flags)
     n = hi - lo
     allowed = int.from_bytes(bits, "little")
     doubt = int.from_bytes(found.unsure, "little") & allowed if found.unsure is not None else 0
     sure = int.from_bytes(found.bits, "little") & allowed & ~doubt
     out = bytearray(sure.to_bytes(n, "little"))
     if rest is not None:
-        residual = compile_node(rest, now)
+        residual = compile_node(rest, now, flags)
         candidates = list(compress(range(lo, hi), out))
         for seq, keep in zip(candidates, _matching(store, f, candidates, residual), strict=True):
             if not keep:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections import Counter
 from pathlib import Path
@@ -22,9 +23,10 @@ def test_trace_shows_the_span_tree_indented_with_the_traceback() -> None:
     assert result.returncode == 0
     lines = result.stdout.decode().splitlines()
     assert lines[0].startswith(f"Trace {FAILED_TRACE}")
-    root = next(line for line in lines if "▸ agent.tick" in line)
-    bet = next(line for line in lines if "▸ casino.place_bet" in line)
-    llm = next(line for line in lines if "▸ llm.decide" in line)
+    # ▸ marks a span, ◆ a span on the critical path.
+    root = next(line for line in lines if re.search("[▸◆] agent.tick", line))
+    bet = next(line for line in lines if re.search("[▸◆] casino.place_bet", line))
+    llm = next(line for line in lines if re.search("[▸◆] llm.decide", line))
     indent = len(root) - len(root.lstrip())
     assert len(bet) - len(bet.lstrip()) > indent
     assert len(llm) - len(llm.lstrip()) > indent

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from agent_tui.model.analysis.quantile import RunningQuantile
 from agent_tui.model.analysis.signals import Signal, batch_signals, call_fingerprint
+from agent_tui.model.query.flagfield import FLAG_NAMES
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FLAG_NAMES", "Flag", "FlagTracker", "Thresholds"]
 
-FLAG_NAMES: Final = ("retry_storm", "agent_loop", "slow", "costly", "stuck")
 _SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
 _EVIDENCE: Final = 50
 """Most records kept as evidence of one flag."""
@@ -147,6 +147,14 @@ class FlagTracker:
     def flagged(self, name: str) -> list[str]:
         """Ids of the traces carrying flag ``name``."""
         return [tid for tid, flags in self._flags.items() if name in flags]
+
+    def summary(self) -> dict[str, object]:
+        """Counts per flag, ids of the flagged traces, agents in rate-limit storms (plain JSON data)."""
+        return {
+            "counts": {name: self.counts[name] for name in FLAG_NAMES},
+            "traces": {name: sorted(self.flagged(name)) for name in FLAG_NAMES},
+            "agents": {agent: flag.reason for agent, flag in sorted(self.agent_storms.items())},
+        }
 
     # -- updating -----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Final
 
+from agent_tui.model.query.flagfield import FLAG_FIELD, check_flag
 from agent_tui.model.query.nodes import Bool, Duration, Field, ListValue, Null, Num, Scalar, Str, Value
 from agent_tui.schema import LEVEL_NAMES, Level, level_from_name
 
@@ -34,9 +35,10 @@ RECORD_FIELDS: Final = frozenset(
         ("error",),
         ("error", "type"),
         ("error", "message"),
+        FLAG_FIELD,
     }
 )
-"""Paths answered from the normalised Record (never from the attributes)."""
+"""Paths answered from the normalised Record (never from the attributes); ``flag`` from its trace."""
 
 ORDER_OPS: Final = frozenset({"<", "<=", ">", ">="})
 REGEX_OPS: Final = frozenset({"=~", "!~"})
@@ -105,6 +107,8 @@ def _check_item(field: Field, op: str, item: Scalar) -> str | None:
         return "startswith needs a string"
     if op in ORDER_OPS and isinstance(item, Bool | Null):
         return f"can't order by {item}"
+    if field.path == FLAG_FIELD:
+        return check_flag(op, item)
     if field.path == ("level",):
         return _check_level(op, item)
     if field.path == ("ts",):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, Final
 
 from agent_tui.model.query.checks import ORDER_OPS, RECORD_FIELDS, level_value, parse_time, unit_scale
@@ -17,6 +17,7 @@ from agent_tui.model.query.fastpaths import (
     level_test,
     time_test,
 )
+from agent_tui.model.query.flagfield import FLAG_FIELD, compile_flag
 from agent_tui.model.query.nodes import (
     And,
     Bool,
@@ -40,9 +41,16 @@ from agent_tui.model.query.nodes import (
 from agent_tui.model.query.subject import Subject
 from agent_tui.model.query.values import MISSING, Getter, Predicate, field_getter, same_value
 
-__all__ = ["Predicate", "compile_node", "cost"]
+__all__ = ["FlagsOf", "Predicate", "compile_node", "cost"]
 
 Clock = Callable[[], float]
+FlagsOf = Callable[[str | None], Container[str]]
+"""Trace id → the names of the flags it carries (``FlagTracker.of``), for the ``flag`` field."""
+
+
+def _no_flags(trace_id: str | None) -> Container[str]:
+    return ()
+
 
 _ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "<": operator.lt,
@@ -56,20 +64,25 @@ def _always(subject: Subject) -> bool:
     return True
 
 
-def compile_node(node: Node, now: Clock) -> Predicate:
-    """Build the predicate for ``node``; a ``trace:(...)`` node compiles to its inner test."""
+def compile_node(node: Node, now: Clock, flags: FlagsOf | None = None) -> Predicate:
+    """Build the predicate for ``node``; a ``trace:(...)`` node compiles to its inner test.
+
+    ``flags`` answers the ``flag`` field; without it no record has a flag.
+    """
     if isinstance(node, MatchAll):
         return _always
     if isinstance(node, TraceScope):
-        return compile_node(node.inner, now)
+        return compile_node(node.inner, now, flags)
     if isinstance(node, And | Or):
-        parts = [compile_node(item, now) for item in sorted(node.items, key=cost)]
+        parts = [compile_node(item, now, flags) for item in sorted(node.items, key=cost)]
         return _all_of(parts) if isinstance(node, And) else _any_of(parts)
     if isinstance(node, Not):
-        inner = compile_node(node.operand, now)
+        inner = compile_node(node.operand, now, flags)
         return lambda s: not inner(s)
     if isinstance(node, Text):
         return _text(node.term)
+    if isinstance(node, Compare | Exists | Truthy) and node.field.path == FLAG_FIELD:
+        return compile_flag(node, flags or _no_flags)
     if isinstance(node, Exists):
         get = field_getter(node.field)
         return lambda s: get(s) is not MISSING

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent_tui.model.query import analysis
-from agent_tui.model.query.compiler import Predicate, compile_node
+from agent_tui.model.query.compiler import FlagsOf, Predicate, compile_node
 from agent_tui.model.query.errors import FilterError
-from agent_tui.model.query.nodes import Node, TraceScope
+from agent_tui.model.query.flagfield import FLAG_FIELD
+from agent_tui.model.query.nodes import Compare, Exists, Node, TraceScope, Truthy
 from agent_tui.model.query.parser import parse
 
 __all__ = ["Filter", "compile_ast", "compile_filter"]
@@ -37,6 +38,8 @@ class Filter:
         trace_scoped: this is ``trace:(inner)``.
         inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
         now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
+        flags: what answers the ``flag`` field (None: no record has a flag).
+        uses_flags: the filter tests ``flag``, so its matches change as flags are raised.
     """
 
     text: str
@@ -50,6 +53,8 @@ class Filter:
     trace_scoped: bool
     inner: Filter | None
     now: Callable[[], float]
+    flags: FlagsOf | None = None
+    uses_flags: bool = False
 
     @property
     def record_only(self) -> bool:
@@ -65,20 +70,25 @@ class Filter:
         return f"Filter({self.text!r})"
 
 
-def compile_filter(text: str, *, now: Callable[[], float] = time.time) -> Filter:
+def compile_filter(
+    text: str, *, now: Callable[[], float] = time.time, flags: FlagsOf | None = None
+) -> Filter:
     """Parse and compile filter ``text``; empty text matches every record.
 
     Args:
         text: the filter, e.g. ``level >= warning and trace_id == "t_7f3a2c9d"``.
         now: clock for relative times such as ``ts > -15m`` (inject a frozen one in tests).
+        flags: trace id → flag names, for ``flag == "retry_storm"`` (``LogModel.flags.of``).
 
     Raises:
         FilterError: with the 1-based column of the mistake; ``err.caret()`` renders it.
     """
-    return compile_ast(parse(text), now=now, text=text)
+    return compile_ast(parse(text), now=now, text=text, flags=flags)
 
 
-def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str | None = None) -> Filter:
+def compile_ast(
+    node: Node, *, now: Callable[[], float] = time.time, text: str | None = None, flags: FlagsOf | None = None
+) -> Filter:
     """Compile an already-parsed (or rewritten) tree; ``text`` defaults to ``str(node)``.
 
     Raises:
@@ -86,10 +96,10 @@ def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str |
     """
     source = str(node) if text is None else text
     try:
-        predicate = compile_node(node, now)
+        predicate = compile_node(node, now, flags)
     except (ValueError, TypeError, AssertionError) as exc:
         raise FilterError(f"cannot compile filter: {exc}", 1, source) from exc
-    inner = compile_ast(node.inner, now=now) if isinstance(node, TraceScope) else None
+    inner = compile_ast(node.inner, now=now, flags=flags) if isinstance(node, TraceScope) else None
     found = analysis.needles(node) if inner is None else analysis.Needles((), ())
     return Filter(
         text=source,
@@ -103,4 +113,9 @@ def compile_ast(node: Node, *, now: Callable[[], float] = time.time, text: str |
         trace_scoped=inner is not None,
         inner=inner,
         now=now,
+        flags=flags,
+        uses_flags=any(
+            isinstance(n, Compare | Exists | Truthy) and n.field.path == FLAG_FIELD
+            for n in analysis.walk(node)
+        ),
     )
