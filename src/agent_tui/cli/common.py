@@ -131,14 +131,25 @@ def time_bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:
     return since, until
 
 
-def compile_or_report(text: str) -> Filter | None:
-    """Compile a filter, or print the error with a caret under its column to stderr and return None."""
+def compile_or_report(text: str, *, streaming: bool = False) -> Filter | None:
+    """Compile a filter, or print the error with a caret under its column to stderr and return None.
+
+    A ``streaming`` caller (``query``) cannot test ``flag``: flags are judged over whole traces.
+    """
     try:
-        return compile_filter(text)
+        compiled = compile_filter(text)
     except FilterError as err:
         print(f"agent-tui: bad filter: {err.message}", file=sys.stderr)
         print(err.caret(), file=sys.stderr)
         return None
+    if streaming and compiled.uses_flags:
+        print(
+            "agent-tui: 'flag' needs the trace index: filter in the TUI, or see 'agent-tui stats' "
+            "for the flagged trace ids",
+            file=sys.stderr,
+        )
+        return None
+    return compiled
 
 
 def is_remote(spec: str) -> bool:

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     filt = None
     if text is not None:
-        filt = compile_or_report(text)
+        filt = compile_or_report(text, streaming=True)
         if filt is None:
             return EXIT_ERROR
     problem = check_paths(paths)

@@ -210,7 +210,7 @@ class LogModel:
         touched = self.traces.add(appended)
         self.stats.add(appended)
         if self._analysis:
-            self.flags.add(appended)
+            touched |= self.flags.add(appended)
         if store.columns_base != self._compacted_at:
             # The store just dropped evicted rows: drop traces that lived only in them.
             self._compacted_at = store.columns_base

@@ -188,9 +188,19 @@ class FilteredView:
 
     # -- incremental update -----------------------------------------------------------------
 
+    def refresh_flags(self) -> bool:
+        """Re-run a filter that tests ``flag`` if flags changed since it last ran; True when it did."""
+        f = self._filter
+        if f is None or not f.uses_flags or self.model.flags.epoch == self._flags_seen:
+            return False
+        self._recompute()
+        return True
+
     def update(self, result: IngestResult) -> None:
         """Take in the records of one ingest (cheap when they land at the end of the display order)."""
         store = self.store
+        if self.refresh_flags():
+            return
         self._follow_eviction()
         lo = max(self._upto, store.first_seq)
         hi = result.first_seq + result.count
@@ -224,6 +234,7 @@ class FilteredView:
 
     def _recompute(self) -> None:
         store = self.store
+        self._flags_seen = self.model.flags.epoch
         self._base = store.columns_base
         self._matched = set()
         self._pass = bytearray(store.first_seq - self._base)

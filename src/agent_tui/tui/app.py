@@ -132,7 +132,7 @@ class AgentTuiApp(DeadLetterActions):
         yield Footer()
 
     def _compile(self, text: str) -> Filter:
-        return compile_filter(text, now=self.clock.now)
+        return compile_filter(text, now=self.clock.now, flags=self.model.flags.of)
 
     def on_mount(self) -> None:
         """Start a worker per source, the redraw throttle, and apply ``--filter``."""

@@ -75,3 +75,10 @@ def test_threshold_options_change_the_flags(fleet: tuple[Fleet, Path]) -> None:
     assert data["flags"]["counts"]["agent_loop"] == 0
     bad = run("stats", "--retry-threshold", "0", str(path))
     assert bad.returncode == 2 and b"at least 1" in bad.stderr
+
+
+def test_query_refuses_flag_filters_with_a_reason(fleet: tuple[Fleet, Path]) -> None:
+    """A streaming query cannot judge flags: it says where to look instead of matching nothing."""
+    _, path = fleet
+    done = run("query", 'flag == "slow"', str(path))
+    assert done.returncode == 2 and b"trace index" in done.stderr

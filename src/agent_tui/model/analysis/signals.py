@@ -129,7 +129,7 @@ def _matching_lines(lines: Sequence[bytes]) -> list[int]:
 
 
 def _candidates(batch: Appended) -> list[int] | None:
-    """Record indices whose decoded keys may carry a signal (None when the batch kept no mappings)."""
+    """Record indices whose decoded keys may carry a signal (None when some mapping was not kept)."""
     decoded = batch.attrs
     if not decoded:
         return None
@@ -137,7 +137,7 @@ def _candidates(batch: Appended) -> list[int] | None:
         keyed = map(not_, map(_KEYS.isdisjoint, decoded))  # type: ignore[arg-type]
         return list(compress(range(len(decoded)), keyed))
     except TypeError:
-        return [k for k, attrs in enumerate(decoded) if attrs and not _KEYS.isdisjoint(attrs)]
+        return None
 
 
 def batch_signals(batch: Appended, attrs_of: AttrsOf | None, events: dict[str, bool]) -> dict[int, Signal]:
