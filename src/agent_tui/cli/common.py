@@ -171,6 +171,7 @@ def check_paths(paths: Sequence[str]) -> str | None:
 
 async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
     # Imported on use, like the store below: `query` on a plain file never needs asyncio or the store.
+    from agent_tui.cli.progress import progress_for  # noqa: PLC0415
     from agent_tui.sources.base import LineBatch, SourceState, SourceStatus  # noqa: PLC0415
     from agent_tui.sources.factory import open_source  # noqa: PLC0415
     from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
@@ -178,7 +179,12 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
     for path in paths:
         if _plain_file(path):
             # Regular files take the store's indexer, which parses big files in worker processes.
-            model.load_file(path)
+            progress = progress_for(path, sys.stderr)
+            try:
+                model.load_file(path, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
             continue
         source = open_source(path, SourceOptions(follow=False))
         try:

@@ -13,9 +13,13 @@ from agent_tui.model.loader import PIECE_BYTES, Shipped, parse_piece
 
 __all__ = ["HistoryLoad", "byte_ranges", "prepare_workers"]
 
+HISTORY_PIECE_BYTES = 2 << 20
+"""Smaller than the headless loader's: each answer is unpickled holding the GIL, and the UI waits."""
 _POLL_S = 0.1
 """How often the loading thread looks up from a worker's answer to see whether it was cancelled."""
 _JOIN_S = 5.0
+WORKER_NICENESS = 10
+"""Workers yield the CPU to the process drawing the screen: keys and redraws stay quick during the load."""
 
 
 def byte_ranges(path: str, end: int, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
@@ -55,6 +59,11 @@ def prepare_workers() -> None:
         forkserver.ensure_running()
 
 
+def _background() -> None:
+    """Pool initializer: run the worker at a lower priority than its parent."""
+    os.nice(WORKER_NICENESS)
+
+
 class HistoryLoad:
     """Parse ``path[0:end)`` in a pool of worker processes, on a thread of its own.
 
@@ -79,7 +88,7 @@ class HistoryLoad:
         overrides: Mapping[str, str] | None = None,
         workers: int | None = None,
         wake: Callable[[], object] = lambda: None,
-        piece_bytes: int = PIECE_BYTES,
+        piece_bytes: int = HISTORY_PIECE_BYTES,
     ) -> None:
         self.path = path
         self.end = end
@@ -145,7 +154,7 @@ class HistoryLoad:
 
     def _parse(self, ranges: list[tuple[int, int]]) -> None:
         jobs = [(self.path, start, stop, self._overrides) for start, stop in ranges]
-        pool: Pool = _context().Pool(min(self.workers, len(jobs)))
+        pool: Pool = _context().Pool(min(self.workers, len(jobs)), _background)
         try:
             answers = pool.imap(parse_piece, jobs)
             for start, stop in ranges:

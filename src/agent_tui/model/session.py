@@ -165,6 +165,7 @@ class LogModel:
         workers: int | None = None,
         parallel_min_bytes: int = PARALLEL_MIN_BYTES,
         piece_bytes: int = PIECE_BYTES,
+        progress: Callable[[int, int, int], object] | None = None,
     ) -> IngestResult:
         """Index a whole history file, in worker processes when it is large.
 
@@ -176,6 +177,7 @@ class LogModel:
             workers: processes to parse with (default: CPU count, at most 4); 1 reads in-process.
             parallel_min_bytes: files smaller than this are read in-process.
             piece_bytes: size of the byte ranges handed to workers.
+            progress: called after each batch with (bytes read, file size, records indexed).
 
         Returns:
             One result covering every record added.
@@ -186,12 +188,18 @@ class LogModel:
             workers = min(os.cpu_count() or 1, 4)
         results: list[IngestResult] = []
         file = self.store.register_file(path, file_id)
+        report = progress or (lambda done, size, records: None)
         if workers < 2 or st.st_size < parallel_min_bytes or file is None:
-            results.extend(self.ingest(batch) for batch in sequential_batches(path, file_id))
+            for batch in sequential_batches(path, file_id):
+                results.append(self.ingest(batch))
+                if batch.lines:
+                    report(batch.offsets[-1] + len(batch.lines[-1]) + 1, st.st_size, len(self.store))
         else:
             source = self.store.source_id(path)
-            shipped = parallel_batches(path, self._overrides, workers, piece_bytes)
-            results.extend(self.ingest_shipped(source, file, batch) for batch in shipped)
+            for shipped in parallel_batches(path, self._overrides, workers, piece_bytes):
+                results.append(self.ingest_shipped(source, file, shipped))
+                if shipped[1]:
+                    report(shipped[1][-1] + shipped[2][-1] + 1, st.st_size, len(self.store))
         return _combined(results, self.store.end_seq)
 
     def ingest_shipped(self, source: int, file: int, shipped: Shipped) -> IngestResult:

@@ -49,7 +49,10 @@ DRAIN_BUDGET_S: Final = 0.025
 BACKLOG_LINES: Final = 20_000
 """Above this many queued lines (a history load, a burst) frames drop to BACKLOG_FRAME_S so ingest
 gets the CPU; counts stay exact and the view catches up when the backlog drains."""
-BACKLOG_FRAME_S: Final = 0.2
+BACKLOG_FRAME_S: Final = 0.25
+FAST_LINES_PER_FRAME: Final = 2_000
+"""More lines than this since the last frame (over 40 k lines/s) also drop frames to BACKLOG_FRAME_S:
+drawing a screen of fresh rows costs tens of milliseconds, which a fast writer needs for ingest."""
 HISTORY_SLICE_S: Final = 0.01
 """History gets at least this long per drain, however busy the live sources are."""
 INGEST_SLICE: Final = 512
@@ -101,6 +104,7 @@ class AgentTuiApp(DeadLetterActions):
         self._touched: set[str] = set()
         self._last_stats = 0.0
         self._last_frame = 0.0
+        self._since_frame = 0
         for theme_obj in load_themes().values():
             self.register_theme(theme_obj)
         self.theme = theme if theme in self.available_themes else "dark"
@@ -168,6 +172,7 @@ class AgentTuiApp(DeadLetterActions):
             if merge is not None:
                 merge.keep(batch)
             self.view.update(result)
+            self._since_frame += result.count
             self._touched.update(result.touched_traces)
             fresh.extend(result.new_criticals)
         self._dirty = True
@@ -211,6 +216,7 @@ class AgentTuiApp(DeadLetterActions):
         if index is not None and not (logs.pinned and (self.follow_mode or not self.user_moved)):
             logs.move_to(index, by_user=False)
         old.close()
+        merge.settle()
         if merge.error:
             self.notify(safe_text(merge.error), title="history", severity="warning", markup=False)
         self._dirty = True
@@ -262,11 +268,13 @@ class AgentTuiApp(DeadLetterActions):
     def _tick(self) -> None:
         """Throttled redraw: rows, follow position, traces and stats."""
         now = time.monotonic()
-        if self.inbox.pending_lines > BACKLOG_LINES and now - self._last_frame < BACKLOG_FRAME_S:
+        busy = self.inbox.pending_lines > BACKLOG_LINES or self._since_frame > FAST_LINES_PER_FRAME
+        if busy and now - self._last_frame < BACKLOG_FRAME_S:
             return
         if self._dirty:
             self._dirty = False
             self._last_frame = now
+            self._since_frame = 0
             self._show_rows()
             if self._touched and self.current_view == "traces":
                 touched, self._touched = self._touched, set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import time
@@ -128,6 +129,10 @@ class HistoryMerge:
         if file is None:
             self.error = f"{path}: cannot re-open it to index its history"
             return
+        if not self._loads:
+            # A full collection walks every object the growing index holds: a pause of 100-200 ms the
+            # user feels as a stuck key. Collect once at the end (``settle``) instead.
+            gc.disable()
         load = self._load_factory(
             path, end, overrides=self._overrides, workers=self._workers, wake=self._wake
         )
@@ -185,11 +190,20 @@ class HistoryMerge:
         fraction = done / total if total else (0.0 if self._plans else 1.0)
         return fraction, self.full.store.end_seq
 
+    def settle(self) -> None:
+        """After the switch: collect once, then keep the index out of later collections (``gc.freeze``)."""
+        if self._loads:
+            gc.enable()
+            gc.collect()
+            gc.freeze()
+
     def cancel(self) -> None:
         """Stop every load (worker processes terminated) and drop what was kept."""
         for entry in self._loads:
             entry.load.cancel()
         self._kept.clear()
+        if self._loads:
+            gc.enable()
 
 
 _SPENT = LineBatch("", [])

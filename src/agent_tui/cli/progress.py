@@ -1,0 +1,62 @@
+"""Progress of a long index on one stderr line, for terminals only: redrawn in place, then erased."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+__all__ = ["StderrProgress", "progress_for"]
+
+_EVERY_S = 0.1
+
+
+def _count(n: int) -> str:
+    if n < 10_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k" if n < 100_000 else f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+class StderrProgress:
+    """``indexing NAME 43% · 1.2M lines`` redrawn in place; ``close`` erases it so output stays clean.
+
+    Args:
+        name: What is being indexed (a path; shown as given).
+        stream: Where to draw (a terminal).
+        clock: Monotonic seconds (injected for tests).
+    """
+
+    def __init__(self, name: str, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self._stream = stream
+        self._clock = clock
+        self._last = float("-inf")
+        self._drawn = False
+
+    def __call__(self, done: int, total: int, records: int) -> None:
+        """Report ``done`` of ``total`` bytes and ``records`` indexed (drawn at most 10 times a second)."""
+        now = self._clock()
+        if now - self._last < _EVERY_S:
+            return
+        self._last = now
+        percent = min(100, done * 100 // total) if total else 100
+        # The name is the user's own argument; \r and escapes in it could still garble the line.
+        name = self.name.encode("ascii", "backslashreplace").decode().replace("\x1b", "?")
+        self._stream.write(f"\r\x1b[Kindexing {name} {percent}% · {_count(records)} lines")
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """Erase the progress line (if one was drawn)."""
+        if self._drawn:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._drawn = False
+
+
+def progress_for(name: str, stream: TextIO) -> StderrProgress | None:
+    """A progress line on ``stream`` when it is a terminal, else None (pipes and logs get no noise)."""
+    isatty = getattr(stream, "isatty", None)
+    return StderrProgress(name, stream) if isatty is not None and isatty() else None
