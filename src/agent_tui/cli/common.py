@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from agent_tui.model.query import Filter, FilterError, compile_filter
-
 if TYPE_CHECKING:
     from agent_tui.model.analysis import Thresholds
     from agent_tui.model.clock import Clock
+    from agent_tui.model.query import Filter
     from agent_tui.model.session import LogModel
 
 __all__ = [
@@ -136,6 +135,9 @@ def compile_or_report(text: str, *, streaming: bool = False) -> Filter | None:
 
     A ``streaming`` caller (``query``) cannot test ``flag``: flags are judged over whole traces.
     """
+    # Imported here: commands that take no filter (dlq) start faster without the query package.
+    from agent_tui.model.query import FilterError, compile_filter  # noqa: PLC0415
+
     try:
         compiled = compile_filter(text)
     except FilterError as err:

@@ -14,8 +14,10 @@ from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, UsageErr
 from agent_tui.cli.output import Palette, clean, palette_for
 from agent_tui.model.deadletters import (
     KNOWN_COLUMNS,
+    MAX_ROWS,
     DeadLetter,
     DeadLetterDbError,
+    DeadLetterQuery,
     DeadLetterTable,
     entries_of_trace,
     find_dead_letter_dbs,
@@ -49,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--since", metavar="TIME", help="only entries last tried after TIME (1h, 15m, RFC 3339)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per entry (JSONL)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="newest N entries per database (default 20, 0 = all)",
+    )
 
 
 def age(ts: float | None, now: float) -> str:
@@ -99,13 +108,13 @@ def render_entries(
 
 
 def _read(
-    dbs: Sequence[str], *, include_resolved: bool, since: float | None, prog: str = "agent-tui dlq"
+    dbs: Sequence[str], query: DeadLetterQuery, prog: str = "agent-tui dlq"
 ) -> tuple[list[DeadLetterTable], int]:
     tables: list[DeadLetterTable] = []
     failures = 0
     for db in dbs:
         try:
-            tables.append(read_dead_letters(db, include_resolved=include_resolved, since=since, timeout=2.0))
+            tables.append(read_dead_letters(db, query, timeout=2.0))
         except DeadLetterDbError as exc:
             print(f"{prog}: {clean(str(exc))}", file=sys.stderr)
             failures += 1
@@ -137,9 +146,8 @@ def trace_dead_letters(trace_id: str, dbs: Sequence[str], paths: Sequence[str]) 
     A database that cannot be read is reported on stderr and skipped.
     """
     found = [db for path in paths if os.path.isdir(path) for db in find_dead_letter_dbs(path)]
-    tables, _failures = _read(
-        list(dict.fromkeys([*dbs, *found])), include_resolved=True, since=None, prog="agent-tui trace"
-    )
+    query = DeadLetterQuery(include_resolved=True, trace_id=trace_id)
+    tables, _failures = _read(list(dict.fromkeys([*dbs, *found])), query, "agent-tui trace")
     have = {c for table in tables for c in table.columns}
     return TraceDeadLetters(entries_of_trace(tables, trace_id), [c for c in KNOWN_COLUMNS if c in have])
 
@@ -152,23 +160,27 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"agent-tui dlq: --since: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    tables, failures = _read(args.dbs, include_resolved=args.all, since=since)
+    # One row past the limit tells whether there are more than shown.
+    query = DeadLetterQuery(args.all, since, args.limit + 1 if args.limit > 0 else MAX_ROWS)
+    tables, failures = _read(args.dbs, query)
     shown = 0
     out = sys.stdout
     palette = palette_for(out)
     for table in tables:
-        shown += len(table.entries)
+        entries = table.entries[: args.limit] if args.limit > 0 else table.entries
+        shown += len(entries)
         if args.json:
-            data = b"".join(orjson.dumps(e.to_json(table.columns)) + b"\n" for e in table.entries)
+            data = b"".join(orjson.dumps(e.to_json(table.columns)) + b"\n" for e in entries)
             out.flush()
             sys.stdout.buffer.write(data)
             continue
         if len(args.dbs) > 1:
             out.write(f"{palette.bold}{clean(table.db)}{palette.reset}\n")
-        if table.entries:
-            lines = render_entries(table.entries, table.columns, now, palette, resolved=args.all)
+        if entries:
+            lines = render_entries(entries, table.columns, now, palette, resolved=args.all)
             out.write("\n".join(lines) + "\n")
-        out.write(f"{table.unresolved} unresolved of {table.total} in {clean(table.db)}\n")
+        more = " (more not shown: --limit N, 0 = all)" if len(entries) < len(table.entries) else ""
+        out.write(f"{table.unresolved} unresolved of {table.total} in {clean(table.db)}{more}\n")
         for note in table.notes:
             out.write(f"{note}\n")
     out.flush()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +18,8 @@ __all__ = [
     "KNOWN_COLUMNS",
     "DeadLetter",
     "DeadLetterDbError",
+    "DeadLetterQuery",
     "DeadLetterTable",
-    "DeadLetterWatch",
     "entries_of_trace",
     "find_dead_letter_dbs",
     "has_dead_letters",
@@ -123,23 +122,35 @@ def find_dead_letter_dbs(directory: str | os.PathLike[str]) -> list[str]:
     return [str(p) for p in sorted(folder.glob("*.db")) if p.is_file() and has_dead_letters(p)]
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetterQuery:
+    """Which entries to read, in which order."""
+
+    include_resolved: bool = False
+    since: float | None = None
+    """Only entries whose last attempt is at or after this Unix time."""
+    limit: int = MAX_ROWS
+    unresolved_first: bool = False
+    trace_id: str | None = None
+    """Only entries stored in this trace."""
+
+
 def read_dead_letters(
-    path: str | os.PathLike[str],
-    *,
-    include_resolved: bool = False,
-    since: float | None = None,
-    timeout: float = 1.0,
+    path: str | os.PathLike[str], query: DeadLetterQuery | None = None, *, timeout: float = 1.0
 ) -> DeadLetterTable:
-    """Read ``path`` read-only: newest entries first, unresolved only unless ``include_resolved``.
+    """Read ``path`` read-only: newest entries first, unresolved only unless the query says otherwise.
 
     The connection is opened with ``mode=ro`` (it never creates the file and never writes) and closed
     before returning, so no lock outlives the call; a writer mid-transaction at most delays it by
-    ``timeout`` seconds.
+    ``timeout`` seconds. Filtering, ordering and the limit run in SQLite when the timestamps are
+    numbers (the normal case); a table with text timestamps is read whole (up to ``MAX_ROWS``) and
+    ordered by the times parsed from it.
 
     Raises:
         DeadLetterDbError: missing file, not SQLite, no ``dead_letters`` table, locked or unreadable.
     """
     where = Path(path)
+    ask = query or DeadLetterQuery()
     db = _connect(where, timeout)
     try:
         have = _table_columns(db)
@@ -147,25 +158,109 @@ def read_dead_letters(
             raise DeadLetterDbError(f"{where}: no dead_letters table (is this a dead-letter queue?)")
         columns = tuple(c for c in KNOWN_COLUMNS if c in have or c == "id")
         picked = [c for c in columns if c in have]
-        select = ", ".join(["rowid", *(f'"{c}"' for c in picked)])
-        rows = db.execute(
-            f"SELECT {select} FROM dead_letters ORDER BY rowid DESC LIMIT {MAX_ROWS}"  # noqa: S608 (known names)
-        ).fetchall()
+        flags = _Flags.of(db, have)
+        # Two counts rather than one sum: with plain 0/1 flags each is answered from the index.
+        total = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        done = db.execute(f"SELECT count(*) FROM dead_letters WHERE {flags.resolved}").fetchone()[0]  # noqa: S608
+        numeric = flags.clean or "last_attempt_ts" not in have or db.execute(_TEXT_TIMES).fetchone() is None
+        rows = db.execute(*_select(picked, have, ask, flags, numeric=numeric)).fetchall()
     except sqlite3.Error as exc:
         raise DeadLetterDbError(_explain(where, exc)) from None
     finally:
         db.close()
     entries = [_entry(str(where), row[0], dict(zip(picked, row[1:], strict=True))) for row in rows]
-    unresolved = sum(1 for e in entries if not e.resolved)
-    shown = [
-        e
-        for e in entries
-        if (include_resolved or not e.resolved)
-        and (since is None or (e.last_attempt_ts is not None and e.last_attempt_ts >= since))
-    ]
-    shown.sort(key=lambda e: (e.last_attempt_ts is not None, e.last_attempt_ts or 0.0, e.rowid), reverse=True)
-    notes = (f"read only the newest {MAX_ROWS} rows",) if len(rows) >= MAX_ROWS else ()
-    return DeadLetterTable(str(where), columns, tuple(shown), unresolved, len(entries), notes)
+    notes: tuple[str, ...] = ()
+    if not numeric:
+        entries = _in_python(entries, ask)
+        notes = (f"text timestamps: read only the newest {MAX_ROWS} rows",) if len(rows) >= MAX_ROWS else ()
+    return DeadLetterTable(str(where), columns, tuple(entries), int(total) - int(done), int(total), notes)
+
+
+_RESOLVED: Final = "(coalesce(lower(CAST(resolved AS TEXT)), '0') IN ('1', '1.0', 'true', 'yes'))"
+"""SQL: the row is resolved (1, '1', 'true', 'yes' in any case); anything else reads as unresolved."""
+_TEXT_TIMES: Final = (
+    "SELECT 1 FROM dead_letters WHERE typeof(last_attempt_ts) NOT IN ('integer', 'real', 'null') LIMIT 1"
+)
+
+_NEWEST: Final = (
+    "SELECT last_attempt_ts FROM dead_letters WHERE resolved = ? ORDER BY last_attempt_ts DESC LIMIT 1"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """SQL for "resolved" and "unresolved": plain comparisons (index-friendly) when every value is 0/1."""
+
+    clean: bool
+    resolved: str
+    unresolved: str
+
+    @staticmethod
+    def of(db: sqlite3.Connection, have: set[str]) -> _Flags:
+        """Look only at the ends of the (resolved, last_attempt_ts) order: with our index, a few lookups."""
+        if "resolved" not in have:
+            return _Flags(True, "0", "1")
+        ends = [
+            db.execute(f"SELECT resolved FROM dead_letters ORDER BY resolved {way} LIMIT 1").fetchone()  # noqa: S608
+            for way in ("ASC", "DESC")
+        ]
+        clean = all(end is None or (type(end[0]) is int and end[0] in (0, 1)) for end in ends)
+        if clean and "last_attempt_ts" in have:
+            # SQLite orders numbers before text and blobs, so the newest value of each group tells.
+            tops = [db.execute(_NEWEST, (flag,)).fetchone() for flag in (0, 1)]
+            clean = not any(top is not None and isinstance(top[0], str | bytes) for top in tops)
+        if clean:
+            return _Flags(True, "(resolved = 1)", "resolved = 0")
+        return _Flags(False, _RESOLVED, f"NOT {_RESOLVED}")
+
+
+def _select(
+    picked: Sequence[str], have: set[str], ask: DeadLetterQuery, flags: _Flags, *, numeric: bool
+) -> tuple[str, list[Any]]:
+    """The SELECT for ``ask``: filtered, ordered and limited in SQL when the timestamps are numbers."""
+    where: list[str] = []
+    params: list[Any] = []
+
+    def need(column: str, condition: str, value: Any) -> None:
+        # A filter on a column the table lacks matches nothing (like a NULL would).
+        where.append(condition if column in have else "0")
+        if column in have:
+            params.append(value)
+
+    if not ask.include_resolved and "resolved" in have:
+        where.append(flags.unresolved)
+    if ask.trace_id is not None:
+        need("trace_id", "trace_id = ?", ask.trace_id)
+    order, limit = ["rowid DESC"], MAX_ROWS
+    if numeric:
+        limit = max(0, min(ask.limit, MAX_ROWS))
+        if ask.since is not None:
+            need("last_attempt_ts", "last_attempt_ts >= ?", ask.since)
+        if "last_attempt_ts" in have:
+            order.insert(0, "last_attempt_ts DESC")
+        if ask.unresolved_first and "resolved" in have:
+            order.insert(0, f"{flags.resolved} ASC")
+    names = ", ".join(["rowid", *(f'"{c}"' for c in picked)])
+    condition = " AND ".join(where) or "1"
+    sql = f"SELECT {names} FROM dead_letters WHERE {condition} ORDER BY {', '.join(order)} LIMIT {limit}"  # noqa: S608
+    return sql, params
+
+
+def _in_python(entries: list[DeadLetter], ask: DeadLetterQuery) -> list[DeadLetter]:
+    """Filter and order entries whose timestamps had to be parsed from text."""
+    if ask.since is not None:
+        since = ask.since
+        entries = [e for e in entries if e.last_attempt_ts is not None and e.last_attempt_ts >= since]
+    entries.sort(
+        key=lambda e: (
+            not (ask.unresolved_first and e.resolved),
+            e.last_attempt_ts is not None,
+            e.last_attempt_ts or 0.0,
+            e.rowid,
+        ),
+        reverse=True,
+    )
+    return entries[: ask.limit]
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
@@ -308,54 +403,3 @@ def entries_of_trace(tables: Sequence[DeadLetterTable], trace_id: str) -> list[D
     found = [e for table in tables for e in table.entries if e.trace_id == trace_id]
     found.sort(key=lambda e: (e.last_attempt_ts or 0.0, e.rowid), reverse=True)
     return found
-
-
-class DeadLetterWatch:
-    """Re-reads one database when its files change (stat of the db and its -wal), never keeping it open.
-
-    Each poll that finds a change opens, reads and closes; an unchanged file costs two ``stat`` calls.
-    A full re-read every ``refresh_s`` covers a change that left size and mtime equal.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        refresh_s: float = 10.0,
-        timeout: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Watch ``path``; reads wait at most ``timeout`` seconds for a writer's lock."""
-        self.path = str(path)
-        self._refresh_s, self._timeout, self._clock = refresh_s, timeout, clock
-        self._seen: object = None
-        self._read_at = -math.inf
-
-    def _signature(self) -> tuple[tuple[int, int, int] | None, ...]:
-        out: list[tuple[int, int, int] | None] = []
-        for name in (self.path, f"{self.path}-wal"):
-            try:
-                st = os.stat(name)
-            except OSError:
-                out.append(None)
-            else:
-                out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        return tuple(out)
-
-    def poll(self) -> DeadLetterTable | DeadLetterDbError | None:
-        """The table (every entry) or the reason it cannot be read; None when nothing changed."""
-        signature = self._signature()
-        now = self._clock()
-        if signature == self._seen and now - self._read_at < self._refresh_s:
-            return None
-        self._read_at = now
-        try:
-            result: DeadLetterTable | DeadLetterDbError = read_dead_letters(
-                self.path, include_resolved=True, timeout=self._timeout
-            )
-        except DeadLetterDbError as exc:
-            result = exc
-            # A locked or missing file is retried at the next poll, not only when it changes.
-            signature = ()
-        self._seen = signature
-        return result

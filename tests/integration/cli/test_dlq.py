@@ -12,6 +12,7 @@ import pytest
 from agent_tui.log.dlq import DeadLetterQueue
 from agent_tui.model.deadletters import (
     DeadLetterDbError,
+    DeadLetterQuery,
     find_dead_letter_dbs,
     has_dead_letters,
     read_dead_letters,
@@ -67,6 +68,10 @@ def test_seed_table_is_listed_newest_unresolved_first_with_only_its_columns(tmp_
         "last_attempt_ts",
         "resolved",
     }
+    limited = run("dlq", str(db), "--limit", "1").stdout.decode()
+    assert (
+        "newest" in limited and "old one" not in limited and "(more not shown: --limit N, 0 = all)" in limited
+    )
     recent = run("dlq", str(db), "--since", "1h", "--json")
     assert [orjson.loads(line)["error_message"] for line in recent.stdout.splitlines()] == ["newest"]
 
@@ -260,3 +265,22 @@ def test_trace_not_in_the_logs_still_shows_its_dead_letters_and_bad_dbs_warn(tmp
         and "Traceback" not in err
     )
     assert "Dead letters (1)" in result.stdout.decode() and first in result.stdout.decode()
+
+
+def test_clean_flags_with_text_times_still_order_by_time(tmp_path: Path) -> None:
+    """0/1 flags but ISO-text timestamps beside numbers: entries are still ordered by the time they
+    mean, not by SQLite's numbers-before-text order, and the counts are right."""
+    db = _seed_db(
+        tmp_path / "mixed.db",
+        [
+            ("bet", "T", "iso newest", "2030-01-01T00:00:00Z", 0),
+            ("bet", "T", "number middle", 1772582400, 0),
+            ("bet", "T", "iso oldest", "2020-01-01T00:00:00Z", 0),
+            ("bet", "T", "resolved", 1772582500, 1),
+        ],
+    )
+    table = read_dead_letters(db)
+    assert [e.error_message for e in table.entries] == ["iso newest", "number middle", "iso oldest"]
+    assert (table.unresolved, table.total) == (3, 4)
+    everything = read_dead_letters(db, DeadLetterQuery(include_resolved=True, unresolved_first=True, limit=2))
+    assert [e.error_message for e in everything.entries] == ["iso newest", "number middle"]

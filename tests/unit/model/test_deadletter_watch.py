@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_tui.log.dlq import DeadLetterQueue
-from agent_tui.model.deadletters import DeadLetterDbError, DeadLetterTable, DeadLetterWatch
+from agent_tui.model.deadletters import DeadLetterDbError, DeadLetterTable
+from agent_tui.model.deadletterwatch import DeadLetterWatch
 
 
 class _Clock:
