@@ -34,6 +34,7 @@ from agent_tui.cli.output import palette_for, record_line
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.query import compile_filter
 from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
+from agent_tui.shutdown import ExitGuard, run_until_signal
 
 __all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]
 
@@ -241,7 +242,14 @@ def _read_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, fol
         tasks = [asyncio.create_task(_pump(path, Scanner(plan), out, follow)) for path in paths]
         return sum(await asyncio.gather(*tasks))
 
-    return asyncio.run(gather())
+    if not follow:
+        return asyncio.run(gather())
+    # Following ends only by a signal: sources are closed, then the process exits with 128 + signum.
+    guard = ExitGuard()
+    guard.install()
+    total = run_until_signal(gather(), guard)
+    guard.exit_if_stopped()
+    return total or 0
 
 
 async def _pump(path: str, scanner: Scanner, out: _Out | None, follow: bool) -> int:

@@ -9,14 +9,20 @@ import os
 import signal
 import ssl
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from agent_tui.serve.app import ServeConfig, make_app
 from agent_tui.serve.stdio import serve_stdio
+from agent_tui.shutdown import ExitGuard, run_until_signal
 
 __all__ = ["add_arguments", "run"]
+
+SHUTDOWN_S = 0.5
+"""How long open streams get to finish when the server stops (SSE streams never finish on their own)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         max_clients=args.max_clients,
     )
     if args.stdio:
-        return asyncio.run(serve_stdio(config, args))
+        return _until_signal(serve_stdio(config, args))
     if not _is_loopback(args.host) and not token:
         print(
             f"agent-tui serve: refusing to bind {args.host} without a token "
@@ -80,11 +86,20 @@ def run(args: argparse.Namespace) -> int:
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-    return asyncio.run(_serve_http(config, args.host, args.port, context))
+    return _until_signal(_serve_http(config, args.host, args.port, context))
+
+
+def _until_signal(main: Coroutine[Any, Any, int]) -> int:
+    """Run ``main``; SIGHUP/SIGTERM stop it gracefully (exit 0), bounded by the exit guard's watchdog."""
+    guard = ExitGuard()
+    guard.install()
+    code = run_until_signal(main, guard)
+    guard.exit_if_stopped(0)
+    return 0 if code is None else code
 
 
 async def _serve_http(config: ServeConfig, host: str, port: int, context: ssl.SSLContext | None) -> int:
-    runner = web.AppRunner(make_app(config), handle_signals=False, shutdown_timeout=2.0)
+    runner = web.AppRunner(make_app(config), handle_signals=False, shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=context)
     await site.start()
@@ -96,9 +111,10 @@ async def _serve_http(config: ServeConfig, host: str, port: int, context: ssl.SS
         )
     sys.stderr.flush()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        # Also when SIGHUP/SIGTERM cancelled the wait: streams end, the watcher stops.
+        await runner.cleanup()
     return 0

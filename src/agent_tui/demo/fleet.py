@@ -68,6 +68,8 @@ class _Pacer:
         return self.stop.is_set() or time.monotonic() >= self.deadline
 
     async def __call__(self) -> None:
+        if self.stop.is_set():
+            return  # finish the current step at once: the UI waits for this thread to end
         due = self.started + sum(self.counts.values()) / self.rate
         delay = due - time.monotonic()
         await asyncio.sleep(max(0.0, min(delay, self.deadline - time.monotonic(), 1.0)))

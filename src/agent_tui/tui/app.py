@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +13,8 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
@@ -23,6 +24,7 @@ from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
 from agent_tui.model.view import FilteredView
 from agent_tui.schema import Level
+from agent_tui.shutdown import ExitGuard
 from agent_tui.sources.base import Source, SourceState
 from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
 from agent_tui.tui.inbox import BatchInbox
@@ -31,6 +33,7 @@ from agent_tui.tui.live import pump_source
 from agent_tui.tui.messages import LinesArrived, SourceChanged
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.tailfirst import HistoryMerge
+from agent_tui.tui.terminal import TerminalDriver, bind_exit_guard
 from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
 from agent_tui.tui.viewstate import Widgets
 from agent_tui.tui.widgets.dead_letters import DeadLettersView
@@ -80,6 +83,7 @@ class AgentTuiApp(DeadLetterActions):
         min_level: Level | None = None,
         export_dir: Path | None = None,
         dead_letters: Sequence[str] = (),
+        exit_guard: ExitGuard | None = None,
     ) -> None:
         super().__init__()
         self.dead_letter_paths = list(dead_letters)
@@ -100,6 +104,7 @@ class AgentTuiApp(DeadLetterActions):
         self.started = clock.now()
         self.alerted: set[int] = set()
         self._initial_filter = filter_text
+        self._exit_guard = exit_guard
         self._dirty = True
         self._touched: set[str] = set()
         self._last_stats = 0.0
@@ -149,14 +154,20 @@ class AgentTuiApp(DeadLetterActions):
             self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
         if self.merge is not None:
             self.run_worker(self._hold_history(), group="history")
-        # A dropped SSH session (SIGHUP) or a kill (SIGTERM) exits like q: sources are closed, the
-        # terminal restored, and the demo's temporary directory removed.
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.exit)
+        if self._exit_guard is not None:
+            bind_exit_guard(self, self._exit_guard)
         self.set_interval(FRAME_S, self._tick)
         self._tick()
+
+    def on_unmount(self) -> None:
+        """A signal from now on ends the process at once (the guard's cleanups still run)."""
+        if self._exit_guard is not None:
+            self._exit_guard.stopper = None
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; on Linux/macOS ours instead, which cannot hang on a lost terminal."""
+        driver = super().get_driver_class()
+        return TerminalDriver if driver is LinuxDriver else driver
 
     @on(LinesArrived)
     async def _drain(self) -> None:
@@ -368,6 +379,7 @@ def make_app(
     history: Mapping[str, str] | None = None,
     history_workers: int | None = None,
     history_load: Callable[..., HistoryLoad] = HistoryLoad,
+    exit_guard: ExitGuard | None = None,
 ) -> AgentTuiApp:
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
@@ -375,6 +387,7 @@ def make_app(
     ``history`` maps each source opened tail-first (``tail_first_options``) to its file, whose history
     is then indexed by ``history_workers`` processes beside the screen and switched to once complete
     (``history_load`` builds each load).
+    ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.
     """
     real_clock = clock or SystemClock()
     model = LogModel(max_records=max_records, clock=real_clock, following=follow)
@@ -388,6 +401,7 @@ def make_app(
         min_level=min_level,
         export_dir=export_dir,
         dead_letters=dead_letters,
+        exit_guard=exit_guard,
     )
     if history and max_records is None:
         full = LogModel(clock=real_clock, following=follow)

@@ -6,14 +6,19 @@ import argparse
 import importlib
 import tempfile
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from agent_tui.shutdown import ExitGuard, remove_tree
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
 from agent_tui.tui.app import make_app
 
 __all__ = ["run_demo", "start_fleet"]
+
+FLEET_STOP_S = 1.0
+"""How long to wait for the fleet thread to notice the stop (it finishes its current step)."""
 
 
 def start_fleet(directory: Path, args: argparse.Namespace, stop: threading.Event) -> threading.Thread:
@@ -32,10 +37,17 @@ def start_fleet(directory: Path, args: argparse.Namespace, stop: threading.Event
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Start the fleet in a temp dir and open the TUI following it; returns the exit code."""
+    """Start the fleet in a temp dir and open the TUI following it; returns the exit code.
+
+    However it ends (q, SIGHUP, SIGTERM, the watchdog) the fleet is stopped and the temp dir removed.
+    """
+    guard = ExitGuard()
+    guard.install()
     stop = threading.Event()
-    with tempfile.TemporaryDirectory(prefix="agent-tui-demo-") as tmp:
-        directory = Path(tmp)
+    directory = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
+    guard.add_cleanup(stop.set)
+    guard.add_cleanup(partial(remove_tree, directory))
+    try:
         thread = start_fleet(directory, args, stop)
         try:
             source = open_source(str(directory), SourceOptions(follow=True))
@@ -45,9 +57,13 @@ def run_demo(args: argparse.Namespace) -> int:
                 theme=getattr(args, "theme", None),
                 export_dir=Path.cwd(),
                 dead_letters=[str(directory / "dlq.db")],
+                exit_guard=guard,
             )
             result = app.run()
         finally:
             stop.set()
-            thread.join(timeout=5)
+            thread.join(timeout=FLEET_STOP_S)
+    finally:
+        remove_tree(directory)
+    guard.exit_if_stopped(0)
     return int(result or 0)
