@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 
 __all__ = ["GRACE_S", "ExitGuard", "remove_tree", "run_until_signal"]
 
-GRACE_S: Final = 1.2
+GRACE_S: Final = 1.0
 """How long the graceful stop may take after the first signal before the watchdog ends the process."""
 SIGNALS: Final = (signal.SIGHUP, signal.SIGTERM)
 

@@ -91,8 +91,11 @@ class TerminalDriver(LinuxDriver):
             self._file = _TerminalFile(self._file, self.gone)  # type: ignore[assignment]
 
     def hang_up(self) -> None:
-        """The terminal is gone: drop every write from now on."""
+        """The terminal is gone: drop every write from now on and stop reading keys."""
         self.gone.set()
+        # Textual's input thread would otherwise spin on the dead tty's end of input, taking the GIL
+        # from the shutdown; with this set it ends within its 0.1 s select.
+        self.exit_event.set()
 
     def stop_writing_after(self, seconds: float) -> None:
         """Writes that cannot be queued within ``seconds`` from now are dropped (the app is ending)."""
@@ -130,7 +133,7 @@ class TerminalDriver(LinuxDriver):
             except OSError:
                 events = [(self.fileno, select.POLLERR)]
             if any(mask & _HANGUP_EVENTS for _fd, mask in events):
-                self.gone.set()
+                self.hang_up()
                 if not self._closed.is_set():
                     os.kill(os.getpid(), signal.SIGHUP)
                 return
