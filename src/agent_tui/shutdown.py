@@ -9,16 +9,18 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Collection, Coroutine, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TypeVar
 
-__all__ = ["GRACE_S", "ExitGuard", "remove_tree", "run_until_signal"]
+__all__ = ["GRACE_S", "HANGUP", "ExitGuard", "remove_tree", "run_until_signal"]
 
 GRACE_S: Final = 1.0
 """How long the graceful stop may take after the first signal before the watchdog ends the process."""
 SIGNALS: Final = (signal.SIGHUP, signal.SIGTERM)
+HANGUP: Final = (signal.SIGHUP,)
+"""For ``at_once``: a hung-up terminal has nobody left to see a graceful exit; go straight to the cleanups."""
 
 Stopper = Callable[[int], None]
 T = TypeVar("T")
@@ -31,12 +33,19 @@ class ExitGuard:
     on a lock (a write to a vanished terminal, a full queue), where an event loop's own signal
     handling never gets a turn. The first signal starts a watchdog thread and calls ``stopper``; if
     the process is still alive ``grace_s`` later, the watchdog runs the cleanups, ends our child
-    processes and calls ``hard_exit``. With no stopper (not started yet, or already stopped) the
-    cleanups run and the process exits at once.
+    processes and calls ``hard_exit``. With no stopper (not started yet, or already stopped), or for
+    a signal in ``at_once``, the cleanups run and the process exits at once.
     """
 
-    def __init__(self, grace_s: float = GRACE_S, hard_exit: Callable[[int], None] = os._exit) -> None:
+    def __init__(
+        self,
+        grace_s: float = GRACE_S,
+        hard_exit: Callable[[int], None] = os._exit,
+        at_once: Collection[int] = (),
+    ) -> None:
         self.grace_s = grace_s
+        self.at_once = frozenset(at_once)
+        """Signals that skip the graceful stop (the TUI's SIGHUP: nobody is left to see it)."""
         self.stopper: Stopper | None = None
         """Called once, in the main thread, with the first signal's number (from a signal handler)."""
         self.signum: int | None = None
@@ -73,7 +82,7 @@ class ExitGuard:
                 return
             self.signum = signum
         stopper = self.stopper
-        if stopper is None:
+        if stopper is None or signum in self.at_once:
             self._force(signum)
             return
         self.watchdog = threading.Thread(

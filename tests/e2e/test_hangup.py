@@ -97,8 +97,11 @@ def _display(tmux: Tmux, fmt: str) -> str:
     ).stdout.strip()
 
 
-def _kill_terminal(tmux: Tmux, how: str) -> None:
+def _kill_terminal(tmux: Tmux, how: str) -> float:
+    """Make the terminal go away (see KILLS); returns when it went."""
     socket = _display(tmux, "#{socket_path}")
+    server_pid = int(_display(tmux, "#{pid}"))
+    when = time.monotonic()
     if how == "kill-server":
         subprocess.run(["tmux", "-L", tmux.socket, "kill-server"], check=False, capture_output=True)
     elif how == "kill-pane":
@@ -106,8 +109,9 @@ def _kill_terminal(tmux: Tmux, how: str) -> None:
             ["tmux", "-L", tmux.socket, "kill-pane", "-t", "main"], check=False, capture_output=True
         )
     else:
-        os.kill(int(_display(tmux, "#{pid}")), signal.SIGKILL)
+        os.kill(server_pid, signal.SIGKILL)
     Path(socket).unlink(missing_ok=True)
+    return when
 
 
 @pytest.fixture
@@ -157,15 +161,22 @@ def terminals() -> Iterator[Terminals]:
     opened.close()
 
 
-def _wait_gone(procs: list[Proc], since: float) -> tuple[list[Proc], list[float]]:
-    """Poll until every process has exited or EXIT_LIMIT_S passed; survivors and exit delays."""
-    pending, delays = list(procs), []
-    while pending and time.monotonic() - since < EXIT_LIMIT_S:
-        still = [proc for proc in pending if proc.alive()]
-        delays += [time.monotonic() - since] * (len(pending) - len(still))
-        pending = still
+def _wait_gone(killed: dict[Proc, float]) -> tuple[list[Proc], list[float]]:
+    """Poll until every process has exited, each within EXIT_LIMIT_S of its terminal's death.
+
+    ``killed`` maps each process to when its terminal died; returns the survivors and the delays.
+    """
+    pending, delays = dict(killed), []
+    while pending:
+        now = time.monotonic()
+        for proc, since in list(pending.items()):
+            if not proc.alive():
+                delays.append(now - since)
+                del pending[proc]
+            elif now - since > EXIT_LIMIT_S:
+                return list(pending), delays
         time.sleep(0.02)
-    return pending, delays
+    return [], delays
 
 
 def _kill_wave(
@@ -173,16 +184,16 @@ def _kill_wave(
 ) -> tuple[list[Proc], list[float]]:
     """Start ``command`` in one terminal per temp dir, kill the terminals; survivors and exit delays."""
     wave = [terminals.open(command, env={"TMPDIR": str(tmpdir)}) for tmpdir in tmpdirs]
-    procs: list[Proc] = []
+    found: list[list[Proc]] = []
     for server in wave:
         server.wait_for(lambda s: "FOLLOW" in s and ready in s, limit=60)
-        found = terminals.agent_tui(server)
-        assert found, "agent-tui is not running in the terminal"
-        procs += found
-    killed = time.monotonic()
-    for index, server in enumerate(wave):
-        _kill_terminal(server, KILLS[index % len(KILLS)])
-    return _wait_gone(procs, killed)
+        found.append(terminals.agent_tui(server))
+        assert found[-1], "agent-tui is not running in the terminal"
+    killed: dict[Proc, float] = {}
+    for index, (server, procs) in enumerate(zip(wave, found, strict=True)):
+        when = _kill_terminal(server, KILLS[index % len(KILLS)])
+        killed.update(dict.fromkeys(procs, when))
+    return _wait_gone(killed)
 
 
 def test_demo_ends_every_time_its_terminal_is_killed(
@@ -247,7 +258,7 @@ def test_sigterm_with_the_terminal_still_there_restores_it_and_exits_0(
     server.wait_for(lambda s: "FOLLOW" in s and "hello.world" in s)
     procs = terminals.agent_tui(server)
     os.kill(procs[0].pid, signal.SIGTERM)
-    survivors, _ = _wait_gone(procs, time.monotonic())
+    survivors, _ = _wait_gone(dict.fromkeys(procs, time.monotonic()))
     assert survivors == []
     server.wait_for(lambda s: "crit/err/warn/info" not in s, limit=EXIT_LIMIT_S)
     # tmux marks the pane dead when the terminal closes, and learns the exit status a moment later.
@@ -268,7 +279,7 @@ def test_a_hangup_seen_only_as_end_of_input_still_ends_it(
     procs = [p for p in terminals.agent_tui(server) if not _cmdline(p.pid).startswith(b"setsid")]
     assert procs
     _kill_terminal(server, "sigkill-server")
-    survivors, _ = _wait_gone(procs, time.monotonic())
+    survivors, _ = _wait_gone(dict.fromkeys(procs, time.monotonic()))
     assert survivors == []
 
 

@@ -94,6 +94,21 @@ def test_with_nobody_to_stop_gracefully_the_exit_is_immediate() -> None:
     assert guard.watchdog is None
 
 
+def test_signals_marked_at_once_skip_the_graceful_stop() -> None:
+    """The TUI's SIGHUP: cleanups and exit in the handler, the stopper never called; SIGTERM still is."""
+    hard_exit = _Exit()
+    guard = ExitGuard(grace_s=60, hard_exit=hard_exit, at_once=(signal.SIGHUP,))
+    calls: list[int] = []
+    guard.stopper = calls.append
+    guard.stop(signal.SIGHUP)
+    assert calls == []
+    assert hard_exit.codes == [128 + signal.SIGHUP]
+    other = ExitGuard(grace_s=60, hard_exit=_Exit(), at_once=(signal.SIGHUP,))
+    other.stopper = calls.append
+    other.stop(signal.SIGTERM)
+    assert calls == [signal.SIGTERM]
+
+
 def test_a_failing_stopper_or_cleanup_does_not_keep_the_process_alive() -> None:
     """An exception in the graceful path forces the exit now; a failing cleanup does not stop the others."""
     hard_exit = _Exit()

@@ -15,7 +15,7 @@ from agent_tui.cli.common import compile_or_report
 from agent_tui.model.deadletters import find_dead_letter_dbs
 from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
-from agent_tui.shutdown import ExitGuard
+from agent_tui.shutdown import HANGUP, ExitGuard
 from agent_tui.sources.base import Source
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceError, SourceOptions
@@ -125,7 +125,7 @@ def dead_letter_dbs(given: list[str], paths: list[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Open the sources and run the TUI until the user quits or a signal comes; returns the exit code."""
-    guard = ExitGuard()
+    guard = ExitGuard(at_once=HANGUP)
     guard.install()
     code = _run(args, guard)
     guard.exit_if_stopped(0)

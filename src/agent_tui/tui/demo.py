@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent_tui.shutdown import ExitGuard, remove_tree
+from agent_tui.shutdown import HANGUP, ExitGuard, remove_tree
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
 from agent_tui.tui.app import make_app
@@ -41,7 +41,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     However it ends (q, SIGHUP, SIGTERM, the watchdog) the fleet is stopped and the temp dir removed.
     """
-    guard = ExitGuard()
+    guard = ExitGuard(at_once=HANGUP)
     guard.install()
     stop = threading.Event()
     directory = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
