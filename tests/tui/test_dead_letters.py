@@ -8,7 +8,7 @@ from agent_tui.log import trace
 from agent_tui.log.dlq import DeadLetterQueue
 from agent_tui.tui.deadletteractions import DEAD_LETTERS
 from agent_tui.tui.keys import KEYS
-from tests.dlqtools import spawn
+from tests.dlqtools import LockHolder, spawn
 
 from .conftest import FAIL_TRACE, TRACEBACK, Build, fleet_lines, screen_text, until
 
@@ -118,3 +118,24 @@ async def test_stats_bar_keeps_the_dead_letter_count_at_80_columns(build: Build,
         await pilot.pause()
         second = screen_text(app).splitlines()[1]
         assert "all 1/3/1/30  DLQ 3 open" in second and "…" not in second
+
+
+async def test_a_locked_database_is_marked_and_the_writer_is_never_blocked(
+    build: Build, tmp_path: Path
+) -> None:
+    """A rollback-journal database under a writer's EXCLUSIVE lock is shown as locked; the writer then
+    commits (the view holds no lock between polls) and its entry appears without a key press."""
+    db = tmp_path / "seed.db"
+    holder = LockHolder(db, "EXCLUSIVE", seed_table=True)
+    try:
+        app, source = build(dead_letters=[str(db)])
+        async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+            source.push(fleet_lines())
+            await pilot.press("D")
+            await until(pilot, lambda: "seed.db: locked by a writer" in screen_text(app))
+            assert "⚠ unreadable" in screen_text(app)
+            assert holder.release() == "committed"
+            await until(pilot, lambda: "written while a reader looked" in screen_text(app))
+            assert "DLQ 1 open (seed.db)" in screen_text(app)
+    finally:
+        holder.kill()
