@@ -8,10 +8,12 @@ import threading
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from itertools import accumulate
+from itertools import accumulate, islice
+from multiprocessing.pool import AsyncResult
+from typing import Final
 
 from agent_tui.batch import LineBatch
-from agent_tui.model.analysis.signals import batch_signals
+from agent_tui.model.analysis.signals import SIGNAL_READS, batch_signals
 from agent_tui.model.columns import (
     Appended,
     SpanValues,
@@ -21,7 +23,8 @@ from agent_tui.model.columns import (
     transpose,
 )
 from agent_tui.model.parse import LineParser, attrs_of
-from agent_tui.model.sums import sum_candidates, sum_values
+from agent_tui.model.projection import PartialAttrs
+from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -96,7 +99,10 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
     events: dict[str, bool] = {}
+    # Sums and signals read a few keys of some lines: decode just those keys, once for both.
+    side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
     for lines, offsets in iter_file_batches(path, start, end):
+        side.new_batch()
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
             columns = parse_columns(lines)
@@ -108,8 +114,8 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             if not pairs:
                 continue
             a = transpose(0, pairs, lines)
-        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, attrs_of)}
-        signals = batch_signals(a, attrs_of, events)
+        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, side)}
+        signals = batch_signals(a, side, events)
         idxs = a.line_index
         if a.one_per_line:
             record_offsets, lengths = offsets, list(map(len, lines))
@@ -137,6 +143,11 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     return out
 
 
+_LOCAL_EVERY: Final = {1: 3, 2: 9}
+"""With this many pool processes, the caller parses every n-th piece itself: folding a piece costs it
+about a third of parsing one, so these shares keep the caller and the pool equally busy."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
@@ -145,10 +156,37 @@ def _context() -> multiprocessing.context.BaseContext:
 def parallel_batches(
     path: str, overrides: Mapping[str, str] | None, workers: int, piece_bytes: int = PIECE_BYTES
 ) -> Iterator[Shipped]:
-    """Shipped batches of ``path`` in file order, parsed by a pool of ``workers`` processes."""
+    """Shipped batches of ``path`` in file order, parsed by ``workers`` processes.
+
+    In a process running no other thread (the headless commands) the caller is one of the ``workers``:
+    it parses a share of the pieces itself between folding batches, so one process fewer holds memory
+    and nothing it parses is pickled. A threaded process (the TUI) leaves all parsing to the pool.
+    At most a few pieces are parsed ahead of the caller, so results never pile up in memory.
+    """
     jobs = [(path, s, e, overrides) for s, e in split_file(path, piece_bytes)]
-    with _context().Pool(workers) as pool:
-        for shipped in pool.imap(parse_piece, jobs):
+    local = threading.active_count() == 1
+    pool_size = workers - 1 if local else workers
+    if pool_size < 1:
+        for job in jobs:
+            yield from parse_piece(job)
+        return
+    every = _LOCAL_EVERY.get(pool_size, 0) if local else 0
+    mine = {k for k in range(len(jobs)) if every and k % every == every - 1}
+    theirs = iter(k for k in range(len(jobs)) if k not in mine)
+    with _context().Pool(pool_size) as pool:
+        pending: dict[int, AsyncResult[list[Shipped]]] = {}
+
+        def submit(count: int) -> None:
+            for k in islice(theirs, count):
+                pending[k] = pool.apply_async(parse_piece, (jobs[k],))
+
+        submit(pool_size + 1)
+        for k, job in enumerate(jobs):
+            if k in mine:
+                shipped = parse_piece(job)
+            else:
+                shipped = pending.pop(k).get()
+                submit(1)
             yield from shipped
 
 

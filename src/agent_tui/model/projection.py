@@ -15,7 +15,7 @@ into floats) fail too, so the full path keeps deciding those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Protocol
 
@@ -37,7 +37,16 @@ from agent_tui.model.formats.mapping import (
 )
 from agent_tui.schema import Level
 
-__all__ = ["MISSES", "ROLE_FIELDS", "KeyProjector", "Projected", "Projection", "projection_for", "widened"]
+__all__ = [
+    "MISSES",
+    "ROLE_FIELDS",
+    "KeyProjector",
+    "PartialAttrs",
+    "Projected",
+    "Projection",
+    "projection_for",
+    "widened",
+]
 
 ROLE_FIELDS: Final = ("ts", "level", "event", "trace_id", "span_id", "parent_span_id", "op")
 """The roles a projection reads, in plan order (``Plan``'s ``found`` tuple)."""
@@ -163,3 +172,72 @@ class KeyProjector:
     def values(self, line: bytes) -> tuple[Any, ...]:
         """The values of ``keys`` in ``line``, in order."""
         return self._astuple(self._decode(line))
+
+
+_REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})
+"""Keys without which ``attrs_of`` returns the line's own object (no OTLP, loguru, Docker, journald or
+OTel-console reshaping): lines carrying one are left to ``attrs_of``."""
+
+
+class PartialAttrs:
+    """``attrs_of`` for readers of a few top-level keys: a dict of just those keys, decoded by projection.
+
+    Readers that only ``get`` the ``keys`` (and, inside each ``nested`` key's object, its listed keys)
+    see the same values as in the whole mapping ``attrs_of`` builds. Lines that are no plain JSON object,
+    that ``attrs_of`` would reshape, or whose wanted values are not scalars orjson decodes the same way
+    go to ``fallback``. Results of the current batch are remembered (two readers ask for the same lines).
+
+    Args:
+        keys: top-level keys whose scalar values are read.
+        nested: top-level keys read as objects, with the keys read inside them.
+        fallback: the full ``attrs_of``.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        nested: Mapping[str, Sequence[str]],
+        fallback: Callable[[bytes, int], Mapping[str, Any]],
+    ) -> None:
+        self._fallback = fallback
+        fields = _scalar_fields(keys)
+        fields += [
+            (
+                f"n{i}",
+                _scalars("ProjectedInner", inner) | Scalar,
+                msgspec.field(default=msgspec.UNSET, name=k),
+            )
+            for i, (k, inner) in enumerate(nested.items())
+        ]
+        fields += [
+            (f"r{i}", msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=k))
+            for i, k in enumerate(sorted(_REFRAMING.difference([*keys, *nested])))
+        ]
+        self._decode = msgspec.json.Decoder(msgspec.defstruct("ProjectedAttrs", fields, gc=False)).decode
+        self._seen: dict[tuple[bytes, int], Mapping[str, Any]] = {}
+
+    def new_batch(self) -> None:
+        """Forget the previous batch's lines."""
+        self._seen.clear()
+
+    def __call__(self, line: bytes, part: int = 0) -> Mapping[str, Any]:
+        """The wanted keys of ``line`` (``part`` as for ``attrs_of``; only OTLP lines have parts)."""
+        found = self._seen.get((line, part))
+        if found is None:
+            try:
+                # to_builtins leaves unset fields out and names the rest by their JSON keys, in C.
+                found = msgspec.to_builtins(self._decode(line))
+            except MISSES:
+                found = self._fallback(line, part)
+            self._seen[line, part] = found
+        return found
+
+
+def _scalar_fields(keys: Sequence[str]) -> list[tuple[str, Any, Any]]:
+    return [(f"k{i}", Scalar, msgspec.field(default=msgspec.UNSET, name=k)) for i, k in enumerate(keys)]
+
+
+def _scalars(name: str, keys: Sequence[str]) -> type:
+    """A struct reading ``keys`` as scalars (UNSET when absent), skipping every other key."""
+    made: type = msgspec.defstruct(name, _scalar_fields(keys), gc=False)
+    return made

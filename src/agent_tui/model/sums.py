@@ -7,11 +7,11 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import accumulate, compress
 from operator import not_
-from typing import Any
+from typing import Any, Final
 
 from agent_tui.model.columns import Appended, AttrsOf
 
-__all__ = ["SUM_FIELDS", "SumValues", "sum_candidates", "sum_values"]
+__all__ = ["SUM_FIELDS", "SUM_NESTED", "SUM_READS", "SumValues", "sum_candidates", "sum_values"]
 
 SUM_FIELDS = ("amount_usdc", "payout_usdc", "cost_usd", "tokens")
 """The per-trace sums, in ``SumValues`` order."""
@@ -27,6 +27,10 @@ _TOKEN_PAIRS = (
 
 
 _TOKEN_OUTPUTS = frozenset(out for _, out in _TOKEN_PAIRS)
+SUM_READS: Final = ("amount_usdc", "payout_usdc", "cost_usd", *(k for pair in _TOKEN_PAIRS for k in pair))
+"""Top-level keys ``sum_values`` reads as values (a projection may decode only these and ``usage``)."""
+SUM_NESTED: Final = {"usage": tuple(k for pair in _TOKEN_PAIRS for k in pair)}
+"""Keys ``sum_values`` reads as objects, with the keys it reads inside them."""
 
 SumValues = tuple[float, float, float, int]
 """``(amount_usdc, payout_usdc, cost_usd, tokens)`` of one record."""

@@ -9,9 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from agent_tui.model.analysis.signals import SIGNAL_READS, record_signal
 from agent_tui.model.formats.columns import Row
-from agent_tui.model.parse import LineParser
-from agent_tui.model.projection import MISSES, KeyProjector, projection_for, widened
+from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.projection import MISSES, KeyProjector, PartialAttrs, projection_for, widened
+from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_values
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -184,3 +186,42 @@ def test_key_projector_reads_only_the_asked_keys() -> None:
         b'{"amount_usdc": 1.5, "error": {"type": "E"}}',
     ):
         assert projector.values(line) == (1.5, {"type": "E"}, Ellipsis)
+
+
+SIDE_LINES = [
+    b'{"trace_id":"t","amount_usdc":12.5,"payout_usdc":0,"cost_usd":1e-3,"status":429,"agent_id":"a"}',
+    b'{"trace_id":"t","usage":{"input_tokens":10,"output_tokens":5,"extra":{"x":[1]}},"model":"m"}',
+    b'{"trace_id":"t","usage":[1,2],"gen_ai.usage.output_tokens":3,"gen_ai.usage.input_tokens":4}',
+    b'{"trace_id":"t","usage":{"output_tokens":123456789012345678901234567890}}',
+    b'{"trace_id":"t","amount_usdc":123456789012345678901234567890,"retries":null,"attempt":2.0}',
+    b'{"trace_id":"t","amount_usdc":true,"tool":"","tool_name":"search","status":"503"}',
+    b'{"trace_id":"t","cost_usd":{"v":1},"completion_tokens":7,"prompt_tokens":"9"}',
+    b'{"trace_id":"t","amount_usdc":NaN}',
+    b'{"trace_id":"t","attributes":{"amount_usdc":1},"severity_text":"INFO","amount_usdc":2}',
+    b'{"log":"{\\"amount_usdc\\":3}\\n","stream":"stdout","time":"2026-03-04T03:21:44Z"}',
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "lines"), [*CASES, ("side", SIDE_LINES)], ids=[*(c[0] for c in CASES), "side"]
+)
+def test_partial_attrs_read_what_the_whole_mapping_holds(name: str, lines: list[bytes]) -> None:
+    """Sums and signals see the same values through ``PartialAttrs`` as through ``attrs_of``."""
+    wanted = sorted({*SUM_READS, *SIGNAL_READS})
+    partial = PartialAttrs(wanted, SUM_NESTED, attrs_of)
+    for _, spelled in _spellings(lines):
+        for line in spelled:
+            full, mine = attrs_of(line), partial(line)
+            assert sum_values(mine) == sum_values(full), line
+            assert record_signal(mine, "e", 40, None, None) == record_signal(full, "e", 40, None, None), line
+            for key in [*wanted, *SUM_NESTED]:
+                assert (key in mine, mine.get(key)) == (key in full, full.get(key)) or (
+                    key in SUM_NESTED and _inner_equal(mine.get(key), full.get(key))
+                ), (line, key)
+
+
+def _inner_equal(mine: object, full: object) -> bool:
+    """A nested object's read keys match (the partial copy holds only those)."""
+    if not isinstance(mine, dict) or not isinstance(full, dict):
+        return False
+    return all(mine.get(k) == full.get(k) and (k in mine) == (k in full) for k in SUM_NESTED["usage"])

@@ -12,7 +12,7 @@ from typing import Any, Final, NamedTuple
 from agent_tui.model.columns import Appended, AttrsOf
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
-__all__ = ["Signal", "batch_signals", "call_fingerprint"]
+__all__ = ["SIGNAL_READS", "Signal", "batch_signals", "call_fingerprint"]
 
 
 class Signal(NamedTuple):
@@ -45,6 +45,8 @@ _ATTEMPT_KEYS: Final = ("attempt", "attempts", "retry_count", "retries")
 _TOOL_KEYS: Final = ("tool", "tool_name", "gen_ai.tool.name", "function")
 _MODEL_KEYS: Final = ("gen_ai.request.model", "model", "llm.model")
 _KEYS: Final = frozenset({*_STATUS_KEYS, *_ATTEMPT_KEYS, *_TOOL_KEYS, *_MODEL_KEYS})
+SIGNAL_READS: Final = frozenset({*_KEYS, "agent_id"})
+"""Every top-level key ``record_signal`` reads (a projection may decode only these)."""
 _SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
 _NEEDLES: Final = re.compile(
     rb"(?i)retr|rate.?limit|throttl|too.?many|backoff|attempt|status|tool|model|llm|gen_ai|completion"
