@@ -42,3 +42,17 @@ def test_escapes_in_the_name_are_not_written() -> None:
     progress = StderrProgress("a\x1b[31mb", out)
     progress(1, 2, 3)
     assert "\x1b[31m" not in out.getvalue()
+
+
+def test_no_progress_when_results_go_to_the_same_terminal() -> None:
+    """``query`` printing matches to a terminal gets no progress line cutting into them."""
+    assert progress_for("big.jsonl", Terminal(), output=Terminal()) is None
+    assert progress_for("big.jsonl", Terminal(), output=io.StringIO()) is not None
+
+
+def test_query_progress_names_what_it_counts() -> None:
+    """The verb and unit are the caller's: ``scanning … matches`` for ``query``."""
+    out = Terminal()
+    progress = StderrProgress("f", out, verb="scanning", unit="matches")
+    progress(2, 4, 7)
+    assert out.getvalue() == "\r\x1b[Kscanning f 50% · 7 matches"

@@ -26,10 +26,22 @@ class StderrProgress:
         name: What is being indexed (a path; shown as given).
         stream: Where to draw (a terminal).
         clock: Monotonic seconds (injected for tests).
+        verb: What is being done (``indexing``, ``scanning``).
+        unit: What the count counts (``lines``, ``matches``).
     """
 
-    def __init__(self, name: str, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        name: str,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        verb: str = "indexing",
+        unit: str = "lines",
+    ) -> None:
         self.name = name
+        self._verb = verb
+        self._unit = unit
         self._stream = stream
         self._clock = clock
         self._last = float("-inf")
@@ -44,7 +56,7 @@ class StderrProgress:
         percent = min(100, done * 100 // total) if total else 100
         # The name is the user's own argument; \r and escapes in it could still garble the line.
         name = self.name.encode("ascii", "backslashreplace").decode().replace("\x1b", "?")
-        self._stream.write(f"\r\x1b[Kindexing {name} {percent}% · {_count(records)} lines")
+        self._stream.write(f"\r\x1b[K{self._verb} {name} {percent}% · {_count(records)} {self._unit}")
         self._stream.flush()
         self._drawn = True
 
@@ -56,7 +68,18 @@ class StderrProgress:
             self._drawn = False
 
 
-def progress_for(name: str, stream: TextIO) -> StderrProgress | None:
-    """A progress line on ``stream`` when it is a terminal, else None (pipes and logs get no noise)."""
+def _tty(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
-    return StderrProgress(name, stream) if isatty is not None and isatty() else None
+    return bool(isatty is not None and isatty())
+
+
+def progress_for(
+    name: str, stream: TextIO, *, verb: str = "indexing", unit: str = "lines", output: object = None
+) -> StderrProgress | None:
+    """A progress line on ``stream`` when it is a terminal, else None (pipes and logs get no noise).
+
+    None too when ``output`` (where results are printed) is a terminal: the line would cut into them.
+    """
+    if not _tty(stream) or _tty(output):
+        return None
+    return StderrProgress(name, stream, verb=verb, unit=unit)

@@ -31,6 +31,7 @@ from agent_tui.cli.common import (
     time_bounds,
 )
 from agent_tui.cli.output import palette_for, record_line
+from agent_tui.cli.progress import progress_for
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.query import compile_filter
 from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
@@ -333,13 +334,31 @@ def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int |
         spans = list(_chunks(view, size, chunk))
         if workers <= 1 or len(spans) == 1:
             results: Iterator[tuple[int, bytes]] = map(_work, spans)
-            return _drain(results, out, plan)
+            return _drain(_reporting(results, spans, size, path), out, plan)
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            return _drain(pool.imap(_work, spans), out, plan)
+            return _drain(_reporting(pool.imap(_work, spans), spans, size, path), out, plan)
     finally:
         _WORKER, _WORKER_MAP = None, None
         view.close()
+
+
+def _reporting(
+    results: Iterator[tuple[int, bytes]], spans: list[tuple[int, int]], size: int, path: str
+) -> Iterator[tuple[int, bytes]]:
+    """``results`` unchanged, with a progress line on stderr when it is a terminal and stdout is not."""
+    progress = progress_for(path, sys.stderr, verb="scanning", unit="matches", output=sys.stdout)
+    if progress is None:
+        yield from results
+        return
+    matched = 0
+    try:
+        for (_start, end), (count, payload) in zip(spans, results, strict=False):
+            matched += count
+            progress(end, size, matched)
+            yield count, payload
+    finally:
+        progress.close()
 
 
 def _drain(results: Iterator[tuple[int, bytes]], out: ByteSink | None, plan: ScanPlan) -> int:
