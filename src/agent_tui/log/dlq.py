@@ -144,6 +144,10 @@ class DeadLetterQueue:
             error_code: a short code (``TIMEOUT``); defaults to the exception's type name.
             first_attempt_ts: Unix time of the first attempt (defaults to now).
             event: the log event instead of ``{operation_type}.failed``.
+
+        Raises:
+            sqlite3.Error: the entry could not be stored; the ERROR record was logged anyway, with
+                ``dlq_id: null`` and ``dlq_error`` saying why.
         """
         now = round(self._clock(), 3)
         is_exc = isinstance(error, BaseException)
@@ -163,26 +167,34 @@ class DeadLetterQueue:
             "first_attempt_ts": now if first_attempt_ts is None else first_attempt_ts,
             "payload": None if payload is None else self._payload(payload),
         }
+        extra: dict[str, Any] = {"dlq": True, "dlq_id": None, "operation_type": operation_type}
+        extra.update(error_code=code, attempts=attempts)
+        try:
+            extra["dlq_id"] = entry_id = self._insert(row)
+        except sqlite3.Error as exc:
+            # The queue is unwritable (disk full, locked past the timeout): the ERROR record still goes
+            # out, saying so, before the caller hears about it; the failure is never lost silently.
+            extra["dlq_error"] = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._log(event or f"{operation_type}.failed", error, message, extra)
+        return entry_id
+
+    def _insert(self, row: dict[str, Any]) -> int:
         marks = ", ".join("?" * len(_INSERTED))
         with self._write():
             cursor = self._db.execute(
                 f"INSERT INTO dead_letters ({', '.join(_INSERTED)}) VALUES ({marks})",  # noqa: S608 (our constants)
                 [row[c] for c in _INSERTED],
             )
-        entry_id = int(cursor.lastrowid or 0)
-        extra: dict[str, Any] = {
-            "dlq": True,
-            "dlq_id": entry_id,
-            "operation_type": operation_type,
-            "error_code": code,
-            "attempts": attempts,
-        }
+        return int(cursor.lastrowid or 0)
+
+    def _log(self, event: str, error: BaseException | str, message: str, extra: dict[str, Any]) -> None:
         if isinstance(error, BaseException):
-            self._logger.error(event or f"{operation_type}.failed", exc_info=error, extra=extra)
+            self._logger.error(event, exc_info=error, extra=extra)
         else:
-            extra["error"] = {"type": code, "message": message, "traceback": []}
-            self._logger.error(event or f"{operation_type}.failed", extra=extra)
-        return entry_id
+            extra["error"] = {"type": extra["error_code"], "message": message, "traceback": []}
+            self._logger.error(event, extra=extra)
 
     def resolve(self, entry_id: int) -> bool:
         """Mark an entry resolved; False when there is no such unresolved entry."""

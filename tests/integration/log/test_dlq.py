@@ -195,3 +195,24 @@ def test_a_seed_table_gains_our_columns(tmp_path: Path) -> None:
     table = read_dead_letters(db)
     assert [e.error_message for e in table.entries] == ["new", "old"]
     assert table.entries[0].attempts == 3 and table.entries[0].id == new and table.entries[0].trace_id
+
+
+def test_an_unwritable_queue_still_logs_the_error_record_then_raises(
+    tmp_path: Path, captured: tuple[logging.Logger, _Lines]
+) -> None:
+    """When another process holds the lock past the busy timeout, put() logs the ERROR record (with
+    dlq_error and no id) and raises, so the failed operation is never lost silently."""
+    log, lines = captured
+    db = tmp_path / "dlq.db"
+    q = DeadLetterQueue(db, logger=log, busy_timeout_s=0.2)
+    holder = LockHolder(db)
+    try:
+        with pytest.raises(sqlite3.OperationalError), trace("bet", logger=log) as trace_id:
+            q.put("bet", TimeoutError("timed out"), attempts=5)
+        assert holder.release() == "committed"
+    finally:
+        holder.kill()
+        q.close()
+    [record] = [r for r in lines.records if r.get("dlq")]
+    assert record["dlq_id"] is None and "locked" in record["dlq_error"]
+    assert record["trace_id"] == trace_id and record["error"]["type"] == "TimeoutError"
