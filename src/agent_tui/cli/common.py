@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,9 +23,11 @@ __all__ = [
     "EXIT_NO_MATCH",
     "SourceFailedError",
     "UsageError",
+    "add_field_argument",
     "add_time_arguments",
     "check_paths",
     "compile_or_report",
+    "field_overrides",
     "is_remote",
     "load_model",
     "parse_time",
@@ -83,6 +85,41 @@ def parse_time(text: str, now: Callable[[], float] = time.time) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+def add_field_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--field ROLE=KEY`` (repeatable): read a record role from a key the aliases do not know."""
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="ROLE=KEY",
+        help="read ROLE (ts, level, event, trace_id, span_id, parent_span_id, op, error) from KEY, "
+        "e.g. --field level=severity (repeatable; a dotted KEY reads a nested value)",
+    )
+
+
+def field_overrides(specs: Sequence[str]) -> Mapping[str, str] | None:
+    """The ``{role: key}`` overrides of ``--field`` values (None when there are none).
+
+    Raises:
+        UsageError: a value is not ``ROLE=KEY`` or names an unknown role.
+    """
+    overrides: dict[str, str] = {}
+    for spec in specs:
+        role, sep, key = spec.partition("=")
+        if not sep or not role.strip() or not key.strip():
+            raise UsageError(f"--field wants ROLE=KEY (e.g. level=severity), got {spec!r}")
+        overrides[role.strip()] = key.strip()
+    if not overrides:
+        return None
+    from agent_tui.model.parse import LineParser  # noqa: PLC0415 - the parser is the one that knows roles
+
+    try:
+        LineParser(overrides)
+    except ValueError as exc:
+        raise UsageError(f"--field: {exc}") from None
+    return overrides
 
 
 def add_time_arguments(parser: argparse.ArgumentParser, *, intermixed: bool = False) -> None:
@@ -219,14 +256,26 @@ def _plain_file(path: str) -> bool:
 
 
 def load_model(
-    paths: Sequence[str], clock: Clock | None = None, thresholds: Thresholds | None = None
+    paths: Sequence[str],
+    clock: Clock | None = None,
+    thresholds: Thresholds | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> LogModel:
-    """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats, flags)."""
+    """Read every source to its end into a fresh ``LogModel`` (records, traces, rolling stats, flags).
+
+    Args:
+        paths: files, directories, ``-`` or URLs.
+        clock: the model's clock (the system clock by default).
+        thresholds: when flags are raised.
+        overrides: ``--field`` overrides for the parser.
+    """
     import asyncio  # noqa: PLC0415
 
     from agent_tui.model.clock import SystemClock  # noqa: PLC0415
     from agent_tui.model.session import LogModel  # noqa: PLC0415
 
-    model = LogModel(clock=clock if clock is not None else SystemClock(), thresholds=thresholds)
+    model = LogModel(
+        clock=clock if clock is not None else SystemClock(), thresholds=thresholds, overrides=overrides
+    )
     asyncio.run(_ingest_all(model, paths))
     return model

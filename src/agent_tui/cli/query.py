@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Final, Protocol
 
 from agent_tui.cli.common import (
@@ -23,9 +23,11 @@ from agent_tui.cli.common import (
     EXIT_NO_MATCH,
     SourceFailedError,
     UsageError,
+    add_field_argument,
     add_time_arguments,
     check_paths,
     compile_or_report,
+    field_overrides,
     is_remote,
     source_problem,
     time_bounds,
@@ -65,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=None, help="processes for big files (default: up to 2)"
     )
+    add_field_argument(parser)
     add_time_arguments(parser, intermixed=True)
 
 
@@ -83,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     text, paths = split_positionals(args.args)
     try:
         since, until = time_bounds(args)
+        fields = field_overrides(args.field)
     except UsageError as err:
         print(f"agent-tui: {err}", file=sys.stderr)
         return EXIT_ERROR
@@ -103,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
             "agent-tui: trace:(...) keeps whole traces, so it cannot be used with --follow", file=sys.stderr
         )
         return EXIT_ERROR
-    plan = ScanPlan(filter=filt, since=since, until=until, count_only=args.count)
-    sink = _Sink(args.format, args.count)
+    plan = ScanPlan(filter=filt, since=since, until=until, count_only=args.count, fields=fields)
+    sink = _Sink(args.format, args.count, fields)
     try:
         if args.follow:
             total = _read_sources(paths, plan, sink.out, follow=True)
@@ -130,11 +134,11 @@ class _Out(Protocol):
 class _Sink:
     """Where matching lines go: stdout bytes as-is, or rendered pretty lines."""
 
-    def __init__(self, fmt: str, count_only: bool) -> None:
+    def __init__(self, fmt: str, count_only: bool, fields: Mapping[str, str] | None = None) -> None:
         self.out: _Out | None = None if count_only else sys.stdout.buffer
         self.pretty = fmt == "pretty" and not count_only
         if self.pretty:
-            self.out = _PrettyWriter()
+            self.out = _PrettyWriter(fields)
 
     def close(self) -> None:
         if self.out is not None:
@@ -144,8 +148,8 @@ class _Sink:
 class _PrettyWriter:
     """A byte sink that renders each JSONL line it receives as one safe, optionally coloured text line."""
 
-    def __init__(self) -> None:
-        self._parser = LineParser()
+    def __init__(self, fields: Mapping[str, str] | None = None) -> None:
+        self._parser = LineParser(fields)
         self._palette = palette_for(sys.stdout)
         self._tail = b""
 
@@ -169,8 +173,8 @@ class _PrettyWriter:
 class _TraceIds:
     """A byte sink that keeps the trace id of every line written to it."""
 
-    def __init__(self) -> None:
-        self._parser = LineParser()
+    def __init__(self, fields: Mapping[str, str] | None = None) -> None:
+        self._parser = LineParser(fields)
         self.ids: set[str] = set()
 
     def write(self, data: bytes) -> int:
@@ -200,7 +204,7 @@ def scan_traces(paths: Sequence[str], plan: ScanPlan, out: _Out | None, workers:
             spool.seek(0)
             return sum(_scan_one(path, each, sink, workers) for path in sources)
 
-        found = _TraceIds()
+        found = _TraceIds(plan.fields)
         scan(dataclasses.replace(plan, filter=plan.filter.inner, count_only=False), found)
         if not found.ids:
             return 0

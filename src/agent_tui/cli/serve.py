@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import ipaddress
 import os
 import signal
@@ -15,7 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from agent_tui.cli.common import UsageError, add_field_argument, field_overrides
 from agent_tui.serve.app import ServeConfig, make_app
+from agent_tui.serve.gates import build_gates
 from agent_tui.serve.stdio import serve_stdio
 from agent_tui.shutdown import ExitGuard, run_until_signal
 
@@ -38,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stall-timeout", type=float, default=10.0, help="disconnect clients stalled this long"
     )
     parser.add_argument("--max-clients", type=int, default=256, help="concurrent streams allowed")
+    add_field_argument(parser)
     stdio = parser.add_argument_group("--stdio mode (one stream on stdout, used over ssh)")
     stdio.add_argument("--stdio", action="store_true", help="write the NDJSON wire to stdout instead of HTTP")
     stdio.add_argument("--cursor", help="resume exactly after this cursor")
@@ -63,12 +67,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"agent-tui serve: not a directory: {directory}", file=sys.stderr)
         return 2
     token = args.token or os.environ.get("AGENT_TUI_TOKEN") or None
+    try:
+        overrides = field_overrides(args.field)
+    except UsageError as err:
+        print(f"agent-tui serve: {err}", file=sys.stderr)
+        return 2
     config = ServeConfig(
         root=directory,
         token=token,
         heartbeat=args.heartbeat,
         stall_timeout=args.stall_timeout,
         max_clients=args.max_clients,
+        gate_builder=functools.partial(build_gates, overrides=overrides) if overrides else build_gates,
     )
     if args.stdio:
         return _until_signal(serve_stdio(config, args))

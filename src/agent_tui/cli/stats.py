@@ -11,7 +11,9 @@ from agent_tui.cli.common import (
     EXIT_MATCH,
     EXIT_NO_MATCH,
     SourceFailedError,
+    add_field_argument,
     check_paths,
+    field_overrides,
     load_model,
 )
 from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
@@ -34,13 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="emit the numbers as JSON")
     parser.add_argument("--top", type=int, default=10, help="rows in each top-N table (default 10)")
     add_flag_arguments(parser)
+    add_field_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the statistics; 0 when there were records, 1 when none, 2 for a bad path."""
     problem = check_paths(args.paths)
+    overrides = None
     try:
         thresholds = thresholds_from(args)
+        overrides = field_overrides(args.field)
     except ValueError as exc:
         problem = problem or str(exc)
     if problem is not None:
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     clock_ = FrozenClock(0.0)
     try:
-        model = load_model(args.paths, clock_, thresholds)
+        model = load_model(args.paths, clock_, thresholds, overrides)
     except SourceFailedError:
         return EXIT_ERROR
     data = stats_json(model, clock_, args.top)

@@ -12,7 +12,9 @@ from agent_tui.cli.common import (
     EXIT_MATCH,
     EXIT_NO_MATCH,
     SourceFailedError,
+    add_field_argument,
     check_paths,
+    field_overrides,
     load_model,
 )
 from agent_tui.cli.dlq import trace_dead_letters
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also list the trace's dead letters from DB (repeatable; *.db in a given directory are found)",
     )
     add_flag_arguments(parser)
+    add_field_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,15 +68,17 @@ def run(args: argparse.Namespace) -> int:
     with the other traces of its op, and rate-limit storms count an agent's hits across traces.
     """
     problem = check_paths(args.paths)
+    overrides = None
     try:
         thresholds = thresholds_from(args)
+        overrides = field_overrides(args.field)
     except ValueError as exc:
         problem = problem or str(exc)
     if problem is not None:
         print(f"agent-tui: {problem}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        model = load_model(args.paths, thresholds=thresholds)
+        model = load_model(args.paths, thresholds=thresholds, overrides=overrides)
     except SourceFailedError:
         return EXIT_ERROR
     trace = model.traces.get(args.trace_id)

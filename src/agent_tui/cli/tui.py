@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent_tui.cli.common import compile_or_report
+from agent_tui.cli.common import add_field_argument, compile_or_report, field_overrides
 from agent_tui.model.deadletters import find_dead_letter_dbs
 from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DB",
         help="dead-letter SQLite file for the D view (repeatable; *.db files in a given directory are found)",
     )
+    add_field_argument(parser)
     remote = parser.add_argument_group("remote sources (http(s)://, loki://, ssh://)")
     remote.add_argument("--token", default=os.environ.get("AGENT_TUI_TOKEN"), help="bearer token")
     remote.add_argument(
@@ -143,6 +144,7 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
         return 2
     try:
         _check_options(args)
+        overrides = field_overrides(args.field)
         since = parse_since(args.since, time.time()) if args.since else None
         min_level = _min_level(args.level)
         if "-" in paths:
@@ -151,7 +153,8 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
             follow=args.follow,
             lines=args.lines,
             since=since,
-            filter_text=args.filter,
+            # A server filters with its own field roles: with --field only this side may filter.
+            filter_text=None if overrides else args.filter,
             token=args.token,
             headers=_headers(args.header),
             ca_file=args.ca_file,
@@ -182,6 +185,7 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
         export_dir=args.export_dir,
         history=history,
         exit_guard=guard,
+        overrides=overrides,
     )
     result = app.run()
     return int(result or 0)

@@ -19,7 +19,7 @@ processes and writes the original bytes in order.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -125,6 +125,9 @@ class ScanPlan:
     since: float | None = None
     until: float | None = None
     count_only: bool = False
+    fields: Mapping[str, str] | None = None
+    """``--field ROLE=KEY`` overrides: every line is parsed with them (the byte-level level and lazy
+    strategies, which read the usual keys, step aside)."""
 
     @property
     def timed(self) -> bool:
@@ -141,10 +144,8 @@ class Scanner:
     """Scans byte buffers of whole lines with the strategy the plan allows; one per process."""
 
     def __init__(self, plan: ScanPlan, parser_factory: Callable[[], LineParser] | None = None) -> None:
-        if parser_factory is None:
-            parser_factory = LineParser
         self.plan = plan
-        self._parser = parser_factory()
+        self._parser = LineParser(plan.fields) if parser_factory is None else parser_factory()
         filt = plan.filter
         self._anchors: tuple[bytes, ...] = ()
         if filt is not None and filt.required_substrings:
@@ -152,9 +153,11 @@ class Scanner:
         elif filt is not None and filt.id_substrings:
             # Lines holding the id, plus OTLP export lines, whose ids the parser rewrites.
             self._anchors = (max(filt.id_substrings, key=len), OTLP_MARKER)
-        self._levels = level_set(filt) if filt is not None and not self._anchors else None
+        custom = bool(plan.fields)
+        self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
         self._lazy = (
-            filt is not None
+            not custom
+            and filt is not None
             and not plan.timed
             and not filt.trace_scoped
             and (filt.needs_attrs or filt.needs_raw)

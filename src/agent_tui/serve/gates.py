@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from agent_tui.model.linesubject import LineSubject
 from agent_tui.model.parse import LineParser
@@ -18,10 +18,12 @@ class FilterGate:
     A line that holds several records (an OTLP export) is kept when any of them passes.
     """
 
-    def __init__(self, flt: Filter | None, since: float | None) -> None:
+    def __init__(
+        self, flt: Filter | None, since: float | None, overrides: Mapping[str, str] | None = None
+    ) -> None:
         self.filter = flt
         self.since = since
-        self.parser = LineParser(keep_attrs=bool(flt and flt.needs_attrs))
+        self.parser = LineParser(overrides, keep_attrs=bool(flt and flt.needs_attrs))
 
     def select(self, lines: list[bytes]) -> list[int] | None:
         """Indices of the lines to send."""
@@ -44,8 +46,12 @@ class FilterGate:
         return keep
 
 
-def build_gates(filter_text: str | None, since: float | None) -> Callable[[str], LineGate] | None:
+def build_gates(
+    filter_text: str | None, since: float | None, overrides: Mapping[str, str] | None = None
+) -> Callable[[str], LineGate] | None:
     """The per-source gate factory for a request (None when every line passes).
+
+    ``overrides`` are the server's ``--field ROLE=KEY`` settings, applied to every record it filters.
 
     Raises:
         GateError: the filter does not compile, or needs whole traces (``trace:(...)``).
@@ -62,7 +68,7 @@ def build_gates(filter_text: str | None, since: float | None) -> Callable[[str],
             flt = None
     if flt is None and since is None:
         return None
-    return lambda _source: FilterGate(flt, since)
+    return lambda _source: FilterGate(flt, since, overrides)
 
 
 def default_gate_builder() -> GateBuilder:

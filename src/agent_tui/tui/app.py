@@ -380,6 +380,7 @@ def make_app(
     history_workers: int | None = None,
     history_load: Callable[..., HistoryLoad] = HistoryLoad,
     exit_guard: ExitGuard | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> AgentTuiApp:
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
@@ -388,9 +389,10 @@ def make_app(
     is then indexed by ``history_workers`` processes beside the screen and switched to once complete
     (``history_load`` builds each load).
     ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.
+    ``overrides`` are ``--field ROLE=KEY`` for every parser.
     """
     real_clock = clock or SystemClock()
-    model = LogModel(max_records=max_records, clock=real_clock, following=follow)
+    model = LogModel(max_records=max_records, clock=real_clock, following=follow, overrides=overrides)
     app = AgentTuiApp(
         model,
         sources,
@@ -404,8 +406,13 @@ def make_app(
         exit_guard=exit_guard,
     )
     if history and max_records is None:
-        full = LogModel(clock=real_clock, following=follow)
+        full = LogModel(clock=real_clock, following=follow, overrides=overrides)
         app.merge = HistoryMerge(
-            full, history, wake=app.wake, workers=history_workers, load_factory=history_load
+            full,
+            history,
+            wake=app.wake,
+            overrides=overrides,
+            workers=history_workers,
+            load_factory=history_load,
         )
     return app

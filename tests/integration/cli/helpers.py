@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
+
 DATA = Path(__file__).resolve().parent / "data"
 FLEET = DATA / "fleet.jsonl"
 """400 lines from ``benchmarks/gen.py --seed 11 --agents 4``: 165 debug, 230 info, 1 warning, 4 error."""
@@ -35,3 +37,25 @@ def run(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.Comple
         timeout=60,
         check=False,
     )
+
+
+def custom_log(path: Path) -> Path:
+    """20 lines whose real severity is in ``sev``, message in ``text``, trace in ``tid``.
+
+    Each line also carries a decoy ``"level":"info"`` right after ``ts`` (the byte-level level scan's
+    shape) and ``"event":"decoy"``, so a path that reads the usual keys gives a different answer.
+    """
+    rows = [
+        {
+            "ts": f"2026-03-04T00:00:{i:02d}.000Z",
+            "level": "info",
+            "event": "decoy",
+            "sev": "ERROR" if i % 5 == 0 else "INFO",
+            "text": f"step.{i}",
+            "tid": f"t{i % 4}",
+            "amount": i,
+        }
+        for i in range(20)
+    ]
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
