@@ -34,7 +34,10 @@ def test_dead_letters_view_enter_shows_the_traceback(
     logs = tmp_path / "logs"
     _fleet(logs, agent_tui)
     option = f" --dlq {logs / 'dlq.db'}" if given else ""
-    tmux.start(f"{agent_tui} --follow {logs}{option}", width=160, height=45)
+    # The shell says when agent-tui has really exited, so the terminal is never torn down mid-shutdown.
+    tmux.start(
+        f"{agent_tui} --follow {logs}{option}; echo agent-tui-exited-$?; sleep 60", width=160, height=45
+    )
     screen = tmux.wait_for(lambda s: "DLQ " in s and "open (dlq.db)" in s)
     assert "crit/err/warn/info" in screen
     tmux.send("D")
@@ -44,4 +47,4 @@ def test_dead_letters_view_enter_shows_the_traceback(
     assert "TimeoutError" in screen or "LookupError" in screen
     assert "ERR" in screen
     tmux.send("q")
-    tmux.wait_for(lambda s: "crit/err/warn/info" not in s, limit=15)
+    tmux.wait_for(lambda s: "agent-tui-exited-0" in s, limit=30)
