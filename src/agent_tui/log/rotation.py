@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import mmap
 import os
 import queue
 import shutil
@@ -23,6 +24,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 __all__ = ["RotatingJsonlHandler", "rotated_siblings"]
 
 _DAY: Final = 86400.0
+_GENERATION_BYTES: Final = 8
 
 
 def rotated_siblings(path: str) -> list[str]:
@@ -52,8 +54,13 @@ class RotatingJsonlHandler(JsonlFileHandler):
     """A :class:`JsonlFileHandler` that rotates like ``RotatingFileHandler``: ``x.jsonl`` → ``x.jsonl.1`` ….
 
     Safe with several processes appending to one file: writes are single ``O_APPEND`` writes; rotation
-    happens under an ``flock`` on ``x.jsonl.lock`` and a process whose file was rotated away by another
-    one notices the inode change and reopens instead of rotating again.
+    happens under an ``flock`` on ``x.jsonl.lock``. The lock file also holds a rotation generation
+    (8 bytes, shared through ``mmap``) that a rotating process bumps before it renames the file. Every
+    write first compares it with the generation its descriptor was opened under (one memory read, no
+    system call) and, when it moved, re-checks under the lock that its descriptor is still the file at
+    the path (``fstat`` against ``stat``) and reopens if not. So a write lands in a renamed file only if
+    it was already past that check when the rename happened (microseconds), and readers that keep
+    reading rotated files by identity get it.
     """
 
     def __init__(
@@ -96,6 +103,13 @@ class RotatingJsonlHandler(JsonlFileHandler):
         self._outstanding = 0
         self._idle = threading.Condition()
         self._compressor: threading.Thread | None = None
+        self._lock_fd = -1
+        self._retired_fd = -1
+        self._generation_map: mmap.mmap | None = None
+        self._shared = memoryview(bytearray(_GENERATION_BYTES)).cast("Q")
+        """The rotation generation shared by every process writing the file (a private zero if unmappable)."""
+        self._generation = 0
+        """The shared generation when ``_fd`` was opened."""
         super().__init__(path, formatter, level)
 
     @staticmethod
@@ -110,7 +124,7 @@ class RotatingJsonlHandler(JsonlFileHandler):
                 return False
             if isinstance(result, logging.LogRecord):
                 record = result
-        if record.created >= self._next_check:
+        if record.created >= self._next_check or self._shared[0] != self._generation:
             self.emit(record)
             return True
         try:
@@ -129,15 +143,38 @@ class RotatingJsonlHandler(JsonlFileHandler):
         return True
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Check for rotation at least once a second (before writing), then write the record."""
-        if record.created >= self._next_check:
-            self._next_check = record.created + 1.0
-            self._pending = 0
+        """Check for rotation when another process rotated and at least once a second, then write."""
+        rotated = self._shared[0] != self._generation
+        if rotated or record.created >= self._next_check:
+            if not rotated:
+                self._next_check = record.created + 1.0
+                self._pending = 0
             try:
                 self._maybe_rotate(record.created)
             except Exception:
                 self.handleError(record)
         super().emit(record)
+
+    def _open(self) -> int:
+        if self._lock_fd < 0:
+            self._map_generation()
+        # Read before opening: a rotation in between only costs one more reopen, never a stale descriptor.
+        self._generation = self._shared[0]
+        return super()._open()
+
+    def _map_generation(self) -> None:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            with self._locked():
+                if os.fstat(self._lock_fd).st_size < _GENERATION_BYTES:
+                    os.ftruncate(self._lock_fd, _GENERATION_BYTES)
+            self._generation_map = mmap.mmap(self._lock_fd, _GENERATION_BYTES)
+        except (OSError, ValueError):
+            return  # no shared memory here (odd filesystems): the periodic checks still reopen
+        self._shared = memoryview(self._generation_map).cast("Q")
 
     def _written(self, size: int, record: logging.LogRecord) -> None:
         self._pending += size
@@ -148,13 +185,14 @@ class RotatingJsonlHandler(JsonlFileHandler):
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         with self._rotate_lock:
-            lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            if fcntl is None:
+                yield
+                return
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:
-                if fcntl is not None:
-                    fcntl.flock(lock_fd, fcntl.LOCK_EX)
                 yield
             finally:
-                os.close(lock_fd)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _maybe_rotate(self, now: float) -> None:
         with self._locked():
@@ -166,6 +204,7 @@ class RotatingJsonlHandler(JsonlFileHandler):
             if on_disk is None or (on_disk.st_ino, on_disk.st_dev) != (mine.st_ino, mine.st_dev):
                 self._reopen()
                 return
+            self._generation = self._shared[0]
             due_time = now >= self._next_rollover
             if due_time:
                 self._next_rollover = self._midnight_after(now)
@@ -173,8 +212,13 @@ class RotatingJsonlHandler(JsonlFileHandler):
                 self._rotate()
 
     def _reopen(self) -> None:
+        # Another thread may have read the old descriptor just before the swap and be about to write
+        # with it: it stays open until the next reopen so that write lands in the (renamed) file, not
+        # in whatever file would reuse a closed descriptor's number.
         old, self._fd = self._fd, self._open()
-        os.close(old)
+        if self._retired_fd >= 0:
+            os.close(self._retired_fd)
+        self._retired_fd = old
 
     def _rotate(self) -> None:
         base = self.path
@@ -185,6 +229,8 @@ class RotatingJsonlHandler(JsonlFileHandler):
                     os.unlink(name)
                 else:
                     os.rename(name, f"{base}.{index + 1}{gz}")
+        # Bumped before the rename: a writer that reads it afterwards waits on the lock, then reopens.
+        self._shared[0] = self._shared[0] + 1
         os.rename(base, f"{base}.1")
         self._reopen()
         if self.compress:
@@ -247,3 +293,15 @@ class RotatingJsonlHandler(JsonlFileHandler):
             self._jobs.put(None)
             compressor.join(timeout=30)
         super().close()
+        retired, self._retired_fd = self._retired_fd, -1
+        if retired >= 0:
+            os.close(retired)
+        shared, self._shared = self._shared, memoryview(bytearray(_GENERATION_BYTES)).cast("Q")
+        shared.release()
+        generation_map, self._generation_map = self._generation_map, None
+        if generation_map is not None:
+            with contextlib.suppress(BufferError):
+                generation_map.close()
+        lock_fd, self._lock_fd = self._lock_fd, -1
+        if lock_fd >= 0:
+            os.close(lock_fd)

@@ -20,7 +20,7 @@ from agent_tui.serve.gates import build_gates
 from agent_tui.serve.session import GateBuilder, GateError, StreamSession
 from agent_tui.serve.watcher import DirWatcher
 from agent_tui.serve.wire import control, sse_comment
-from agent_tui.sources.cursor import CursorError, Position, decode_cursor
+from agent_tui.sources.cursor import CursorError, Position, decode_cursor_files
 
 __all__ = ["CLIENTS", "WATCHER", "ServeConfig", "make_app", "parse_since"]
 
@@ -129,7 +129,7 @@ async def _sources(request: web.Request) -> web.Response:
 class _Params:
     sse: bool
     follow: bool
-    start: dict[str, Position] | None
+    start: dict[str, list[Position]] | None
     sources: list[str] | None
     lines: int | None
     filter_text: str | None
@@ -149,7 +149,7 @@ def _params(request: web.Request, served: ServedDir) -> _Params | web.Response:
     sse = request.path.endswith("/events") or "text/event-stream" in accept
     cursor_text = q.get("cursor") or request.headers.get("Last-Event-ID")
     try:
-        start = decode_cursor(cursor_text) if cursor_text else None
+        start = decode_cursor_files(cursor_text) if cursor_text else None
         lines = int(q["lines"]) if q.get("lines") else None
         since = parse_since(q["since"]) if q.get("since") else None
     except CursorError as exc:

@@ -49,7 +49,7 @@ class StreamSession:
         self,
         served: ServedDir,
         *,
-        start: Mapping[str, Position] | None = None,
+        start: Mapping[str, list[Position]] | None = None,
         sources: list[str] | None = None,
         lines: int | None = None,
         gate_factory: Callable[[str], LineGate] | None = None,
@@ -83,7 +83,7 @@ class StreamSession:
             if name not in self.readers:
                 self._add(name, None, None)
 
-    def _add(self, name: str, start: Position | None, lines: int | None) -> None:
+    def _add(self, name: str, start: list[Position] | None, lines: int | None) -> None:
         try:
             reader = SourceReader(self.served, name, chunk_bytes=self.chunk_bytes)
         except PathRefused:
@@ -97,7 +97,7 @@ class StreamSession:
 
     def cursor(self) -> str:
         """The whole-stream cursor: every source's current position."""
-        return encode_cursor(r.position() for r in self.readers.values())
+        return encode_cursor(p for r in self.readers.values() for p in r.positions())
 
     def poll(self, budget: int) -> tuple[bytes, bool]:
         """Encoded records for up to ``budget`` bytes of new lines, and whether any line was read at all."""
@@ -132,7 +132,7 @@ class StreamSession:
         )
 
     def _others(self, current: SourceReader) -> str:
-        return encode_cursor(r.position() for r in self.readers.values() if r is not current)
+        return encode_cursor(p for r in self.readers.values() if r is not current for p in r.positions())
 
     def close(self) -> None:
         """Release every open file."""

@@ -13,7 +13,7 @@ from agent_tui.serve.files import ServedDir
 from agent_tui.serve.session import GateError, StreamSession
 from agent_tui.serve.watcher import DirWatcher
 from agent_tui.serve.wire import control
-from agent_tui.sources.cursor import CursorError, decode_cursor
+from agent_tui.sources.cursor import CursorError, decode_cursor_files
 
 __all__ = ["serve_stdio"]
 
@@ -22,7 +22,7 @@ async def serve_stdio(config: ServeConfig, args: argparse.Namespace, out: Binary
     """Stream ``config.root`` as the NDJSON wire to ``out`` (stdout) until it closes; exit code."""
     sink = out if out is not None else sys.stdout.buffer
     try:
-        start = decode_cursor(args.cursor) if args.cursor else None
+        start = decode_cursor_files(args.cursor) if args.cursor else None
         since = parse_since(args.since) if args.since else None
         gates = None
         if (args.filter or since is not None) and config.gate_builder is not None:

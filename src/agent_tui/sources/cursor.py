@@ -5,7 +5,8 @@ A *position* names a byte offset in one file of one logical source:
 percent-quoted so it never contains ``:`` or ``,``; ``file id`` is ``<dev hex>.<inode hex>.<head crc>``
 (the crc covers the first line's first 64 bytes, ``-`` while the file has no complete line) and
 ``offset`` is the byte just after the last delivered line. A *cursor* is a comma-joined list of positions,
-one per source, e.g. ``agent-1.jsonl:803.1f2a.9c0e51d2:1234,sub%2Fb.log:803.1f30.-:0``.
+one per source and file it is reading (a source still reading a rotated file next to the live one has
+two), e.g. ``agent-1.jsonl:803.1f2a.9c0e51d2:1234,sub%2Fb.log:803.1f30.-:0``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-__all__ = ["CursorError", "Position", "decode_cursor", "decode_position", "encode_cursor", "quote_source"]
+__all__ = [
+    "CursorError",
+    "Position",
+    "decode_cursor",
+    "decode_cursor_files",
+    "decode_position",
+    "encode_cursor",
+    "quote_source",
+]
 
 
 class CursorError(ValueError):
@@ -60,6 +69,22 @@ def decode_position(text: str) -> Position:
 def encode_cursor(positions: Iterable[Position]) -> str:
     """Join positions into one cursor (the SSE ``id`` and the ``?cursor=`` value)."""
     return ",".join(p.encode() for p in positions)
+
+
+def decode_cursor_files(text: str) -> dict[str, list[Position]]:
+    """Parse a cursor into every position of each source (one per file a source was reading).
+
+    Raises:
+        CursorError: when any part is not a position.
+    """
+    if len(text) > 1 << 20:
+        raise CursorError("cursor too long")
+    out: dict[str, list[Position]] = {}
+    for part in text.split(","):
+        if part.strip():
+            position = decode_position(part)
+            out.setdefault(position.source, []).append(position)
+    return out
 
 
 def decode_cursor(text: str) -> dict[str, Position]:

@@ -2,11 +2,15 @@
 
 Each batch's ``source`` is the path of the *logical* log relative to the directory (``sub/agent.jsonl``),
 also for lines read from its rotated siblings (``sub/agent.jsonl.2.gz``), so the UI shows one stream per
-agent; ``path`` names the file a line was actually read from. While following, new live files are picked up
-by a rescan every ``options.effective_rescan_interval``; new rotated siblings (``.1``, ``.gz``) that appear
-while running are copies of lines already read and are ignored. A live file deleted for good (path gone,
-no new bytes for ``RETIRE_AFTER_S``) is let go so its descriptor is freed. With ``options.lines`` set,
-only the live files are read (the last N lines of each); rotated siblings and archive-only logs are skipped.
+agent; ``path`` names the file a line was actually read from. While following, each live log is read by
+a :class:`~agent_tui.sources.tail.FileTailer` that also reads its plain rotated siblings by identity
+(``agent.jsonl.1`` …, the ones there at start as history, oldest first), keeps reading a file renamed
+away (late appends of other writers) until it is gone or quiet, and reads siblings rotated away between
+two polls; ``.gz`` siblings that appear while running are copies of lines already read and are ignored.
+New logs are picked up by a rescan every ``options.effective_rescan_interval``, with the siblings they
+already have. A live file deleted for good (path gone, no new bytes for ``RETIRE_AFTER_S``) is let go so
+its descriptor is freed. With ``options.lines`` set, only the live files are read (the last N lines of
+each); rotated siblings and archive-only logs are skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from agent_tui.sources.base import SourceState, SourceStatus
 from agent_tui.sources.file import open_reader
@@ -157,6 +162,8 @@ class DirectoryGroup(ReaderGroup):
         self.options = options
         self._clock = clock
         self._known: set[str] = set()
+        self._logicals: set[str] = set()
+        """Every logical log met so far (a log met again after it was let go skips its old siblings)."""
         self._next_scan = 0.0
         self._announced: SourceState | None = None
         self._orphans: dict[int, tuple[float, int]] = {}
@@ -172,13 +179,34 @@ class DirectoryGroup(ReaderGroup):
             if self.options.lines is None or log.live:
                 by_logical.setdefault(log.logical, []).append(log)
         for logical, members in by_logical.items():
-            self.readers.append(SequenceReader(logical, [self._reader(m, logical) for m in members]))
+            self._logicals.add(logical)
+            if self.options.follow and members[-1].live:
+                # The live file's tailer reads the plain siblings itself, by identity: names shift
+                # under a writer rotating while the history is read.
+                readers = [self._reader(m, logical) for m in members if m.number is None and not m.live]
+                readers.append(self._tailer(members[-1].path, logical, siblings="read"))
+            else:
+                readers = [self._reader(m, logical) for m in members]
+            self.readers.append(SequenceReader(logical, readers))
 
     def _reader(self, log: LogFile, logical: str) -> Reader:
         opts = self.options
         follow = opts.follow and log.live
         return open_reader(
             log.path, logical, follow=follow, lines=opts.lines, read_size=opts.read_size, announce=False
+        )
+
+    def _tailer(self, path: str, logical: str, *, siblings: Literal["read", "skip"]) -> FileTailer:
+        opts = self.options
+        return FileTailer(
+            path,
+            logical,
+            follow=True,
+            lines=opts.lines,
+            read_size=opts.read_size,
+            announce=False,
+            siblings=siblings,
+            clock=self._clock,
         )
 
     def poll_readers(self, out: list[Item]) -> bool:
@@ -236,18 +264,27 @@ class DirectoryGroup(ReaderGroup):
     def _rescan(self, out: list[Item]) -> None:
         self._retire_orphans(out)
         held: set[tuple[int, int]] = set()
+        followed: set[str] = set()
         for reader in self.readers:
             held |= reader.open_idents()
+            if not reader.done:
+                followed.add(reader.name)
         for log in discover(self.directory):
-            if log.path in self._known:
+            if log.path in self._known or log.gz or log.logical in followed:
                 continue
+            live = os.path.join(self.directory, *log.logical.split("/"))
+            if not os.path.exists(live):
+                continue  # a sibling whose live file is being recreated: looked at again next time
             self._known.add(log.path)
-            if not log.live or _ident(log.path) in held:
+            if log.live and _ident(log.path) in held:
                 continue
-            tailer = FileTailer(
-                log.path, log.logical, follow=True, read_size=self.options.read_size, announce=False
+            # A brand-new log brings the siblings it already rotated away; one met before does not.
+            siblings: Literal["read", "skip"] = "skip" if log.logical in self._logicals else "read"
+            self._logicals.add(log.logical)
+            followed.add(log.logical)
+            self.readers.append(
+                SequenceReader(log.logical, [self._tailer(live, log.logical, siblings=siblings)])
             )
-            self.readers.append(SequenceReader(log.logical, [tailer]))
             out.append(SourceStatus(self.name, SourceState.FOLLOWING, f"new log {log.logical}"))
 
 

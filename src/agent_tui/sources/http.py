@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
-from agent_tui.sources.cursor import CursorError, Position, decode_cursor, encode_cursor
+from agent_tui.sources.cursor import CursorError, Position, decode_cursor_files, encode_cursor
 from agent_tui.sources.options import SourceError
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ _CURSOR_SEP = b'","cursor":"'
 _LINE_SEP = b'","line":'
 _PASSED_ON = frozenset({"source", "filter", "since", "lines"})
 _FATAL = (400, 401, 403, 404, 405, 501)
+_FILES_PER_SOURCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,9 @@ class WireDecoder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.positions: dict[str, Position] = {}
+        self.positions: dict[tuple[str, str], Position] = {}
+        """(source, dev.inode) → position, most recently advanced last: a source can be reading a rotated
+        file and the live one at once, and a resume must continue both."""
         self.delivered = 0
         self._names: dict[bytes, str] = {}
         self._carry = b""
@@ -93,9 +96,19 @@ class WireDecoder:
     def _advance(self, batch: LineBatch) -> None:
         last = batch.cursors[-1]
         _, file_id, offset = last.rsplit(":", 2)
-        remote = batch.source[len(self.name) :]
-        self.positions[remote] = Position(remote, file_id, int(offset))
+        self._place(Position(batch.source[len(self.name) :], file_id, int(offset)))
         self.delivered += len(batch.lines)
+
+    def _place(self, position: Position) -> None:
+        # Keyed without the head crc: a file listed before its first line was complete ("-") is the same.
+        key = (position.source, position.file_id.rpartition(".")[0])
+        positions = self.positions
+        if positions.pop(key, None) is None:
+            # A source's files long finished need no position: past the bound the least recent goes.
+            mine = [k for k in positions if k[0] == position.source]
+            if len(mine) >= _FILES_PER_SOURCE:
+                del positions[mine[0]]
+        positions[key] = position
 
     def _decode(self, wire_lines: list[bytes]) -> list[LineBatch | SourceStatus | WireEnd]:
         # The hot loop: slice records apart without parsing the embedded line (see serve/wire.py).
@@ -155,7 +168,9 @@ class WireDecoder:
         kind = obj.get("type") if isinstance(obj, dict) else None
         if kind == "start":
             with contextlib.suppress(CursorError):
-                self.positions.update(decode_cursor(str(obj.get("cursor", ""))))
+                for positions in decode_cursor_files(str(obj.get("cursor", ""))).values():
+                    for position in positions:
+                        self._place(position)
             warnings = "; ".join(str(w) for w in obj.get("warnings", []))
             return SourceStatus(self.name, SourceState.CONNECTED, warnings or "connected")
         if kind == "warning":

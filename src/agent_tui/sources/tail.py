@@ -4,8 +4,9 @@ Blocking by design (plain ``os.pread``); the async sources run :meth:`FileTailer
 Offsets in the batches are byte offsets in the file named by ``file_id`` (``dev:inode``). ``path`` is the
 path the file had when it was opened: after a rename rotation it may name a newer file, so a reader that
 re-reads a line by offset must check that the file at ``path`` still has that ``dev:inode``.
-As with ``tail -F``, a file that appears at the path and is rotated away again between two polls is never
-opened, and lines a writer appends to a rotated file after the follower switched away are not read.
+When following, a file renamed away keeps being read by identity (late appends by other writers
+included), and plain ``path.N`` siblings that were live and rotated away between two polls are found and
+read too (see :mod:`agent_tui.sources.rotated`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import Protocol
+import time
+from collections.abc import Callable
+from typing import Literal, Protocol
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.sources.lines import LineSplitter
+from agent_tui.sources.rotated import RotatedFile, RotatedFiles
 
 __all__ = ["HEADER_BYTES", "FileTailer", "Item", "Reader", "start_of_last_lines"]
 
@@ -90,6 +94,8 @@ class FileTailer:
         lines: int | None = None,
         read_size: int = 1 << 20,
         announce: bool = True,
+        siblings: Literal["read", "skip"] = "skip",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Create a tailer; nothing is opened until the first poll.
 
@@ -100,6 +106,10 @@ class FileTailer:
             lines: History bound for the first file opened (``None`` all, ``N`` last N lines, 0 none).
             read_size: Bytes per read; one batch holds at most this many.
             announce: Emit READING/FOLLOWING/DONE statuses (errors and rotations are always reported).
+            siblings: When following, what to do with the plain ``path.N`` siblings already there at
+                the first open: ``read`` them first (oldest first) or ``skip`` them. Siblings that
+                show up later and were never seen are always read.
+            clock: Monotonic clock deciding when a quiet rotated file is let go.
         """
         self.path = path
         self.name = name
@@ -118,15 +128,18 @@ class FileTailer:
         self._at_eof_once = False
         self._waiting_reported = False
         self._gone_reported = False
+        self._siblings = siblings
+        self._rotated = RotatedFiles(path, clock, read_size)
 
     def open_idents(self) -> set[tuple[int, int]]:
         """``(dev, inode)`` of the file currently held open (empty before the first open)."""
-        return {self._ident} if self._fd >= 0 else set()
+        return ({self._ident} if self._fd >= 0 else set()) | self._rotated.idents()
 
     @property
     def orphaned(self) -> bool:
-        """True while the followed path is gone (deleted or renamed away) and nothing replaced it yet."""
-        return self._gone_reported
+        """True while the followed path is gone (deleted or renamed away), nothing replaced it yet and no
+        rotated file is still being read."""
+        return self._gone_reported and not self._rotated.files
 
     @property
     def position(self) -> int:
@@ -142,9 +155,20 @@ class FileTailer:
         """Read what is available (up to ``budget`` bytes) and check for rotation when at the end."""
         if self.done:
             return 0
-        if self._fd < 0 and not self._open(out):
-            return 0
-        used, eof = self._read(budget, out)
+        if self.follow and not self._opened_once and not self._waiting_reported:
+            # Siblings there before the first open are history (read or skipped); later ones are new.
+            self._rotated.scan((0, 0), read=self._siblings == "read" and self._lines is None, history=True)
+        if self.follow and self._fd >= 0 and self._replaced():
+            # Checked on every poll, not only at the end: a reader lagging behind must still meet every
+            # file rotated away before it is compressed or pruned.
+            self._switch(out)
+        # The live file is opened before the older ones are read, so a rotation meanwhile cannot hide it.
+        opened = self._fd >= 0 or self._open(out)
+        used = self._rotated.poll(self.name, budget, out) if self._rotated.files else 0
+        if used >= budget or not opened:
+            return used
+        got, eof = self._read(budget - used, out)
+        used += got
         if eof:
             if not self.follow:
                 self._finish(out)
@@ -152,16 +176,21 @@ class FileTailer:
                 if not self._at_eof_once:
                     self._at_eof_once = True
                     self._status(out, SourceState.FOLLOWING, "", announced=True)
-                if self._check(out) and self._fd >= 0 and used < budget:
-                    used += self._read(budget - used, out)[0]
+                if self._check(out) and used < budget:
+                    # Older files first: the new live file is read once the rotated ones are at their end.
+                    used += self._rotated.poll(self.name, budget - used, out)
+                    if self._fd >= 0 and used < budget:
+                        used += self._read(budget - used, out)[0]
         return used
 
     def flush(self, out: list[Item]) -> None:
-        """Emit the held partial line as a final line."""
+        """Emit the held partial lines as final lines."""
+        self._rotated.flush(self.name, out)
         self._emit_lines(*self._split.flush(), out)
 
     def close(self) -> None:
-        """Close the open file; the tailer reads nothing more."""
+        """Close the open files; the tailer reads nothing more."""
+        self._rotated.close()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -249,7 +278,8 @@ class FileTailer:
         self._status(out, SourceState.DONE, "", announced=True)
 
     def _restart(self, out: list[Item], reason: str) -> None:
-        self.flush(out)
+        self._emit_lines(*self._split.flush(), out)
+        self._rotated.add_head(self._header[: self._header.find(b"\n") + 1])
         self._pos = 0
         self._split.reset(0)
         self._header = b""
@@ -275,16 +305,22 @@ class FileTailer:
             return True
         return False
 
+    def _replaced(self) -> bool:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) != self._ident
+
     def _switch(self, out: list[Item]) -> None:
-        # The path names a new file: whatever the writer still appended to the old one comes first.
-        while True:
-            data = os.pread(self._fd, self._read_size, self._pos)
-            if not data:
-                break
-            self._emit_lines(*self._split.feed(data, self._pos), out)
-            self._pos += len(data)
-        self.flush(out)
-        os.close(self._fd)
+        # The path names a new file. The old one stays open under whatever name it has now: it is read
+        # first, and so is anything another writer still appends to it. Files rotated away between two
+        # polls are found among the siblings.
+        rotated = RotatedFile(self._fd, self._ident, self.path, self._pos, self._split)
+        self._rotated.add_head(self._header[: self._header.find(b"\n") + 1])
+        self._rotated.adopt(rotated)
+        self._split = LineSplitter()
         self._fd = -1
         if self._open(out):
             self._status(out, SourceState.FOLLOWING, f"{self.path}: rotated; now reading the new file")
+        self._rotated.scan(self._ident if self._fd >= 0 else (0, 0))

@@ -143,6 +143,48 @@ async def test_cursor_resume_is_exact_across_rename_rotations(tmp_path: Path) ->
     assert numbers == list(range(140))
 
 
+async def test_cursor_names_every_open_file_so_late_appends_to_a_rotated_file_resume_exactly(
+    tmp_path: Path,
+) -> None:
+    """A writer still appending to the renamed file: each resume gets exactly its late lines and the new
+    file's, because the cursor carries a position for both files."""
+
+    def line(n: int) -> bytes:
+        return orjson.dumps({"event": "tick", "n": n}) + b"\n"
+
+    live = tmp_path / "app.jsonl"
+    late = os.open(live, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(late, b"".join(map(line, range(5))))
+        async with running_app(ServeConfig(root=tmp_path)) as (base, _):
+            got: list[int] = []
+
+            async def resume(cursor: str) -> str:
+                _, body = await _get(
+                    f"{base}/api/stream?follow=0&cursor={quote(cursor)}"
+                    if cursor
+                    else base + "/api/stream?follow=0"
+                )
+                got.extend(r["line"]["n"] for r in _records(body))  # type: ignore[index]
+                end = orjson.loads(body.splitlines()[-1])
+                return str(end["cursor"])
+
+            cursor = await resume("")
+            live.rename(tmp_path / "app.jsonl.1")
+            live.write_bytes(b"".join(map(line, range(5, 10))))
+            os.write(late, line(100))
+            cursor = await resume(cursor)
+            assert cursor.count("app.jsonl:") == 2
+            os.write(late, line(101))
+            with live.open("ab") as out:
+                out.write(line(10))
+            await resume(cursor)
+    finally:
+        os.close(late)
+    assert sorted(got) == [*range(11), 100, 101]
+    assert got.index(100) < got.index(5)  # the older file's lines come first
+
+
 async def test_lines_parameter_starts_at_the_last_n_lines(tmp_path: Path) -> None:
     """``?lines=3`` sends only the last three complete lines; ``?lines=0`` sends none of the history."""
     NumberedWriter(tmp_path).write(10)

@@ -106,22 +106,47 @@ def test_rewrite_to_a_longer_file_is_caught_by_the_header(tmp_path: Path) -> Non
     tailer.close()
 
 
-def test_replaced_file_is_drained_before_switching(tmp_path: Path) -> None:
-    """Bytes appended to the old file (even without newline) come before the new file's lines."""
+def test_renamed_file_keeps_being_read_by_identity_until_it_is_gone(tmp_path: Path) -> None:
+    """Bytes appended to the renamed file come first, late appends after the switch are read, and it is
+    let go once unlinked."""
     path = tmp_path / "a.jsonl"
     path.write_bytes(b"a\n")
     tailer = FileTailer(str(path), "a", follow=True)
     assert lines_of(poll(tailer)) == [b"a"]
-    with path.open("ab") as old:
-        os.rename(path, tmp_path / "a.jsonl.1")
-        old.write(b"b\nc-partial")
-    path.write_bytes(b"d\n")
-    out = poll(tailer)
-    assert lines_of(out) == [b"b", b"c-partial", b"d"]
-    assert any("rotated" in r for r in reasons(out))
-    assert tailer.open_idents() == {(path.stat().st_dev, path.stat().st_ino)}
+    rotated = tmp_path / "a.jsonl.1"
+    with path.open("ab", buffering=0) as old:
+        os.rename(path, rotated)
+        old.write(b"b\nc-par")
+        path.write_bytes(b"d\n")
+        out = poll(tailer)
+        assert lines_of(out) == [b"b", b"d"]
+        assert any("rotated" in r for r in reasons(out))
+        old.write(b"tial\n")
+    assert lines_of(poll(tailer)) == [b"c-partial"]
+    ident = {(path.stat().st_dev, path.stat().st_ino)}
+    assert tailer.open_idents() == ident | {(rotated.stat().st_dev, rotated.stat().st_ino)}
+    rotated.unlink()
+    assert lines_of(poll(tailer)) == []
+    assert tailer.open_idents() == ident
     tailer.close()
     assert tailer.open_idents() == set()
+
+
+def test_files_rotated_away_between_polls_are_found_and_copies_skipped(tmp_path: Path) -> None:
+    """Two rotations between polls: the file that was live in between is read; a .gz copy is not."""
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"a\n")
+    tailer = FileTailer(str(path), "a", follow=True)
+    assert lines_of(poll(tailer)) == [b"a"]
+    os.rename(path, tmp_path / "a.jsonl.1")
+    path.write_bytes(b"b\n")
+    os.rename(tmp_path / "a.jsonl.1", tmp_path / "a.jsonl.2")
+    os.rename(path, tmp_path / "a.jsonl.1")
+    (tmp_path / "a.jsonl.2.gz").write_bytes(b"not read")
+    path.write_bytes(b"c\n")
+    assert lines_of(poll(tailer)) == [b"b", b"c"]
+    assert lines_of(poll(tailer)) == []
+    tailer.close()
 
 
 def test_unreadable_and_directory_paths_are_errors_not_crashes(tmp_path: Path) -> None:
