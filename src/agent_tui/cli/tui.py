@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent_tui.cli.common import add_field_argument, compile_or_report, field_overrides
+from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
 from agent_tui.model.deadletters import find_dead_letter_dbs
 from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
@@ -51,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dead-letter SQLite file for the D view (repeatable; *.db files in a given directory are found)",
     )
     add_field_argument(parser)
+    add_flag_arguments(parser)
     remote = parser.add_argument_group("remote sources (http(s)://, loki://, ssh://)")
     remote.add_argument("--token", default=os.environ.get("AGENT_TUI_TOKEN"), help="bearer token")
     remote.add_argument(
@@ -98,6 +100,7 @@ def _min_level(name: str | None) -> Level | None:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Reject options the app would otherwise ignore or crash on, before the screen is taken over."""
+    thresholds_from(args)
     if args.max_records is not None and args.max_records < 1:
         raise ValueError(f"--max-records must be at least 1, got {args.max_records}")
     if args.theme is not None:
@@ -186,6 +189,7 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
         history=history,
         exit_guard=guard,
         overrides=overrides,
+        thresholds=thresholds_from(args),
     )
     result = app.run()
     return int(result or 0)

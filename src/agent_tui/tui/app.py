@@ -18,6 +18,7 @@ from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
+from agent_tui.model.analysis import Flag, Thresholds
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.history import HistoryLoad
 from agent_tui.model.query import Filter, compile_filter
@@ -102,6 +103,8 @@ class AgentTuiApp(DeadLetterActions):
         self.export_dir = export_dir or Path.cwd()
         self.source_states: dict[str, tuple[str, str]] = {s.name: ("reading", "") for s in sources}
         self.started = clock.now()
+        self.replay_label = ""
+        """``REPLAY ×10`` while ``agent-tui replay`` drives the app."""
         self.alerted: set[int] = set()
         self._initial_filter = filter_text
         self._exit_guard = exit_guard
@@ -124,7 +127,13 @@ class AgentTuiApp(DeadLetterActions):
             stats=StatsBar(id="stats"),
             switcher=ContentSwitcher(initial="logs", id="switcher"),
             logs=LogView(self.model.store, self.view, id="logs"),
-            traces=TraceView(self.model.traces, self.model.store.record, id="traces"),
+            traces=TraceView(
+                self.model.traces,
+                self.model.store.record,
+                flags_of=self._flag_names,
+                now=self._analysis_now,
+                id="traces",
+            ),
             detail=DetailPane(id="detail"),
             filter=FilterBar(self._compile, id="filter"),
         )
@@ -141,7 +150,17 @@ class AgentTuiApp(DeadLetterActions):
         yield Footer()
 
     def _compile(self, text: str) -> Filter:
-        return compile_filter(text, now=self.clock.now, flags=self.model.flags.of)
+        return compile_filter(text, now=self.clock.now, flags=self._flags_of)
+
+    # Read through self.model each time: the full index may replace the preview model.
+    def _flags_of(self, trace_id: str | None) -> Mapping[str, Flag]:
+        return self.model.flags.of(trace_id)
+
+    def _flag_names(self, trace_id: str) -> list[str]:
+        return self.model.flags.names(trace_id)
+
+    def _analysis_now(self) -> float:
+        return self.model.flags.now()
 
     def on_mount(self) -> None:
         """Start a worker per source, the redraw throttle, and apply ``--filter``."""
@@ -292,7 +311,10 @@ class AgentTuiApp(DeadLetterActions):
                 self.traces_view.sync(touched)
         if now - self._last_stats >= STATS_EVERY_S:
             # Counts over minutes need not redraw at frame rate (each read walks the windows);
-            # rolling windows also move with the clock when nothing arrives.
+            # rolling windows also move with the clock when nothing arrives, and so do stuck traces.
+            self._touched |= self.model.flags.check()
+            if self.view.refresh_flags():
+                self._dirty = True
             self.refresh_stats()
 
     def refresh_stats(self) -> None:
@@ -344,6 +366,8 @@ class AgentTuiApp(DeadLetterActions):
             min_level=self.view_min_level,
             behind=self.inbox.pending_lines,
             dead_letters=self.dead_letter_summary,
+            flags=dict(self.model.flags.counts),
+            replay=self.replay_label,
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -381,6 +405,7 @@ def make_app(
     history_load: Callable[..., HistoryLoad] = HistoryLoad,
     exit_guard: ExitGuard | None = None,
     overrides: Mapping[str, str] | None = None,
+    thresholds: Thresholds | None = None,
 ) -> AgentTuiApp:
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
@@ -392,7 +417,13 @@ def make_app(
     ``overrides`` are ``--field ROLE=KEY`` for every parser.
     """
     real_clock = clock or SystemClock()
-    model = LogModel(max_records=max_records, clock=real_clock, following=follow, overrides=overrides)
+    model = LogModel(
+        max_records=max_records,
+        clock=real_clock,
+        following=follow,
+        overrides=overrides,
+        thresholds=thresholds,
+    )
     app = AgentTuiApp(
         model,
         sources,
@@ -406,7 +437,7 @@ def make_app(
         exit_guard=exit_guard,
     )
     if history and max_records is None:
-        full = LogModel(clock=real_clock, following=follow, overrides=overrides)
+        full = LogModel(clock=real_clock, following=follow, overrides=overrides, thresholds=thresholds)
         app.merge = HistoryMerge(
             full,
             history,

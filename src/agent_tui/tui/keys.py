@@ -44,6 +44,7 @@ KEYS: Final[tuple[Key, ...]] = (
     Key("N", "N", "previous_match", "previous filter match"),
     Key("enter", "enter", "open_trace", "open the record's trace", "trace"),
     Key("t", "t", "show_traces", "traces view", "traces"),
+    Key("C", "C", "critical_path", "only the critical path"),
     Key("l", "l", "show_logs", "logs view", "logs"),
     Key("D", "D", "show_dead_letters", "dead letters view (--dlq)"),
     Key("tab", "tab", "switch_pane", "main view ⇄ detail pane", priority=True),

@@ -260,6 +260,13 @@ class ViewActions(App[int]):
         self.traces_view.sync(None)
         self.traces_view.focus()
 
+    def action_critical_path(self) -> None:
+        """Traces view: fold every span that is not on its trace's critical path (again: unfold)."""
+        if self.current_view != "traces":
+            self.action_show_traces()
+        folded = self.traces_view.toggle_critical()
+        self.notify("critical path only (C unfolds)" if folded else "all spans", timeout=1.5)
+
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane."""
         self.detail.display = not self.detail.display
@@ -348,6 +355,9 @@ class ViewActions(App[int]):
         if failing is not None and failing.error is not None:
             doc["failing_span"] = failing.op
             doc["error"] = error_json(failing.error)
+        flags = self.model.flags.of(trace.trace_id)
+        if flags:
+            doc["flags"] = {name: flags[name].reason for name in self.model.flags.names(trace.trace_id)}
         self.detail.show(f"trace {trace.trace_id}", doc)
 
     # copy and export

@@ -20,6 +20,14 @@ _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
 _LIVE_STATES: Final = frozenset({"following", "connected", "reconnecting", "waiting"})
 WINDOWS: Final = (("1m", 60.0), ("5m", 300.0), ("15m", 900.0), ("all", None))
+FLAG_BADGES: Final = {
+    "retry_storm": "storm",
+    "agent_loop": "loop",
+    "slow": "slow",
+    "costly": "costly",
+    "stuck": "stuck",
+}
+"""The short word each flag is shown as (trace rows, stats bar)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,10 @@ class StatsSnapshot:
     """Unresolved dead letters and their databases; None when no database is watched."""
     loading: str = ""
     """Progress of the history being indexed in the background (empty once it is complete)."""
+    flags: Mapping[str, int] = field(default_factory=dict)
+    """Traces carrying each flag (``retry_storm`` …)."""
+    replay: str = ""
+    """``REPLAY ×10`` while replaying (the clock is the replay's), else empty."""
 
 
 def sparkline(values: Sequence[int]) -> str:
@@ -102,7 +114,9 @@ class StatsBar(Widget):
         rate = list(snap.rate[:-1] if snap.live else snap.rate)
         for spark, zeros in ((16, True), (16, False), (8, False), (0, False)):
             text = Text(no_wrap=True)
-            if snap.paused:
+            if snap.replay:
+                text.append(f" ⏵ {snap.replay} ", style("statsbar--following"))
+            elif snap.paused:
                 text.append(" ❚❚ PAUSED ", style("statsbar--paused"))
             elif snap.following:
                 text.append(" ▶ FOLLOW ", style("statsbar--following"))
@@ -158,6 +172,7 @@ class StatsBar(Widget):
                     if i:
                         text.append("/")
                     text.append(human_count(counts.get(level, 0)), style(f"statsbar--level-{level.label}"))
+            self._append_flags(text, snap, short=bool(skip))
             self._append_dead_letters(text, snap.dead_letters, short=bool(skip))
             if text.cell_len <= width:
                 break
@@ -174,6 +189,15 @@ class StatsBar(Widget):
             text.append(f" ({safe_text(', '.join(dlq.dbs))})")
         if dlq.problems:
             text.append(" ⚠ unreadable", style)
+
+    def _append_flags(self, text: Text, snap: StatsSnapshot, *, short: bool) -> None:
+        """Traces per raised flag (``⚑ storm 3 loop 1``); nothing when no trace is flagged."""
+        raised = [(FLAG_BADGES.get(name, name), n) for name, n in snap.flags.items() if n]
+        if not raised:
+            return
+        text.append("  ⚑", self.get_component_rich_style("statsbar--error"))
+        for badge, n in raised:
+            text.append(f" {badge}{'' if short else ' '}{human_count(n)}")
 
     def _append_sources(self, text: Text, snap: StatsSnapshot) -> None:
         states: dict[str, int] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import ClassVar, Final, Protocol
@@ -12,12 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from agent_tui.model.analysis import CriticalPath, critical_path
 from agent_tui.model.record import Record
 from agent_tui.model.spans import Span
 from agent_tui.model.traces import Trace
 from agent_tui.schema import Level
 from agent_tui.tui.rows import BADGES, format_time
 from agent_tui.tui.sanitize import safe_text
+from agent_tui.tui.widgets.stats_bar import FLAG_BADGES
 
 __all__ = ["NodeRef", "TraceView", "trace_label"]
 
@@ -42,6 +44,14 @@ class NodeRef:
     seq: int | None = None
 
 
+FlagNames = Callable[[str], Sequence[str]]
+"""Trace id → the names of its flags (``FlagTracker.names``)."""
+
+
+def _no_flags(trace_id: str) -> Sequence[str]:
+    return ()
+
+
 class Forest(Protocol):
     """What the view reads from the model's TraceForest."""
 
@@ -62,11 +72,14 @@ def _status_style(status: str) -> str:
     return {"error": "bold red", "critical": "bold magenta", "running": "yellow"}.get(status, "green")
 
 
-def trace_label(trace: Trace) -> Text:
-    """One line per trace: status, op, duration, errors, amounts, tokens, cost, id (all plain text)."""
+def trace_label(trace: Trace, flags: Sequence[str] = ()) -> Text:
+    """One line per trace: status, flag badges, op, duration, errors, sums, tokens, cost, id (plain text)."""
     icon, word = _STATUS.get(trace.status, ("?", trace.status))
     text = Text(no_wrap=True)
     text.append(f"{icon} {word} ", _status_style(trace.status))
+    for name in flags:
+        text.append(f"⚑{FLAG_BADGES.get(name, name)}", "bold black on yellow")
+        text.append(" ")
     text.append(safe_text(trace.op or "?"), "bold")
     text.append(f"  {_duration(trace.duration_ms)}")
     if trace.error_count:
@@ -83,14 +96,20 @@ def trace_label(trace: Trace) -> Text:
     return text
 
 
-def span_label(span: Span) -> Text:
-    """A span: status icon, op, duration and its error, if any."""
+def span_label(span: Span, path: CriticalPath | None = None) -> Text:
+    """A span: status icon, ◆ when on the critical path, op, duration, self time and its error."""
     icon, _word = _STATUS.get(span.status, ("·", ""))
     text = Text(no_wrap=True)
     text.append(f"{icon} ", _status_style(span.status))
+    if path is not None and span.span_id in path.members:
+        text.append("◆ ", "bold cyan")
     text.append(safe_text(span.op or span.span_id or "?"), "bold")
-    if span.end is not None and span.start is not None:
-        text.append(f"  {_duration((span.end - span.start) * 1000)}")
+    end = path.ends.get(span.span_id, span.end) if path is not None else span.end
+    text.append(f"  {_duration((end - span.start) * 1000)}")
+    if path is not None and span.span_id in path.running:
+        text.append(" so far", "yellow")
+    if path is not None:
+        text.append(f"  self {_duration(path.self_ms.get(span.span_id, 0.0))}", "dim")
     if span.error is not None:
         text.append(f"  {safe_text(span.error.type)}: {safe_text(span.error.message)[:80]}", "red")
     return text
@@ -122,11 +141,24 @@ class TraceView(Tree[NodeRef]):
         Binding("G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, forest: Forest, record_of: Callable[[int], Record], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        forest: Forest,
+        record_of: Callable[[int], Record],
+        *,
+        flags_of: FlagNames = _no_flags,
+        now: Callable[[], float] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(Text("traces"), id=id)
         self.show_root = False
         self.forest = forest
         self.record_of = record_of
+        self.flags_of = flags_of
+        self.now = now
+        """When running spans end (None: at their last record)."""
+        self.critical_only = False
+        """Fold every span that is not on its trace's critical path (key ``C``)."""
         self.nodes: dict[str, TreeNode[NodeRef]] = {}
         """trace_id → its node."""
         self.auto_expand = False
@@ -145,10 +177,13 @@ class TraceView(Tree[NodeRef]):
     def _shown(self, trace: Trace) -> bool:
         return self.min_level is None or trace.max_level >= self.min_level
 
-    def rebind(self, forest: Forest, record_of: Callable[[int], Record]) -> None:
+    def rebind(
+        self, forest: Forest, record_of: Callable[[int], Record], flags_of: FlagNames = _no_flags
+    ) -> None:
         """Show another forest (the full index replacing a preview): the tree is rebuilt from it."""
         self.forest = forest
         self.record_of = record_of
+        self.flags_of = flags_of
         self.clear()
         self.nodes.clear()
         self.sync(None)
@@ -169,18 +204,30 @@ class TraceView(Tree[NodeRef]):
         new = [t for t in traces if t.trace_id not in self.nodes]
         for trace in reversed(new[:MAX_TRACES]):
             first = self.root.children[0] if self.root.children else None
-            node = self.root.add(trace_label(trace), NodeRef("trace", trace.trace_id), before=first)
+            node = self.root.add(self._label(trace), NodeRef("trace", trace.trace_id), before=first)
             self.nodes[trace.trace_id] = node
         for trace in traces:
             existing = self.nodes.get(trace.trace_id)
             if existing is None:
                 continue
-            existing.set_label(trace_label(trace))
+            existing.set_label(self._label(trace))
             if existing.is_expanded:
                 self._rebuild(existing, trace)
         self._trim()
         if anchor is not None:
             self._restore(anchor)
+
+    def _label(self, trace: Trace) -> Text:
+        return trace_label(trace, self.flags_of(trace.trace_id))
+
+    def toggle_critical(self) -> bool:
+        """Fold (or unfold) the spans off the critical path in every open trace; return the new state."""
+        self.critical_only = not self.critical_only
+        for trace_id, node in self.nodes.items():
+            trace = self.forest.get(trace_id)
+            if trace is not None and node.children:
+                self._rebuild(node, trace)
+        return self.critical_only
 
     def _screen_anchor(self) -> tuple[NodeRef, int] | None:
         """The selected node and its row on screen, unless the cursor is on the newest trace at the top."""
@@ -212,8 +259,10 @@ class TraceView(Tree[NodeRef]):
         keep = cursor.data if cursor is not None and cursor.data is not None else None
         inside = keep is not None and keep.trace_id == trace.trace_id and keep.kind != "trace"
         node.remove_children()
+        path = critical_path(trace.roots, self.now() if self.now is not None else None)
         for span in trace.roots:
-            self._add_span(node, trace.trace_id, span, expanded)
+            if not self.critical_only or span.span_id in path.members:
+                self._add_span(node, (trace.trace_id, path), span, expanded)
         if inside and keep is not None:
             # Put the cursor back without scrolling; sync() restores the scroll position.
             kept = self.find(keep)
@@ -226,12 +275,16 @@ class TraceView(Tree[NodeRef]):
             yield child
             yield from self._descendants(child)
 
-    def _add_span(self, parent: TreeNode[NodeRef], trace_id: str, span: Span, expanded: set[NodeRef]) -> None:
+    def _add_span(
+        self, parent: TreeNode[NodeRef], where: tuple[str, CriticalPath], span: Span, expanded: set[NodeRef]
+    ) -> None:
+        trace_id, path = where
         ref = NodeRef("span", trace_id, span.span_id)
-        open_ = ref in expanded or span.error is not None or not expanded
-        node = parent.add(span_label(span), ref, expand=open_)
+        open_ = ref in expanded or span.error is not None or not expanded or self.critical_only
+        node = parent.add(span_label(span, path), ref, expand=open_)
         for child in span.children:
-            self._add_span(node, trace_id, child, expanded)
+            if not self.critical_only or child.span_id in path.members:
+                self._add_span(node, where, child, expanded)
         events = list(span.events)
         for seq in events[:MAX_EVENTS]:
             node.add_leaf(event_label(self.record_of(seq)), NodeRef("event", trace_id, span.span_id, seq))
@@ -254,7 +307,7 @@ class TraceView(Tree[NodeRef]):
             if trace is None:
                 return None
             first = self.root.children[0] if self.root.children else None
-            trace_node = self.root.add(trace_label(trace), NodeRef("trace", ref.trace_id), before=first)
+            trace_node = self.root.add(self._label(trace), NodeRef("trace", ref.trace_id), before=first)
             self.nodes[ref.trace_id] = trace_node
         if ref.kind == "trace":
             return trace_node
