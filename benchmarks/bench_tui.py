@@ -352,21 +352,22 @@ while pos < len(data):
 """
 
 
-def follow_throughput(source: Path, n: int) -> tuple[float, bool]:
+def follow_throughput(source: Path, n: int) -> tuple[float, float, bool]:
     """Lines/s the app keeps up with (source → parse → store → view) while a writer appends ``n`` lines
-    as fast as it can, and whether every line arrived exactly once."""
+    as fast as it can; this process's CPU seconds per line (load-independent); whether every line
+    arrived exactly once."""
     import asyncio
 
     from agent_tui.sources.factory import open_source
     from agent_tui.sources.options import SourceOptions
     from agent_tui.tui.app import make_app
 
-    async def run(path: Path) -> tuple[float, bool]:
+    async def run(path: Path) -> tuple[float, float, bool]:
         app = make_app([open_source(str(path), SourceOptions(follow=True))], follow=True, environ={})
         async with app.run_test(size=(WIDTH, HEIGHT)):
             while app.source_states.get(str(path), ("",))[0] != "following":  # noqa: ASYNC110 -- polling the app is the measurement
                 await asyncio.sleep(0.01)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             writer = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", COPIER, str(source), str(path), str(n)
             )
@@ -374,10 +375,11 @@ def follow_throughput(source: Path, n: int) -> tuple[float, bool]:
             while app.logs.row_count < n and time.perf_counter() < deadline:  # noqa: ASYNC110 -- as above
                 await asyncio.sleep(0.002)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             await writer.wait()
             await asyncio.sleep(0.5)
             ok = len(app.view) == n and len(app.model.store) == n and app.model.store.raw_count == 0
-            return n / elapsed, ok
+            return n / elapsed, cpu / n, ok
 
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         path = Path(tmp) / "agent.jsonl"
@@ -409,7 +411,7 @@ def main() -> int:
         stats = stats_seconds(path)
         theirs = open_file(str(tl), path, lambda s: '"event"' in s, None) if tl else None
         burst = burst_on_screen(path, 100_000, spaced)
-        rate, none_lost = follow_throughput(path, min(n, 300_000))
+        rate, cpu_per_line, none_lost = follow_throughput(path, min(n, 300_000))
         full_ratio = ours["full"] / stats
         key_ms = [k * 1000 for k in keys]
         print(f"{'what':<46}{'agent-tui':>11}{'peer':>22}  target")
@@ -445,6 +447,12 @@ def main() -> int:
                 f"{rate:,.0f}",
                 "none lost" if none_lost else "LOST",
                 f">= 150k {_mark(rate, 150_000, below=False)}",
+            ),
+            (
+                "  app CPU per line (us) -> lines/s per core",
+                f"{cpu_per_line * 1e6:.1f}",
+                f"{1 / cpu_per_line:,.0f}/s",
+                "(load-independent)",
             ),
         ]
         for label, mine, peer, target in rows:

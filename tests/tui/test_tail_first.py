@@ -53,7 +53,7 @@ class Gate:
         return load
 
 
-def open_app(path: Path, gate: Gate, *, follow: bool) -> AgentTuiApp:
+def open_app(path: Path, gate: Gate, *, follow: bool, **kwargs: Any) -> AgentTuiApp:
     options, planned = tail_first_options(
         str(path), SourceOptions(follow=follow), min_bytes=0, tail_lines=TAIL
     )
@@ -65,6 +65,7 @@ def open_app(path: Path, gate: Gate, *, follow: bool) -> AgentTuiApp:
         history={str(path): planned},
         history_workers=2,
         history_load=gate,
+        **kwargs,
     )
 
 
@@ -139,3 +140,23 @@ async def test_quitting_while_history_loads_ends_its_worker_processes(tmp_path: 
     for load in gate.loads:
         assert not load._thread.is_alive()
     assert multiprocessing.active_children() == []
+
+
+async def test_filter_and_search_carry_over_to_the_full_index(tmp_path: Path) -> None:
+    """A filter set on the tail holds after the switch, over every record, and n still finds matches."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Gate()
+    app = open_app(path, gate, follow=False, filter_text='level == "error"')
+    errors = [n for n in range(LINES) if n % 97 == 0]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: bool(gate.loads))
+        assert len(app.view) == sum(1 for n in errors if n >= LINES - TAIL)
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        store = app.model.store
+        assert [int(store.attrs(seq)["n"]) for seq in app.view] == errors
+        await pilot.press("g", "n")
+        assert app.logs.cursor == 1
+        assert app.logs.selected_seq is not None
+        assert int(store.attrs(app.logs.selected_seq)["n"]) == errors[1]
