@@ -10,7 +10,14 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
-from agent_tui.cli.common import EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, UsageError, parse_time
+from agent_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_MATCH,
+    EXIT_NO_MATCH,
+    UsageError,
+    add_time_arguments,
+    time_bounds,
+)
 from agent_tui.cli.output import Palette, clean, palette_for
 from agent_tui.model.deadletters import (
     KNOWN_COLUMNS,
@@ -47,10 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``dlq`` options."""
     parser.add_argument("dbs", nargs="+", metavar="DB", help="SQLite file(s) with a dead_letters table")
     parser.add_argument("--all", action="store_true", help="resolved entries too (default: unresolved only)")
-    parser.add_argument(
-        "--since", metavar="TIME", help="only entries last tried after TIME (1h, 15m, RFC 3339)"
-    )
     parser.add_argument("--json", action="store_true", help="one JSON object per entry (JSONL)")
+    add_time_arguments(parser)
     parser.add_argument(
         "--limit",
         type=int,
@@ -156,12 +161,12 @@ def run(args: argparse.Namespace) -> int:
     """Print each database's entries; 0 when some were shown, 1 when none, 2 when a database failed."""
     now = time.time()
     try:
-        since = parse_time(args.since, lambda: now) if args.since else None
+        since, until = time_bounds(args)
     except UsageError as exc:
-        print(f"agent-tui dlq: --since: {exc}", file=sys.stderr)
+        print(f"agent-tui dlq: {exc}", file=sys.stderr)
         return EXIT_ERROR
     # One row past the limit tells whether there are more than shown.
-    query = DeadLetterQuery(args.all, since, args.limit + 1 if args.limit > 0 else MAX_ROWS)
+    query = DeadLetterQuery(args.all, since, until, args.limit + 1 if args.limit > 0 else MAX_ROWS)
     tables, failures = _read(args.dbs, query)
     shown = 0
     out = sys.stdout

@@ -129,6 +129,8 @@ class DeadLetterQuery:
     include_resolved: bool = False
     since: float | None = None
     """Only entries whose last attempt is at or after this Unix time."""
+    until: float | None = None
+    """Only entries whose last attempt is at or before this Unix time."""
     limit: int = MAX_ROWS
     unresolved_first: bool = False
     trace_id: str | None = None
@@ -236,6 +238,8 @@ def _select(
         limit = max(0, min(ask.limit, MAX_ROWS))
         if ask.since is not None:
             need("last_attempt_ts", "last_attempt_ts >= ?", ask.since)
+        if ask.until is not None:
+            need("last_attempt_ts", "last_attempt_ts <= ?", ask.until)
         if "last_attempt_ts" in have:
             order.insert(0, "last_attempt_ts DESC")
         if ask.unresolved_first and "resolved" in have:
@@ -248,9 +252,9 @@ def _select(
 
 def _in_python(entries: list[DeadLetter], ask: DeadLetterQuery) -> list[DeadLetter]:
     """Filter and order entries whose timestamps had to be parsed from text."""
-    if ask.since is not None:
-        since = ask.since
-        entries = [e for e in entries if e.last_attempt_ts is not None and e.last_attempt_ts >= since]
+    if ask.since is not None or ask.until is not None:
+        low, high = ask.since or -math.inf, math.inf if ask.until is None else ask.until
+        entries = [e for e in entries if e.last_attempt_ts is not None and low <= e.last_attempt_ts <= high]
     entries.sort(
         key=lambda e: (
             not (ask.unresolved_first and e.resolved),

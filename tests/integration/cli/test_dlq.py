@@ -72,8 +72,12 @@ def test_seed_table_is_listed_newest_unresolved_first_with_only_its_columns(tmp_
     assert (
         "newest" in limited and "old one" not in limited and "(more not shown: --limit N, 0 = all)" in limited
     )
-    recent = run("dlq", str(db), "--since", "1h", "--json")
+    recent = run("dlq", str(db), "--since", "-1h", "--json")
     assert [orjson.loads(line)["error_message"] for line in recent.stdout.splitlines()] == ["newest"]
+    older = run("dlq", str(db), "--until", "-1h", "--json")
+    assert [orjson.loads(line)["error_message"] for line in older.stdout.splitlines()] == ["old one"]
+    bad = run("dlq", str(db), "--since", "yesterday-ish")
+    assert bad.returncode == 2 and "cannot read 'yesterday-ish' as a time" in bad.stderr.decode()
 
 
 def test_our_table_shows_agent_attempts_age_and_trace(tmp_path: Path) -> None:
