@@ -117,7 +117,8 @@ class StreamSession:
             chunk = self._gated(chunk)
             if chunk.lines:
                 self.records += len(chunk.lines)
-                out.append(encode_chunk(chunk, self.sse, self._others(reader) if self.sse else ""))
+                others = self._others(reader, chunk.file_id) if self.sse else ""
+                out.append(encode_chunk(chunk, self.sse, others))
         return b"".join(out), spent > 0
 
     def _gated(self, chunk: Chunk) -> Chunk:
@@ -131,8 +132,15 @@ class StreamSession:
             chunk.source, chunk.file_id, [chunk.lines[i] for i in keep], [chunk.ends[i] for i in keep]
         )
 
-    def _others(self, current: SourceReader) -> str:
-        return encode_cursor(p for r in self.readers.values() if r is not current for p in r.positions())
+    def _others(self, current: SourceReader, file_id: str) -> str:
+        # Every position but the record's own, including the other files of its own source (a rotated
+        # file still taking late appends), so an SSE id alone resumes the whole stream exactly.
+        return encode_cursor(
+            p
+            for r in self.readers.values()
+            for p in r.positions()
+            if r is not current or p.file_id != file_id
+        )
 
     def close(self) -> None:
         """Release every open file."""

@@ -146,39 +146,34 @@ async def test_cursor_resume_is_exact_across_rename_rotations(tmp_path: Path) ->
 async def test_cursor_names_every_open_file_so_late_appends_to_a_rotated_file_resume_exactly(
     tmp_path: Path,
 ) -> None:
-    """A writer still appending to the renamed file: each resume gets exactly its late lines and the new
-    file's, because the cursor carries a position for both files."""
+    """A writer still appending to the renamed file: each resume (by cursor, then by the last SSE id alone)
+    gets exactly its late lines and the new file's, because positions name both files."""
 
     def line(n: int) -> bytes:
         return orjson.dumps({"event": "tick", "n": n}) + b"\n"
 
     live = tmp_path / "app.jsonl"
     late = os.open(live, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    got: list[int] = []
     try:
         os.write(late, b"".join(map(line, range(5))))
         async with running_app(ServeConfig(root=tmp_path)) as (base, _):
-            got: list[int] = []
-
-            async def resume(cursor: str) -> str:
-                _, body = await _get(
-                    f"{base}/api/stream?follow=0&cursor={quote(cursor)}"
-                    if cursor
-                    else base + "/api/stream?follow=0"
-                )
-                got.extend(r["line"]["n"] for r in _records(body))  # type: ignore[index]
-                end = orjson.loads(body.splitlines()[-1])
-                return str(end["cursor"])
-
-            cursor = await resume("")
+            _, body = await _get(base + "/api/stream?follow=0")
+            got.extend(r["line"]["n"] for r in _records(body))  # type: ignore[index]
+            cursor = str(orjson.loads(body.splitlines()[-1])["cursor"])
             live.rename(tmp_path / "app.jsonl.1")
             live.write_bytes(b"".join(map(line, range(5, 10))))
             os.write(late, line(100))
-            cursor = await resume(cursor)
-            assert cursor.count("app.jsonl:") == 2
+            _, sse = await _get(base + "/api/events?follow=0", **{"Last-Event-ID": cursor})
+            events = [e for e in _sse_events(sse) if "id" in e]
+            got.extend(orjson.loads(e["data"])["line"]["n"] for e in events)
+            last_id = events[-1]["id"]
+            assert last_id.count("app.jsonl:") == 2
             os.write(late, line(101))
             with live.open("ab") as out:
                 out.write(line(10))
-            await resume(cursor)
+            _, body = await _get(f"{base}/api/stream?follow=0&cursor={quote(last_id)}")
+            got.extend(r["line"]["n"] for r in _records(body))  # type: ignore[index]
     finally:
         os.close(late)
     assert sorted(got) == [*range(11), 100, 101]
