@@ -15,6 +15,7 @@ from agent_tui.sources.rotated import MAX_ROTATED_OPEN, ROTATED_GRACE_S
 __all__ = ["Chunk", "SourceReader"]
 
 _MAX_LINE = 16 << 20
+_MAX_HEADS = 1024
 Ident = tuple[int, int]
 
 
@@ -75,7 +76,8 @@ class SourceReader:
         self.live_ident: Ident | None = None
         self.closed: dict[Ident, tuple[str, int]] = {}
         """Files let go: identity → (head crc, bytes read), so a sibling scan knows them."""
-        self.heads: set[str] = set()
+        self.heads: dict[str, None] = {}
+        """Head crcs of the files read, newest last and bounded: a sibling with one of them is a copy."""
         self.warning = ""
         self._clock = clock
 
@@ -286,7 +288,9 @@ class SourceReader:
         self.files.append(held)
         crc = held.file_id.rpartition(".")[2]
         if crc != "-":
-            self.heads.add(crc)
+            self.heads[crc] = None
+            if len(self.heads) > _MAX_HEADS:
+                del self.heads[next(iter(self.heads))]
 
     def _remember_closed(self, path: Path) -> None:
         fd = _open(path)

@@ -30,7 +30,7 @@ ROTATED_GRACE_S = 5.0
 MAX_ROTATED_OPEN = 32
 """Drained rotated files beyond this many are closed early; a later rotation still notices their growth."""
 _FIRST_LINE_MAX = 512
-_MAX_HEADS = 4096
+_MAX_HEADS = 1024
 
 Ident = tuple[int, int]
 Item = LineBatch | SourceStatus

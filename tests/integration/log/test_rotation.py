@@ -128,3 +128,22 @@ def test_processes_rotating_one_file_lose_nothing(tmp_path: Path) -> None:
     assert sorted(by_writer) == ["w0", "w1", "w2", "w3"]
     for seqs in by_writer.values():
         assert sorted(seqs) == list(range(1500))
+
+
+def test_a_writer_whose_file_was_rotated_by_another_writes_the_next_record_to_the_new_file(
+    tmp_path: Path,
+) -> None:
+    """Right after another handler (as another process would) rotates, the next record goes to the new
+    file, not the renamed one: the shared rotation generation is checked on every write, not once a second."""
+    path = tmp_path / "agent.jsonl"
+    rotating = RotatingJsonlHandler(path, JsonFormatter("a", "s"), max_bytes=0)
+    other = RotatingJsonlHandler(path, JsonFormatter("a", "s"), max_bytes=0)
+    log = _logger(other, "rot.generation")
+    log.info("before")
+    rotating.doRollover()
+    log.info("after")
+    rotating.close()
+    other.close()
+    events = [orjson.loads(line)["event"] for line in path.read_bytes().splitlines()]
+    rotated = [orjson.loads(line)["event"] for line in (tmp_path / "agent.jsonl.1").read_bytes().splitlines()]
+    assert (rotated, events) == (["before"], ["after"])
