@@ -57,7 +57,7 @@ def open_app(path: Path, gate: Gate, *, follow: bool, **kwargs: Any) -> AgentTui
     options, planned = tail_first_options(
         str(path), SourceOptions(follow=follow), min_bytes=0, tail_lines=TAIL
     )
-    assert planned == str(path)
+    assert planned == ([str(path)] if path.is_file() else sorted(str(p) for p in path.iterdir()))
     return make_app(
         [open_source(str(path), options)],
         follow=follow,
@@ -160,3 +160,30 @@ async def test_filter_and_search_carry_over_to_the_full_index(tmp_path: Path) ->
         assert app.logs.cursor == 1
         assert app.logs.selected_seq is not None
         assert int(store.attrs(app.logs.selected_seq)["n"]) == errors[1]
+
+
+async def test_a_directory_of_live_logs_opens_newest_first_then_holds_every_line(tmp_path: Path) -> None:
+    """Each live log's tail shows first; after the switch every line of every log is there exactly once."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_log(logs / "a.jsonl", 0, 600)
+    write_log(logs / "b.jsonl", 5000, 600)
+    gate = Gate()
+    app = open_app(logs, gate, follow=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(gate.loads) == 2)
+        await until(pilot, lambda: app.logs.row_count == 2 * TAIL)
+        assert app.merge is not None
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        assert sorted(numbers(app.model)) == [*range(600), *range(5000, 5600)]
+        write_log(logs / "b.jsonl", 5600, 3)
+        await until(pilot, lambda: len(app.view) == 1203)
+
+
+def test_directories_with_rotated_logs_are_read_from_the_start(tmp_path: Path) -> None:
+    """A rotated sibling must be read before its live file, so such a directory is not opened tail-first."""
+    write_log(tmp_path / "a.jsonl", 0, 100)
+    write_log(tmp_path / "a.jsonl.1", 100, 100)
+    options = SourceOptions(follow=True)
+    assert tail_first_options(str(tmp_path), options, min_bytes=0) == (options, [])

@@ -164,12 +164,12 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
             tls_verify=not args.insecure,
         )
         sources = []
-        history: dict[str, str] = {}
+        history: dict[str, list[str]] = {}
         for spec in paths:
-            opened, path = (options, None) if args.max_records else tail_first_options(spec, options)
+            opened, files = (options, []) if args.max_records else tail_first_options(spec, options)
             sources.append(open_pushed_down(spec, opened))
-            if path is not None:
-                history[spec] = path
+            if files:
+                history[spec] = files
     except (SourceError, ValueError, OSError) as exc:
         print(f"agent-tui: {exc}", file=sys.stderr)
         return 2

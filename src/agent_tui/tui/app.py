@@ -290,9 +290,13 @@ class AgentTuiApp(DeadLetterActions):
     def _source_changed(self, message: SourceChanged) -> None:
         status = message.status
         self.source_states[status.source] = (status.state.value, status.reason)
-        ended = status.state in (SourceState.DONE, SourceState.ERROR)
-        if ended and self.merge is not None and not self.inbox.holds(status.source):
-            self.merge.forget(status.source)
+        # Read up to its end: a planned file that sent nothing (its batches are all queued or taken
+        # by now) has no history, so the full index must not wait for it.
+        merge = self.merge
+        settled = status.state in (SourceState.DONE, SourceState.ERROR, SourceState.FOLLOWING)
+        pending = merge.pending(status.source) if settled and merge is not None else set()
+        if merge is not None and pending and not self.inbox.holds(pending):
+            merge.forget(status.source)
         self._dirty = True
 
     def _tick(self) -> None:
@@ -400,7 +404,7 @@ def make_app(
     export_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     dead_letters: Sequence[str] = (),
-    history: Mapping[str, str] | None = None,
+    history: Mapping[str, Sequence[str]] | None = None,
     history_workers: int | None = None,
     history_load: Callable[..., HistoryLoad] = HistoryLoad,
     exit_guard: ExitGuard | None = None,
@@ -410,7 +414,7 @@ def make_app(
     """Build the production graph: one LogModel, the sources, the clock and the theme.
 
     Tests pass a FrozenClock, temp dirs and their own sources; ``environ`` decides NO_COLOR → mono.
-    ``history`` maps each source opened tail-first (``tail_first_options``) to its file, whose history
+    ``history`` maps each source opened tail-first (``tail_first_options``) to its files, whose history
     is then indexed by ``history_workers`` processes beside the screen and switched to once complete
     (``history_load`` builds each load).
     ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.

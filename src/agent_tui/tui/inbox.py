@@ -34,9 +34,9 @@ class BatchInbox:
         """Lines waiting to be ingested."""
         return self._lines
 
-    def holds(self, source: str) -> bool:
-        """True while a batch of ``source`` waits to be ingested."""
-        return any(batch.source == source for batch in self._batches)
+    def holds(self, paths: set[str]) -> bool:
+        """True while a batch read from one of ``paths`` waits to be ingested."""
+        return any(batch.path in paths for batch in self._batches)
 
     async def put(self, batch: LineBatch) -> None:
         """Queue ``batch``, waiting first while the inbox is over its line budget."""

@@ -6,7 +6,7 @@ import gc
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -14,6 +14,7 @@ from agent_tui.model.history import HistoryLoad, prepare_workers
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
+from agent_tui.sources.directory import discover
 from agent_tui.sources.gz import is_gzip
 from agent_tui.sources.options import SourceOptions
 
@@ -31,22 +32,43 @@ def tail_first_options(
     *,
     min_bytes: int = TAIL_FIRST_MIN_BYTES,
     tail_lines: int = TAIL_LINES,
-) -> tuple[SourceOptions, str | None]:
-    """Options to open ``spec`` with, and the file whose history is indexed apart (None: read it whole).
+) -> tuple[SourceOptions, list[str]]:
+    """Options to open ``spec`` with, and the files whose history is indexed apart (empty: read it whole).
 
-    Only regular, uncompressed local files of at least ``min_bytes`` open tail-first (their last
-    ``tail_lines`` lines first), and only when the user asked for the whole history (no ``--lines``).
+    Regular, uncompressed local files of at least ``min_bytes`` open tail-first (their last
+    ``tail_lines`` lines first); so do directories of that size holding only live logs (rotated or
+    compressed siblings would have to be read in order first). Never with ``--lines``.
     """
     if options.lines is not None:
-        return options, None
+        return options, []
     path = spec[len("file://") :] if spec.startswith("file://") and not os.path.exists(spec) else spec
     try:
         st = os.stat(path)
     except OSError:
-        return options, None
-    if not stat.S_ISREG(st.st_mode) or st.st_size < min_bytes or is_gzip(path):
-        return options, None
-    return replace(options, lines=tail_lines), path
+        return options, []
+    if stat.S_ISDIR(st.st_mode):
+        files = _live_only(path)
+    elif stat.S_ISREG(st.st_mode) and not is_gzip(path):
+        files = [(path, st.st_size)]
+    else:
+        files = []
+    if not files or sum(size for _, size in files) < min_bytes:
+        return options, []
+    return replace(options, lines=tail_lines), [name for name, size in files if size]
+
+
+def _live_only(directory: str) -> list[tuple[str, int]]:
+    """``(path, size)`` of a directory's logs when every one is a live file, else nothing."""
+    logs = discover(directory)
+    if not all(log.live for log in logs):
+        return []
+    out = []
+    for log in logs:
+        try:
+            out.append((log.path, os.stat(log.path).st_size))
+        except OSError:
+            return []
+    return out
 
 
 @dataclass(slots=True)
@@ -67,7 +89,7 @@ class HistoryMerge:
 
     Args:
         full: The model that becomes the app's once complete (same options as the preview).
-        plans: Source name → path of each file opened tail-first.
+        plans: Source name → the files of it opened tail-first.
         wake: Called from loading threads when parsed history is ready.
         overrides: ``--field`` overrides for the history parsers.
         workers: Worker processes per load (default: CPU count, at most 4).
@@ -78,7 +100,7 @@ class HistoryMerge:
     def __init__(
         self,
         full: LogModel,
-        plans: Mapping[str, str],
+        plans: Mapping[str, Sequence[str]],
         *,
         wake: Callable[[], object],
         overrides: Mapping[str, str] | None = None,
@@ -90,7 +112,8 @@ class HistoryMerge:
         self.shift = 0
         """Preview seq ``s`` is full seq ``s + shift`` (set when the replay starts)."""
         self.error = ""
-        self._plans = dict(plans)
+        self._plans = {name: set(paths) for name, paths in plans.items() if paths}
+        self._owner = {path: name for name, paths in self._plans.items() for path in paths}
         self._wake = wake
         self._overrides = overrides
         self._workers = workers
@@ -112,16 +135,25 @@ class HistoryMerge:
     def keep(self, batch: LineBatch) -> None:
         """Remember a batch the preview ingested; a planned file's first batch starts its history load."""
         self._kept.append(batch)
-        path = self._plans.pop(batch.source, None)
-        if path is not None:
-            self._start(batch, path)
+        name = self._owner.pop(batch.path, None)
+        if name is not None:
+            pending = self._plans[name]
+            pending.discard(batch.path)
+            if not pending:
+                del self._plans[name]
+            self._start(batch, batch.path)
+
+    def pending(self, name: str) -> set[str]:
+        """The planned files of source ``name`` that sent no batch yet."""
+        return self._plans.get(name, set())
 
     def forget(self, name: str) -> None:
-        """A planned source ended or failed before its first batch: it has no history to load."""
-        self._plans.pop(name, None)
+        """Source ``name`` caught up or ended and its pending files sent nothing: they have no history."""
+        for path in self._plans.pop(name, set()):
+            self._owner.pop(path, None)
 
     def _start(self, batch: LineBatch, path: str) -> None:
-        end = batch.offsets[0] if batch.offsets and batch.path == path else 0
+        end = batch.offsets[0] if batch.offsets else 0
         if end <= 0:
             return
         store = self.full.store
