@@ -22,3 +22,6 @@ class LineBatch:
     """Path of the file the lines were read from, when there is one (lets the store re-read lines)."""
     cursors: list[str] = field(default_factory=list)
     """Opaque per-line resume cursors for remote sources (empty for local ones)."""
+    live: bool = False
+    """Read after the source caught up with its history (it had announced ``following``): these lines
+    arrived while being followed, whatever their timestamps say."""

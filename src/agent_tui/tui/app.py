@@ -192,7 +192,7 @@ class AgentTuiApp(DeadLetterActions):
     async def _drain(self) -> None:
         """The one place the models are mutated: ingest queued batches within a time budget."""
         deadline = time.perf_counter() + DRAIN_BUDGET_S
-        fresh: list[int] = []
+        fresh: list[tuple[int, bool]] = []
         merge = self.merge
         while time.perf_counter() < deadline:
             batch = self.inbox.take(INGEST_SLICE)
@@ -204,7 +204,7 @@ class AgentTuiApp(DeadLetterActions):
             self.view.update(result)
             self._since_frame += result.count
             self._touched.update(result.touched_traces)
-            fresh.extend(result.new_criticals)
+            fresh.extend((seq, batch.live) for seq in result.new_criticals)
         self._dirty = True
         if fresh:
             self._alert(fresh)
@@ -260,15 +260,18 @@ class AgentTuiApp(DeadLetterActions):
             if self.merge is not None:
                 self.merge.cancel()
 
-    def _alert(self, seqs: Iterable[int]) -> None:
-        """Toast and ring once per new critical record, whatever the current filter shows."""
+    def _alert(self, criticals: Iterable[tuple[int, bool]]) -> None:
+        """Toast and ring once per new critical record, whatever the current filter shows.
+
+        ``criticals`` pairs each record with whether it arrived while following (then it alerts
+        whatever its timestamp); one read from history alerts only if it is under a minute old.
+        """
         store = self.model.store
         new = []
-        for seq in seqs:
+        for seq, live in criticals:
             if seq in self.alerted:
                 continue
             record = store.record(seq)
-            live = self.source_states.get(store.source_name(record.source), ("", ""))[0] == "following"
             if live or record.ts >= self.started - 60:
                 self.alerted.add(seq)
                 new.append(record)
