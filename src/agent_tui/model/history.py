@@ -109,6 +109,11 @@ class HistoryLoad:
         self._thread.start()
 
     @property
+    def started(self) -> bool:
+        """True once ``start`` was called."""
+        return self._thread.ident is not None
+
+    @property
     def parsed_bytes(self) -> int:
         """Bytes of history parsed so far."""
         return self._parsed_bytes

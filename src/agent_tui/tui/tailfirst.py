@@ -169,7 +169,16 @@ class HistoryMerge:
             path, end, overrides=self._overrides, workers=self._workers, wake=self._wake
         )
         self._loads.append(_Load(store.source_id(batch.source), file, load))
-        load.start()
+        self._start_next()
+
+    def _start_next(self) -> None:
+        """Parse one file at a time: files in parallel would share the same cores and hold more memory."""
+        for entry in self._loads:
+            if not entry.load.started:
+                entry.load.start()
+                return
+            if not entry.load.finished:
+                return
 
     @property
     def has_work(self) -> bool:
@@ -183,6 +192,7 @@ class HistoryMerge:
 
     def fold(self, deadline: float) -> bool:
         """Fold ready history (then the kept batches) into ``full`` until ``deadline``; True when complete."""
+        self._start_next()
         if self._plans:
             return False
         full = self.full
