@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import orjson
 
 from agent_tui.model.linesubject import LineSubject
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parse import LineParser, decode_line
 from agent_tui.model.query.analysis import OTLP_MARKER
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
@@ -34,7 +34,7 @@ from agent_tui.schema import Level
 if TYPE_CHECKING:
     from agent_tui.model.query import Filter
 
-__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set"]
+__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set", "needs_exact_numbers"]
 
 _NAMES: Final = tuple(level.label for level in Level)
 _WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
@@ -45,6 +45,7 @@ _NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(b"(", b"(?:"
 _LEVEL_KEY: Final = b'"level"'
 _UNICODE_ESCAPE: Final = b"\\u"
 _LAZY_GIVE_UP: Final = 64
+_WIDE_NUMBER: Final = re.compile(r"\d{16}")
 
 
 class ByteSink(Protocol):
@@ -101,6 +102,15 @@ class _LevelOnlySubject:
     @property
     def raw(self) -> Any:
         raise _Probe("raw")
+
+
+def needs_exact_numbers(filt: Filter) -> bool:
+    """The filter holds an integer too wide for a float (16+ digits): attributes must be decoded exactly.
+
+    orjson reads integers beyond 64 bits as rounded floats; against a literal below 2**53 that rounding
+    never changes a comparison, against a wider one it does (``amount_wei == 123…890``).
+    """
+    return _WIDE_NUMBER.search(filt.text) is not None
 
 
 def level_set(filt: Filter) -> frozenset[Level] | None:
@@ -199,7 +209,10 @@ class Scanner:
         """
         filt = self.plan.filter
         assert filt is not None
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        loads: Callable[[bytes], object] = orjson.loads
+        decode_error: type[Exception] = orjson.JSONDecodeError
+        if needs_exact_numbers(filt):
+            loads, decode_error = decode_line, ValueError
         verdicts: list[bool | None] = []
         deferred: list[bytes] = []
         for line in lines:

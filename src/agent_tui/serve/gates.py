@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from agent_tui.model.linesubject import LineSubject
 from agent_tui.model.parse import LineParser
 from agent_tui.model.query import Filter, FilterError, compile_filter
+from agent_tui.model.scan import needs_exact_numbers
 from agent_tui.serve.session import GateBuilder, GateError, LineGate
 
 __all__ = ["FilterGate", "build_gates", "default_gate_builder"]
@@ -23,7 +24,10 @@ class FilterGate:
     ) -> None:
         self.filter = flt
         self.since = since
-        self.parser = LineParser(overrides, keep_attrs=bool(flt and flt.needs_attrs))
+        # Kept attributes come from orjson, which rounds integers wider than 64 bits; a filter with such
+        # a literal reads them through attrs_of, which decodes exactly.
+        keep = bool(flt and flt.needs_attrs and not needs_exact_numbers(flt))
+        self.parser = LineParser(overrides, keep_attrs=keep)
 
     def select(self, lines: list[bytes]) -> list[int] | None:
         """Indices of the lines to send."""

@@ -324,3 +324,22 @@ def test_raw_text_lines_sniff_time_and_level() -> None:
     plain = one(b"just some words about an error", parser)
     assert (plain.level, plain.ts, plain.ts_inferred) == (Level.INFO, pytest.approx(T0), True)
     assert attrs_of(b"just text") == {}
+
+
+def test_decode_line_keeps_integers_wider_than_64_bits_exact() -> None:
+    """Wide integers stay ints (orjson alone rounds them); deep nesting, NaN and a BOM still decode."""
+    from agent_tui.model.parse import attrs_of, decode_line
+
+    wide = (
+        b'{"wei":123456789012345678901234567890,"neg":-98765432109876543210987654321,'
+        b'"xs":[18446744073709551616]}'
+    )
+    assert decode_line(wide) == {
+        "wei": 123456789012345678901234567890,
+        "neg": -98765432109876543210987654321,
+        "xs": [18446744073709551616],
+    }
+    assert attrs_of(wide)["wei"] == 123456789012345678901234567890
+    deep = b"[" * 1000 + b"]" * 1000
+    assert isinstance(decode_line(deep), list)
+    assert decode_line(b'\xef\xbb\xbf{"a": NaN}')["a"] != 0  # type: ignore[index]

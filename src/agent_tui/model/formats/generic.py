@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
 import orjson
 
 from agent_tui.model.formats import shapes as formats
@@ -53,6 +54,7 @@ _RAW_LEVEL: Final = re.compile(
 )
 _BOM: Final = b"\xef\xbb\xbf"
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_exact_decode: Final = msgspec.json.Decoder().decode
 _SALVAGE_LEVEL: Final = re.compile(rb'"(?:level|levelname|severity|lvl)"\s*:\s*"?(\w+)')
 _SALVAGE_TIME: Final = re.compile(rb'"(?:ts|timestamp|time|@timestamp|asctime)"\s*:\s*"([^"]{10,40})"')
 
@@ -79,11 +81,18 @@ class Parsed:
 
 
 def decode_line(line: bytes) -> object:
-    """Decode one line as JSON: orjson first, then a tolerant pass (BOM, invalid UTF-8, NaN/Infinity).
+    """Decode one line as JSON exactly: integers wider than 64 bits (wei amounts, big ids) stay ints.
+
+    msgspec first (orjson would turn such integers into rounded floats), orjson for what msgspec refuses
+    (nesting deeper than its limit), then a tolerant pass (BOM, invalid UTF-8, NaN/Infinity).
 
     Raises:
         ValueError: the line is not JSON even for the tolerant pass (or nests too deeply).
     """
+    try:
+        return _exact_decode(line)
+    except (msgspec.DecodeError, RecursionError):
+        pass
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
