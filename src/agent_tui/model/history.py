@@ -78,6 +78,9 @@ class HistoryLoad:
         workers: How many processes parse at once.
         wake: Called from the loading thread when there is something to take.
         piece_bytes: Size of the byte ranges handed to workers.
+        file_id: ``dev:inode`` of the file meant; a different file at ``path`` (rotated away before
+            the load started) is an error, and a rotation during the load does not matter: workers
+            read the file through this process's descriptor (``/proc/PID/fd/N``) where there is one.
     """
 
     def __init__(
@@ -89,9 +92,12 @@ class HistoryLoad:
         workers: int | None = None,
         wake: Callable[[], object] = lambda: None,
         piece_bytes: int = HISTORY_PIECE_BYTES,
+        file_id: str = "",
     ) -> None:
         self.path = path
         self.end = end
+        self.file_id = file_id
+        """``dev:inode`` the file must have (empty: whatever is at ``path``)."""
         self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
         self.error = ""
         """Why the load failed (empty while it goes well)."""
@@ -147,18 +153,28 @@ class HistoryLoad:
             self._thread.join(_JOIN_S)
 
     def _run(self) -> None:
+        fd = -1
         try:
-            ranges = byte_ranges(self.path, self.end, self._piece_bytes) if self.end > 0 else []
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            st = os.fstat(fd)
+            if self.file_id and f"{st.st_dev}:{st.st_ino}" != self.file_id:
+                self.error = f"{self.path}: rotated before its history was read; history left out"
+                return
+            held = f"/proc/{os.getpid()}/fd/{fd}"
+            path = held if os.path.exists(held) else self.path
+            ranges = byte_ranges(path, self.end, self._piece_bytes) if self.end > 0 else []
             if ranges:
-                self._parse(ranges)
+                self._parse(path, ranges)
         except Exception as exc:  # a vanished or unreadable file ends the load, reported, not raised
             self.error = f"{self.path}: {type(exc).__name__}: {exc}"
         finally:
+            if fd >= 0:
+                os.close(fd)
             self._finished.set()
             self._wake()
 
-    def _parse(self, ranges: list[tuple[int, int]]) -> None:
-        jobs = [(self.path, start, stop, self._overrides) for start, stop in ranges]
+    def _parse(self, path: str, ranges: list[tuple[int, int]]) -> None:
+        jobs = [(path, start, stop, self._overrides) for start, stop in ranges]
         pool: Pool = _context().Pool(min(self.workers, len(jobs)), _background)
         try:
             answers = pool.imap(parse_piece, jobs)

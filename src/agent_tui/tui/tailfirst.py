@@ -166,7 +166,12 @@ class HistoryMerge:
             # user feels as a stuck key. Collect once at the end (``settle``) instead.
             gc.disable()
         load = self._load_factory(
-            path, end, overrides=self._overrides, workers=self._workers, wake=self._wake
+            path,
+            end,
+            overrides=self._overrides,
+            workers=self._workers,
+            wake=self._wake,
+            file_id=batch.file_id,
         )
         self._loads.append(_Load(store.source_id(batch.source), file, load))
         self._start_next()

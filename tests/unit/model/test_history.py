@@ -6,6 +6,7 @@ import itertools
 import multiprocessing
 import threading
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -26,7 +27,7 @@ def write_lines(path: Path, count: int) -> list[int]:
     return offsets
 
 
-def batches(path: Path, end: int, **options: int) -> tuple[HistoryLoad, list[Shipped]]:
+def batches(path: Path, end: int, **options: Any) -> tuple[HistoryLoad, list[Shipped]]:
     """Run a load of ``path[0:end)`` to its end, taking each batch when woken (never sleeping)."""
     woken = threading.Event()
     load = HistoryLoad(str(path), end, wake=woken.set, **options)
@@ -99,3 +100,47 @@ def test_a_missing_file_is_an_error_not_an_exception(tmp_path: Path) -> None:
     load, shipped = batches(tmp_path / "gone.jsonl", 100, workers=1)
     assert shipped == []
     assert "gone.jsonl" in load.error
+
+
+def test_a_file_rotated_before_the_load_is_left_out_with_a_reason(tmp_path: Path) -> None:
+    """The file meant (by dev:inode) was renamed away and replaced: nothing of the new one is read."""
+    path = tmp_path / "log.jsonl"
+    starts = write_lines(path, 100)
+    st = path.stat()
+    path.rename(tmp_path / "log.jsonl.1")
+    write_lines(path, 100)
+    load, shipped = batches(path, starts[50], file_id=f"{st.st_dev}:{st.st_ino}", workers=1)
+    assert shipped == []
+    assert "rotated" in load.error
+
+
+def test_workers_read_the_file_meant_even_when_the_path_names_another(tmp_path: Path) -> None:
+    """Pieces are read through this process's descriptor, so a rename after the start changes nothing."""
+    path = tmp_path / "log.jsonl"
+    starts = write_lines(path, 3000)
+    st = path.stat()
+    woken = threading.Event()
+    load = HistoryLoad(
+        str(path),
+        starts[2000],
+        wake=woken.set,
+        workers=1,
+        piece_bytes=4096,
+        file_id=f"{st.st_dev}:{st.st_ino}",
+    )
+    load.start()
+    while not load.ready and not load.finished:
+        woken.wait(10)
+        woken.clear()
+    path.rename(tmp_path / "log.jsonl.1")
+    path.write_bytes(b"not json at all\n" * 5000)
+    offsets: list[int] = []
+    while not load.drained:
+        shipped = load.take()
+        if shipped is None:
+            woken.wait(10)
+            woken.clear()
+            continue
+        assert not shipped[0].raws.count(True)
+        offsets.extend(shipped[1])
+    assert offsets == starts[:2000]
