@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
+from agent_tui.sources.rotated import ROTATED_GRACE_S
 from agent_tui.sources.tail import FileTailer, Item, start_of_last_lines
 
 
@@ -145,6 +146,32 @@ def test_files_rotated_away_between_polls_are_found_and_copies_skipped(tmp_path:
     (tmp_path / "a.jsonl.2.gz").write_bytes(b"not read")
     path.write_bytes(b"c\n")
     assert lines_of(poll(tailer)) == [b"b", b"c"]
+    assert lines_of(poll(tailer)) == []
+    tailer.close()
+
+
+def test_quiet_rotated_file_is_let_go_and_a_later_append_to_it_is_still_read_once(tmp_path: Path) -> None:
+    """After the grace a drained rotated file is closed; bytes appended to it later are read (only those)
+    when the next rotation looks at the siblings again."""
+    now = [0.0]
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"a\n")
+    tailer = FileTailer(str(path), "a", follow=True, clock=lambda: now[0])
+    assert lines_of(poll(tailer)) == [b"a"]
+    rotated = tmp_path / "a.jsonl.1"
+    os.rename(path, rotated)
+    path.write_bytes(b"b\n")
+    assert lines_of(poll(tailer)) == [b"b"]
+    now[0] = ROTATED_GRACE_S + 1
+    assert lines_of(poll(tailer)) == []
+    live = {(path.stat().st_dev, path.stat().st_ino)}
+    assert tailer.open_idents() == live
+    with rotated.open("ab") as late:
+        late.write(b"late\n")
+    os.rename(rotated, tmp_path / "a.jsonl.2")
+    os.rename(path, rotated)
+    path.write_bytes(b"c\n")
+    assert lines_of(poll(tailer)) == [b"late", b"c"]
     assert lines_of(poll(tailer)) == []
     tailer.close()
 
