@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("agent_tui.cli.stats", "counts by level and window, top events and error types"),
     "serve": ("agent_tui.cli.serve", "expose a log directory read-only over HTTP"),
     "demo": ("agent_tui.cli.demo", "run a simulated agent fleet (and open the TUI on it)"),
+    "replay": ("agent_tui.cli.replay", "play recorded logs again on a scaled clock (TUI or --stdout)"),
     "dlq": ("agent_tui.cli.dlq", "dead letters (the seed's dead_letters table), newest unresolved first"),
 }
 TUI_MODULE = "agent_tui.cli.tui"

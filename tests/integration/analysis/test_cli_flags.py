@@ -82,3 +82,17 @@ def test_query_refuses_flag_filters_with_a_reason(fleet: tuple[Fleet, Path]) -> 
     _, path = fleet
     done = run("query", 'flag == "slow"', str(path))
     assert done.returncode == 2 and b"trace index" in done.stderr
+
+
+def test_replay_stdout_is_byte_for_byte(fleet: tuple[Fleet, Path], tmp_path: Path) -> None:
+    """replay --stdout writes the recorded lines unchanged (CRLF and raw lines too), in time order."""
+    _, path = fleet
+    odd = tmp_path / "odd.jsonl"
+    odd.write_bytes(b'{"ts":"2026-03-04T00:00:00Z","event":"x"}\r\nnot json\n')
+    done = run("replay", "--stdout", "--speed", "4096", str(odd))
+    assert done.returncode == 0 and done.stdout == odd.read_bytes()
+    fast = run("replay", "--stdout", "--speed", "4096", "--to", "2026-03-04T00:00:10Z", str(path))
+    lines = fast.stdout.splitlines()
+    assert lines and lines == path.read_bytes().splitlines()[: len(lines)]
+    assert all(orjson.loads(line)["ts"] <= "2026-03-04T00:00:10" for line in lines)
+    assert run("replay", "--stdout", "--speed", "0", str(path)).returncode == 2
