@@ -199,3 +199,31 @@ async def test_every_record_is_followed_exactly_once_across_multi_process_rotati
         query.stop()
         await model.stop()
         await serve.stop()
+
+
+async def test_following_the_file_itself_reads_every_file_it_rotates_into(tmp_path: Path) -> None:
+    """``--follow DIR/agent.jsonl`` (a file source, started before the file exists) gets every record once
+    while two processes rotate it every 100 kB."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    expected = collections.Counter((str(w), i) for w in range(2) for i in range(20_000))
+    source = open_source(str(logs / "agent.jsonl"), SourceOptions(follow=True))
+    ticks: collections.Counter[Key] = collections.Counter()
+
+    async def follow() -> None:
+        async for item in source.stream():
+            if isinstance(item, LineBatch):
+                for line in item.lines:
+                    key = _tick(line)
+                    if key is not None:
+                        ticks[key] += 1
+
+    task = asyncio.create_task(follow())
+    try:
+        await _write(logs, 2, 20_000, 100_000, False)
+        await wait_until(lambda: len(ticks) >= len(expected), lambda: f"every record: {len(ticks)}", 90)
+        assert ticks == expected
+    finally:
+        await source.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
