@@ -142,7 +142,8 @@ async def test_export_writes_the_current_view_as_jsonl(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("4", "x")
-        await until(pilot, lambda: any(app.export_dir.glob("agent-tui-export-*.jsonl")))
+        # The toast comes once the file is written and closed (the writes run in aiofiles' thread).
+        await until(pilot, lambda: "exported 4 records" in screen_text(app))
         path = next(app.export_dir.glob("agent-tui-export-*.jsonl"))
         rows = [orjson.loads(raw) for raw in path.read_bytes().splitlines()]
         assert [r["event"] for r in rows] == [
@@ -151,7 +152,6 @@ async def test_export_writes_the_current_view_as_jsonl(build: Build) -> None:
             "trace.failed",
             "wallet.key_revoked",
         ]
-        await until(pilot, lambda: "exported 4 records" in screen_text(app))
 
 
 async def test_y_copies_the_trace_id(build: Build) -> None:

@@ -28,6 +28,7 @@ from agent_tui.schema import Level
 from agent_tui.shutdown import ExitGuard
 from agent_tui.sources.base import Source, SourceState
 from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
+from agent_tui.tui.export import Opener, open_export
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
@@ -83,6 +84,7 @@ class AgentTuiApp(DeadLetterActions):
         filter_text: str | None = None,
         min_level: Level | None = None,
         export_dir: Path | None = None,
+        export_open: Opener = open_export,
         dead_letters: Sequence[str] = (),
         exit_guard: ExitGuard | None = None,
     ) -> None:
@@ -101,6 +103,7 @@ class AgentTuiApp(DeadLetterActions):
         self.filter_text = ""
         self.search: Callable[[int], bool] | None = None
         self.export_dir = export_dir or Path.cwd()
+        self.export_open = export_open
         self.source_states: dict[str, tuple[str, str]] = {s.name: ("reading", "") for s in sources}
         self.started = clock.now()
         self.replay_label = ""
@@ -405,6 +408,7 @@ def make_app(
     min_level: Level | None = None,
     max_records: int | None = None,
     export_dir: Path | None = None,
+    export_open: Opener = open_export,
     environ: Mapping[str, str] | None = None,
     dead_letters: Sequence[str] = (),
     history: Mapping[str, Sequence[str]] | None = None,
@@ -440,6 +444,7 @@ def make_app(
         filter_text=filter_text,
         min_level=min_level,
         export_dir=export_dir,
+        export_open=export_open,
         dead_letters=dead_letters,
         exit_guard=exit_guard,
     )

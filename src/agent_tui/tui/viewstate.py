@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from agent_tui.model.tracejson import error_json, record_json, span_json, trace_
 from agent_tui.model.traces import Trace
 from agent_tui.model.view import FilteredView, StoreSubject
 from agent_tui.schema import Level
-from agent_tui.tui.export import export_path, export_rows
+from agent_tui.tui.export import ExportStopped, Opener, export_path, export_rows, failure_text
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.screens.help import HelpScreen
@@ -66,6 +67,7 @@ class ViewActions(App[int]):
     search_target: Filter | None = None
     """The compiled expression ``search`` tests (kept so a new model gets the same search)."""
     export_dir: Path
+    export_open: Opener
     view_min_level: Level | None = None
     user_moved: bool = False
     """Set once the user moves the cursor; before that even a static view stays at its end."""
@@ -376,16 +378,21 @@ class ViewActions(App[int]):
         self.notify(f"copied trace id {safe_text(trace_id)}", timeout=2, markup=False)
 
     def action_export_view(self) -> None:
-        """Write the rows of the current view to a JSONL file (in chunks, UI stays live) and say where."""
+        """Write the rows of the current view to a JSONL file, the disk used off the UI loop; say where."""
         seqs = self.view[: self.logs.row_count]
-        path = export_path(self.export_dir, self.clock.now())
-        self.run_worker(self._export(path, seqs), group="export")
+        self.run_worker(self._export(seqs, self.clock.now()), group="export")
 
-    async def _export(self, path: Path, seqs: list[int]) -> None:
+    async def _export(self, seqs: list[int], now: float) -> None:
         try:
-            written, gone = await export_rows(path, seqs, self.model.store.raw)
+            path = await asyncio.to_thread(export_path, self.export_dir, now)
+            written, gone = await export_rows(path, seqs, self.model.store.raw, self.export_open)
         except OSError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        except ExportStopped as stopped:
+            text = failure_text(path, stopped, len(seqs))
+            self.notify(safe_text(text), title="export", severity="error", timeout=10, markup=False)
             return
         note = f" ({gone} evicted meanwhile)" if gone else ""
-        self.notify(f"exported {written} records to {path}{note}", title="export", timeout=6, markup=False)
+        text = f"exported {written} records to {path}{note}"
+        self.notify(safe_text(text), title="export", timeout=6, markup=False)
