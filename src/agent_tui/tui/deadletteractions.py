@@ -7,6 +7,7 @@ from typing import Any
 from textual import on
 
 from agent_tui.model.deadletters import DeadLetter
+from agent_tui.model.traces import Trace
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.viewstate import ViewActions
@@ -59,15 +60,15 @@ class DeadLetterActions(ViewActions):
             return
         self.open_trace_at(trace, self._entry_seq(trace, entry))
 
-    def _entry_seq(self, trace: Any, entry: DeadLetter) -> int:
+    def _entry_seq(self, trace: Trace, entry: DeadLetter) -> int:
         """The record logged with the entry (its span's last error), else the trace's first record."""
         store = self.model.store
         for span in walk_spans(trace.roots):
             if span.span_id == entry.span_id:
                 errors = [seq for seq in span.events if store.record(seq).level >= Level.ERROR]
                 if errors or span.events:
-                    return int((errors or span.events)[-1])
-        return int(trace.first_seq)
+                    return (errors or span.events)[-1]
+        return trace.first_seq
 
 
 def entry_document(entry: DeadLetter) -> dict[str, Any]:
