@@ -172,12 +172,12 @@ def render(data: dict[str, Any], p: Palette) -> list[str]:
 
 def _flags_table(flags: dict[str, Any], p: Palette) -> list[str]:
     """Traces per flag with the first few ids, then agents in rate-limit storms."""
-    rows = [["flag", "traces", "ids"]]
+    out = ["", f"{p.bold}flags{p.reset}"]
     for name, count in flags["counts"].items():
         ids = flags["traces"][name]
         shown = " ".join(clean(tid) for tid in ids[:3]) + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")
-        rows.append([f"{p.yellow}{name}{p.reset}" if count else name, str(count), shown])
-    out = _table("flags", rows, p)
+        label = f"{p.yellow}{name:<12}{p.reset}" if count else f"{name:<12}"
+        out.append(f"  {label} {count:>6}  {shown}".rstrip())
     for agent, reason in flags["agents"].items():
         out.append(f"  {p.yellow}⚑{p.reset} {clean(agent)}: {clean(reason)}")
     return out
