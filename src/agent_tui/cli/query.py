@@ -1,5 +1,12 @@
 """``agent-tui query [FILTER] PATH…``: print the records a filter matches, as their original JSONL lines.
 
+A record is what ``stats`` and the TUI count (``agent_tui.model.recordlines``): blank lines are none, an
+OTLP/JSON export line holds several, a Docker message split into partial lines is one. The filter judges
+each record (a Docker record joined whole); the output is the original lines of the matching records,
+each line once, in file order: an OTLP line is printed once however many of its records match, a joined
+Docker record as all its pieces. ``--count`` counts matching records, so it can be smaller than the
+number of lines printed (pieces) or larger (several records on one line).
+
 Exit status: 0 when something matched, 1 when nothing did, 2 for a bad filter, path or time.
 """
 
@@ -36,6 +43,7 @@ from agent_tui.cli.output import palette_for, record_line
 from agent_tui.cli.progress import progress_for
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.query import compile_filter
+from agent_tui.model.recordlines import is_partial_piece
 from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
 from agent_tui.shutdown import ExitGuard, run_until_signal
 
@@ -48,7 +56,13 @@ _STREAM_BLOCK: Final = 8 << 20
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``query`` options."""
     parser.usage = "%(prog)s [options] [FILTER] PATH..."
-    parser.epilog = "exit status: 0 something matched, 1 nothing matched, 2 bad filter, path or time"
+    parser.epilog = (
+        "records: a record is what stats and the TUI count. Blank lines are none; an OTLP/JSON export line "
+        "holds several; a Docker json-file message split into partial lines is one, judged joined. Output "
+        "is the original lines of the matching records, each line once, in order: an OTLP line once "
+        "however many of its records match, a split Docker record as all its pieces; --count counts "
+        "records. exit status: 0 something matched, 1 nothing matched, 2 bad filter, path or time"
+    )
     parser.add_argument(
         "args",
         nargs="+",
@@ -57,12 +71,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ".gz files, '-' for stdin or URLs; a lone FILTER reads stdin",
     )
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing new matching lines")
-    parser.add_argument("-c", "--count", action="store_true", help="print only the number of matching lines")
+    parser.add_argument(
+        "-c",
+        "--count",
+        action="store_true",
+        help="print only the number of matching records (as stats counts them, not lines)",
+    )
     parser.add_argument(
         "--format",
         choices=("jsonl", "pretty"),
         default="jsonl",
-        help="jsonl: the original lines, byte for byte (default); pretty: one coloured line per record",
+        help="jsonl: the original lines of the matching records, byte for byte, each line once (an OTLP "
+        "line holding several records once, a Docker record split in pieces as all its pieces; default); "
+        "pretty: one coloured line per record of those lines",
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="processes for big files (default: up to 2)"
@@ -302,12 +323,15 @@ def _work(span: tuple[int, int]) -> tuple[int, bytes]:
 
 
 def _chunks(view: mmap.mmap, size: int, chunk: int) -> Iterator[tuple[int, int]]:
+    """Byte ranges of whole lines; a range never ends inside the pieces of a joined Docker record."""
     start = 0
     while start < size:
         end = min(start + chunk, size)
-        if end < size:
+        while end < size:
             newline = view.find(b"\n", end)
             end = size if newline < 0 else newline + 1
+            if not is_partial_piece(view[view.rfind(b"\n", 0, end - 1) + 1 : end - 1]):
+                break
         yield start, end
         start = end
 
@@ -322,7 +346,7 @@ def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int |
         workers: processes to use; default: up to 2 for files over 64 MiB, else scan in-process.
 
     Returns:
-        The number of matching lines.
+        The number of matching records.
     """
     global _WORKER, _WORKER_MAP
     with open(path, "rb") as fh:

@@ -24,6 +24,7 @@ from agent_tui.model.columns import (
 )
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.projection import PartialAttrs
+from agent_tui.model.recordlines import record_spans
 from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
 
 __all__ = [
@@ -120,8 +121,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
         if a.one_per_line:
             record_offsets, lengths = offsets, list(map(len, lines))
         else:
-            record_offsets = [offsets[i] for i in idxs]
-            lengths = [len(lines[i]) for i in idxs]
+            record_offsets, lengths = record_spans(lines, offsets, idxs)
         spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
         slim = replace(
             a,

@@ -48,7 +48,7 @@ class LineParser(GenericParser):
     """Maps the lines of one source to records; keeps per-source state (see ``GenericParser``)."""
 
     def parse(self, line: bytes) -> list[Parsed]:
-        """Map one line: usually one record; an OTLP export line gives many, a Docker partial line none."""
+        """Map one line: one record; an OTLP export line many; a Docker partial or blank line none."""
         return [p for _, p in self.parse_batch((line,))]
 
     def parse_batch(self, lines: Sequence[bytes]) -> list[tuple[int, Parsed]]:
@@ -186,8 +186,13 @@ class LineParser(GenericParser):
         return out
 
     def _slow(self, obj: object, line: bytes) -> list[Parsed]:
-        """Lines the planned path does not take: new key sets, envelopes, overrides, non-objects, bad JSON."""
+        """Lines the planned path does not take: new key sets, envelopes, overrides, non-objects, bad JSON.
+
+        A blank line (whitespace only, a lone ``\\r`` of a CRLF file too) is no record, as for jq.
+        """
         if obj is None:
+            if not line.strip():
+                return []
             try:
                 obj = decode_line(line)
             except ValueError:

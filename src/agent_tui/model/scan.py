@@ -5,15 +5,18 @@ Strategies, chosen per filter, all giving the lines a full parse of every line w
 * **anchor** — a substring every matching line holds (``required_substrings``, or an id from
   ``id_substrings`` plus OTLP lines) is searched in the whole buffer; only lines holding it are parsed.
 * **level** — when the result depends on the level alone (probed with every level; a probe that looks at
-  anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` are classified from their bytes.
+  anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` (compact, or spaced the way
+  ``json.dumps`` writes: ``{"ts": "…", "level": "<name>"``) are classified from their bytes.
   Other lines, lines with a ``\\u`` escape, and — if a line may hold ``"level"`` twice — the whole buffer
   are parsed.
 * **lazy** — attribute and text filters run on the decoded object, no Record built; lines whose evaluation
   needs more than a wire-name ``level``, and envelope shapes, are parsed.
 * **general** — every line parsed by ``LineParser.parse_batch`` and matched.
 
-The scanner works on one buffer of whole lines; ``agent_tui.cli.query`` maps files, splits them across
-processes and writes the original bytes in order.
+Every strategy counts and keeps records as ``agent_tui.model.recordlines`` defines them (blank lines are
+none, OTLP lines many, Docker pieces joined); the byte shortcuts run only on buffers where no record can
+span two lines. The scanner works on one buffer of whole lines; ``agent_tui.cli.query`` maps files,
+splits them across processes and writes the original bytes in order.
 """
 
 from __future__ import annotations
@@ -25,23 +28,38 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import orjson
 
-from agent_tui.model.linesubject import LineSubject
+from agent_tui.model.formats.mapping import ENVELOPE_KEYS
 from agent_tui.model.parse import LineParser, decode_line
-from agent_tui.model.query.analysis import OTLP_MARKER
+from agent_tui.model.query.prefilter import OTLP_MARKER, REWRITING_MARKERS
 from agent_tui.model.record import Record
+from agent_tui.model.recordlines import (
+    RecordJudge,
+    candidates,
+    pieces_possible,
+    trailing_pieces,
+)
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
     from agent_tui.model.query import Filter
 
-__all__ = ["ByteSink", "LineSubject", "ScanPlan", "Scanner", "level_set", "needs_exact_numbers"]
+__all__ = ["ByteSink", "ScanPlan", "Scanner", "level_set", "needs_exact_numbers"]
 
 _NAMES: Final = tuple(level.label for level in Level)
 _WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
+_NAME_GROUP: Final = rb"(" + b"|".join(n.encode() for n in _NAMES) + rb")"
 _SIMPLE: Final = re.compile(
-    rb'\{"ts":"[^"\\\n]{1,64}","level":"(' + b"|".join(n.encode() for n in _NAMES) + rb')"'
+    rb'\{"ts":"[^"\\\n]{1,64}","level":"' + _NAME_GROUP + rb'"'
+    rb'|\{"ts": "[^"\\\n]{1,64}", "level": "' + _NAME_GROUP + rb'"'
 )
-_NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(b"(", b"(?:", 1) + rb")")
+"""Line shapes the level shortcut classifies from bytes: compact, and ``json.dumps``' ``", "``/``": "``."""
+_NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(rb"(", rb"(?:") + rb")")
+_LEVEL_SEPARATORS: Final = (b'","level":"', b'", "level": "')
+"""What precedes the level name in each ``_SIMPLE`` shape."""
+_ENVELOPE_KEY: Final = re.compile(rb'"(?:resourceLogs|record|stream|__REALTIME_TIMESTAMP|MESSAGE)"')
+"""Keys that make the parser unwrap a nested shape (``formats.mapping.ENVELOPE_KEYS``), as written."""
+_NESTED_KEYS: Final = (*ENVELOPE_KEYS, "attributes")
+"""Decoded keys of the nested shapes, whose attribute mapping is not the object itself."""
 _LEVEL_KEY: Final = b'"level"'
 _UNICODE_ESCAPE: Final = b"\\u"
 _LAZY_GIVE_UP: Final = 64
@@ -145,24 +163,32 @@ class ScanPlan:
         return self.since is not None or self.until is not None
 
 
-_DOCKER_LOG = b'"log":"'
-"""Docker json-file envelopes split long messages into partial lines the parser joins, so no per-line
-prefilter is sound on a buffer holding them: a needle may straddle two pieces."""
-
-
 class Scanner:
-    """Scans byte buffers of whole lines with the strategy the plan allows; one per process."""
+    """Scans byte buffers of whole lines with the strategy the plan allows; one per source and process.
+
+    Counts records, not lines (see ``agent_tui.model.recordlines``): blank lines are none, an OTLP export
+    line is as many as it holds, and a record joined from Docker pieces is one, judged whole. Trailing
+    partial pieces of a buffer are held back and scanned with the next buffer, so a joined record's lines
+    are printed together.
+    """
 
     def __init__(self, plan: ScanPlan, parser_factory: Callable[[], LineParser] | None = None) -> None:
         self.plan = plan
-        self._parser = LineParser(plan.fields) if parser_factory is None else parser_factory()
+        # Kept attributes come from orjson, which rounds integers wider than 64 bits (see below).
+        exact = plan.filter is not None and needs_exact_numbers(plan.filter)
+        self._parser = (
+            LineParser(plan.fields, keep_attrs=not exact) if parser_factory is None else parser_factory()
+        )
+        self._judge = RecordJudge(plan.filter, plan.since, plan.until, self._parser)
+        self._carry = b""
         filt = plan.filter
+        self._may_match = filt.may_match_line if filt is not None and filt.prefiltered else None
         self._anchors: tuple[bytes, ...] = ()
         if filt is not None and filt.required_substrings:
             self._anchors = (max(filt.required_substrings, key=len),)
         elif filt is not None and filt.id_substrings:
-            # Lines holding the id, plus OTLP export lines, whose ids the parser rewrites.
-            self._anchors = (max(filt.id_substrings, key=len), OTLP_MARKER)
+            # Lines holding the id or error type, plus the lines that may spell it otherwise.
+            self._anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
         custom = bool(plan.fields)
         self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
         self._lazy = (
@@ -173,39 +199,30 @@ class Scanner:
             and (filt.needs_attrs or filt.needs_raw)
             and self._levels is None
         )
-        self._level_needles = {
-            level.label.encode(): b'","level":"' + level.label.encode() + b'"' for level in self._levels or ()
-        }
+        self._level_needles = [
+            (level.label.encode(), sep + level.label.encode() + b'"')
+            for level in self._levels or ()
+            for sep in _LEVEL_SEPARATORS
+        ]
 
     def matches(self, line: bytes) -> bool:
         """True when some record parsed from the line passes the time bounds and the filter."""
-        return bool(self.matching([line]))
+        return self._judge.judge([line])[0] > 0
 
-    def matching(self, lines: list[bytes]) -> list[bytes]:
-        """The lines (in order) of which some parsed record passes the time bounds and the filter."""
-        plan = self.plan
-        filt = plan.filter
-        if filt is None and not plan.timed:
-            return lines
-        # Blank lines are not records (jq skips them too), whichever strategy found them.
-        if (
-            filt is not None
-            and (filt.required_substrings or filt.id_substrings)
-            and not any(_DOCKER_LOG in line for line in lines)
-        ):
-            lines = [line for line in lines if line.strip() and filt.may_match_line(line)]
-        else:
-            lines = [line for line in lines if line.strip()]
+    def matching(self, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
+        """``(matching records, their lines)`` of whole lines in order (``pieces``: see ``candidates``)."""
+        picked = [lines[i] for i in candidates(lines, self._may_match, pieces=pieces)]
         if self._lazy:
-            return self._matching_lazily(lines)
-        return self._matching_parsed(lines)
+            return self._matching_lazily(picked)
+        count, keep = self._judge.judge(picked)
+        return count, [picked[i] for i in keep]
 
-    def _matching_lazily(self, lines: list[bytes]) -> list[bytes]:
+    def _matching_lazily(self, lines: list[bytes]) -> tuple[int, list[bytes]]:
         """Match on the decoded object and raw bytes alone, never building a Record.
 
-        For a flat JSON object the attributes are the object itself (``parse.attrs_of``); lines naming an
-        envelope key (OTLP, Docker, loguru, journald, OTel console), lines orjson rejects, and lines whose
-        evaluation reaches for the record go through the full parse instead.
+        For a flat JSON object the attributes are the object itself (``parse.attrs_of``); objects naming
+        an envelope key (OTLP, Docker, loguru, journald, OTel console), lines orjson rejects, and lines
+        whose evaluation reaches for the record go through the full parse instead.
         """
         filt = self.plan.filter
         assert filt is not None
@@ -216,18 +233,12 @@ class Scanner:
         verdicts: list[bool | None] = []
         deferred: list[bytes] = []
         for line in lines:
-            if self._lazy and not (
-                b"resourceLogs" in line
-                or b'"stream"' in line
-                or b'"record"' in line
-                or b'"MESSAGE"' in line
-                or b'"attributes"' in line
-            ):
+            if self._lazy:
                 try:
                     obj = loads(line)
                 except decode_error:
                     obj = None
-                if type(obj) is dict:
+                if type(obj) is dict and not any(key in obj for key in _NESTED_KEYS):
                     try:
                         verdicts.append(filt.matches(_AttrsSubject(line, obj)))
                         continue
@@ -237,49 +248,40 @@ class Scanner:
                             self._lazy = False
             verdicts.append(None)
             deferred.append(line)
-        passed = {id(line) for line in self._matching_parsed(deferred)} if deferred else set()
-        return [
+        count = sum(1 for verdict in verdicts if verdict)
+        passed: set[int] = set()
+        if deferred:
+            found, keep = self._judge.judge(deferred)
+            count += found
+            passed = {id(deferred[i]) for i in keep}
+        kept = [
             line
             for line, verdict in zip(lines, verdicts, strict=True)
             if verdict or (verdict is None and id(line) in passed)
         ]
-
-    def _matching_parsed(self, lines: list[bytes]) -> list[bytes]:
-        plan = self.plan
-        filt, since, until = plan.filter, plan.since, plan.until
-        kept: list[bytes] = []
-        last = -1
-        # Lines that yield no record of their own are pieces the parser joined into the next record
-        # (Docker partial lines): a match keeps them with it, so the output is the record's original lines.
-        first_piece = 0
-        for index, parsed in self._parser.parse_batch(lines):
-            if index == last:
-                continue
-            start, first_piece = min(first_piece, index), index + 1
-            if since is not None and parsed.ts < since:
-                continue
-            if until is not None and parsed.ts > until:
-                continue
-            line = lines[index]
-            if filt is None or filt.matches(LineSubject(parsed, line)):
-                kept.extend(lines[start : index + 1])
-                last = index
-        return kept
+        return count, kept
 
     def scan(self, data: bytes) -> tuple[int, list[bytes]]:
-        """Matching lines of ``data`` (whole lines, the last maybe unterminated), in order, no newlines."""
-        if self.plan.filter is None and not self.plan.timed:
-            lines = _split(data)
-            return len(lines), ([] if self.plan.count_only else lines)
-        if self._anchors and _DOCKER_LOG not in data:
-            found = self._scan_anchors(data)
-        elif self._levels is not None and _DOCKER_LOG not in data:
-            found = self._scan_levels(data)
+        """``(matching records, their lines)`` of ``data`` (whole lines, the last maybe unterminated)."""
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        cut = trailing_pieces(data)
+        if cut < len(data):
+            data, self._carry = data[:cut], data[cut:]
+        pieces = pieces_possible(data)
+        filt = self.plan.filter
+        if filt is None and not self.plan.timed and not pieces and OTLP_MARKER not in data:
+            found = [line for line in _split(data) if line.strip()]
+            count = len(found)
+        elif self._anchors and not pieces:
+            count, found = self._scan_anchors(data)
+        elif self._levels is not None and not pieces:
+            count, found = self._scan_levels(data)
         else:
-            found = self.matching(_split(data))
-        return len(found), ([] if self.plan.count_only else found)
+            count, found = self.matching(_split(data), pieces=pieces)
+        return count, ([] if self.plan.count_only else found)
 
-    def _scan_anchors(self, data: bytes) -> list[bytes]:
+    def _scan_anchors(self, data: bytes) -> tuple[int, list[bytes]]:
         candidates: dict[int, bytes] = {}
         find, rfind = data.find, data.rfind
         for anchor in self._anchors:
@@ -294,12 +296,12 @@ class Scanner:
                     end = len(data)
                 candidates[start] = data[start:end]
                 pos = end + 1
-        return self.matching([candidates[start] for start in sorted(candidates)])
+        return self.matching([candidates[start] for start in sorted(candidates)], pieces=False)
 
-    def _scan_levels(self, data: bytes) -> list[bytes]:
+    def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
         odd = _odd_line_starts(data)
         if odd is None:
-            return self.matching(_split(data))
+            return self.matching(_split(data), pieces=False)
         keep: dict[int, bytes] = {}
         odd_lines = {}
         for start in odd:
@@ -307,11 +309,14 @@ class Scanner:
             line = data[start : end if end >= 0 else len(data)]
             if line:
                 odd_lines[start] = line
-        passed = {id(line) for line in self.matching(list(odd_lines.values()))}
-        keep.update((start, line) for start, line in odd_lines.items() if id(line) in passed)
-        for name, needle in self._level_needles.items():
+        ordered = sorted(odd_lines)
+        count, matched = self.matching([odd_lines[start] for start in ordered], pieces=False)
+        passed = {id(line) for line in matched}
+        keep.update((start, odd_lines[start]) for start in ordered if id(odd_lines[start]) in passed)
+        simple = len(keep)
+        for name, needle in self._level_needles:
             self._collect_level(data, name, needle, odd, keep)
-        return [keep[start] for start in sorted(keep)]
+        return count + len(keep) - simple, [keep[start] for start in sorted(keep)]
 
     def _collect_level(
         self, data: bytes, name: bytes, needle: bytes, odd: set[int], keep: dict[int, bytes]
@@ -331,7 +336,7 @@ class Scanner:
             if start in odd:
                 continue
             simple = match(data, start)
-            if simple is not None and simple.group(1) == name:
+            if simple is not None and (simple.group(1) or simple.group(2)) == name:
                 line = data[start:end]
                 if not timed or self.matches(line):
                     keep[start] = line
@@ -347,10 +352,10 @@ def _split(data: bytes) -> list[bytes]:
 def _odd_line_starts(data: bytes) -> set[int] | None:
     """Starts of lines the level shortcut must not classify, or None when the whole buffer must be parsed.
 
-    Odd lines are those not in the simple ``{"ts":…,"level":"<name>"`` shape, those holding a ``\\u``
-    escape (a key could spell ``level`` in escapes), and an unterminated last line. If the ``"level"`` key
-    occurs more often in the simple lines than there are simple lines, one of them has it twice (JSON keeps
-    the last), and the count cannot say which: return None.
+    Odd lines are those not in a simple ``{"ts":…,"level":"<name>"`` shape, those naming an envelope key,
+    those holding a ``\\u`` escape (a key could spell ``level`` in escapes), and an unterminated last
+    line. If the ``"level"`` key occurs more often in the simple lines than there are simple lines, one of
+    them has it twice (JSON keeps the last), and the count cannot say which: return None.
     """
     odd: set[int] = set()
     if data and _SIMPLE.match(data, 0) is None:
@@ -359,6 +364,8 @@ def _odd_line_starts(data: bytes) -> set[int] | None:
     odd.update(m.start() + 1 for m in _NOT_SIMPLE.finditer(data) if m.start() + 1 < size)
     if data and not data.endswith(b"\n"):
         odd.add(data.rfind(b"\n") + 1)
+    # A simple-looking line that also names an envelope key is a nested shape to the parser.
+    odd.update(data.rfind(b"\n", 0, m.start()) + 1 for m in _ENVELOPE_KEY.finditer(data))
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     shaped = lines - len(odd)
     keys = data.count(_LEVEL_KEY)

@@ -18,7 +18,8 @@ from agent_tui.model.loader import (
     parallel_batches,
     sequential_batches,
 )
-from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.parse import LineParser
+from agent_tui.model.recordlines import parse_record, record_attrs
 from agent_tui.model.stats import RollingStats
 from agent_tui.model.store import Store
 from agent_tui.model.traces import TraceForest
@@ -87,7 +88,7 @@ def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
 
 
 def _default_attrs(line: bytes, part: int = 0) -> Mapping[str, Any]:
-    return attrs_of(line, part)
+    return record_attrs(line, part)
 
 
 class LogModel:
@@ -237,7 +238,10 @@ class LogModel:
 
     def _reparse(self, source: int, line: bytes) -> Sequence[ParsedLike]:
         # A fresh parser: re-reading one line must not disturb the source's running state.
-        return self._factory(self._overrides).parse(line)
+        parser = self._factory(self._overrides)
+        if b"\n" not in line or not isinstance(parser, LineParser):
+            return parser.parse(line)
+        return parse_record(parser, line)
 
     def close(self) -> None:
         """Release the store's files (the spill file is deleted)."""

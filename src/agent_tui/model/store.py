@@ -38,6 +38,7 @@ from agent_tui.model.order import DisplayOrder
 from agent_tui.model.rawio import RawFiles
 from agent_tui.model.record import ErrorInfo, Record
 from agent_tui.model.recordbuild import build_record
+from agent_tui.model.recordlines import record_spans
 from agent_tui.schema import Level
 
 __all__ = ["Appended", "ParsedLike", "Store", "transpose"]
@@ -156,8 +157,8 @@ class Store:
             return empty_appended(self.end_seq, lines)
         if a.one_per_line:
             return self._add(source, a, file, offsets, list(map(len, lines)))
-        idxs = a.line_index
-        return self._add(source, a, file, [offsets[i] for i in idxs], [len(lines[i]) for i in idxs])
+        record_offsets, lengths = record_spans(lines, offsets, a.line_index)
+        return self._add(source, a, file, record_offsets, lengths)
 
     def register_file(self, path: str, file_id: str = "") -> int | None:
         """Open ``path`` for re-reading lines by offset; return its file index (None if unreadable)."""

@@ -9,7 +9,6 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any, overload
 
 from agent_tui.model.colfilter import column_bits, split_and
-from agent_tui.model.keyneedles import key_prefilter
 from agent_tui.model.query.compiler import Predicate, compile_node
 from agent_tui.model.query.filter import Filter
 from agent_tui.model.record import Record
@@ -382,13 +381,9 @@ def filter_bits(store: Store, f: Filter, lo: int, hi: int, bits: bytearray) -> b
 
 
 def _prefilter(f: Filter) -> Callable[[bytes], bool] | None:
-    """The raw-line test to run before the predicate, or None when it would reject nothing."""
-    may_match = f.may_match_line if f.required_substrings or f.id_substrings else None
-    keys = key_prefilter(f.ast)
-    if keys is None or may_match is None:
-        return keys or may_match
-    first = may_match
-    return lambda raw: first(raw) and keys(raw)
+    """The raw-record test to run before the predicate (the one query and serve use), or None when it
+    would reject nothing."""
+    return f.may_match_line if f.prefiltered else None
 
 
 def _matching(store: Store, f: Filter, seqs: list[int], predicate: Predicate) -> Iterator[bool]:

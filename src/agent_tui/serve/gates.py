@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from agent_tui.model.linesubject import LineSubject
 from agent_tui.model.parse import LineParser
 from agent_tui.model.query import Filter, FilterError, compile_filter
+from agent_tui.model.recordlines import RecordJudge, candidates
 from agent_tui.model.scan import needs_exact_numbers
 from agent_tui.serve.session import GateBuilder, GateError, LineGate
 
@@ -14,9 +14,11 @@ __all__ = ["FilterGate", "build_gates", "default_gate_builder"]
 
 
 class FilterGate:
-    """Keeps the lines of one source whose record matches the filter and is not older than ``since``.
+    """Keeps the lines of one source's matching records that are not older than ``since``.
 
-    A line that holds several records (an OTLP export) is kept when any of them passes.
+    Records as ``agent-tui query`` and ``stats`` count them (``agent_tui.model.recordlines``): a line
+    holding several records (an OTLP export) is sent once when any of them passes; a Docker record split
+    into partial lines is judged joined, and all its pieces are sent.
     """
 
     def __init__(
@@ -26,28 +28,17 @@ class FilterGate:
         self.since = since
         # Kept attributes come from orjson, which rounds integers wider than 64 bits; a filter with such
         # a literal reads them through attrs_of, which decodes exactly.
-        keep = bool(flt and flt.needs_attrs and not needs_exact_numbers(flt))
-        self.parser = LineParser(overrides, keep_attrs=keep)
+        keep = not (flt is not None and needs_exact_numbers(flt))
+        self._judge = RecordJudge(flt, since, None, LineParser(overrides, keep_attrs=keep))
+        # A line without a time takes the previous line's: with ``since`` no line may be skipped unparsed.
+        prefilter = flt is not None and flt.prefiltered and since is None
+        self._may_match = flt.may_match_line if prefilter and flt is not None else None
 
     def select(self, lines: list[bytes]) -> list[int] | None:
         """Indices of the lines to send."""
-        flt, since = self.filter, self.since
-        if flt is not None and since is None:
-            may_match = flt.may_match_line
-            candidates = [i for i, line in enumerate(lines) if may_match(line)]
-        else:
-            candidates = list(range(len(lines)))
-        picked = [lines[i] for i in candidates]
-        keep: list[int] = []
-        for index, parsed in self.parser.parse_batch(picked):
-            original = candidates[index]
-            if keep and keep[-1] == original:
-                continue
-            if since is not None and parsed.ts < since:
-                continue
-            if flt is None or flt.matches(LineSubject(parsed, lines[original])):
-                keep.append(original)
-        return keep
+        picked = candidates(lines, self._may_match)
+        _, keep = self._judge.judge([lines[i] for i in picked])
+        return [picked[i] for i in keep]
 
 
 def build_gates(

@@ -31,9 +31,9 @@ def test_split_message_found_by_a_needle_in_its_first_piece() -> None:
     assert len(out) == len(pieces) + 1
 
 
-def test_count_is_the_number_of_matching_lines() -> None:
-    """--count counts the original lines printed, pieces of a joined record included."""
+def test_count_is_the_number_of_matching_records() -> None:
+    """--count counts the joined record once, though all its pieces are printed."""
     printed = _query('event == "llm.prompt"', str(FIXTURE)).stdout.splitlines()
     result = _query("--count", 'event == "llm.prompt"', str(FIXTURE))
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout) == len(printed) > 1
+    assert int(result.stdout) == 1 < len(printed)

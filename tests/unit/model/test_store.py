@@ -88,7 +88,7 @@ def test_raw_reread_by_offset_from_a_real_file(tmp_path: Path) -> None:
 def test_raw_reread_from_spill_for_fileless_sources() -> None:
     """Lines without a file (stdin, remote) are spilled and read back byte for byte."""
     model = LogModel()
-    lines = [line(i, f"e{i}") for i in range(10)] + [b"plain text \xff\xfe line", b""]
+    lines = [line(i, f"e{i}") for i in range(10)] + [b"plain text \xff\xfe line", b"-"]
     model.ingest(memory_batch(lines[:4]))
     model.ingest(memory_batch(lines[4:]))
     assert [model.store.raw(s) for s in range(len(lines))] == lines

@@ -72,10 +72,11 @@ def test_base_matchers_default_selector_and_empty_filter() -> None:
 
 
 def test_search_terms_and_hex_ids_become_line_filters() -> None:
-    """Lowercase terms are case-insensitive regex filters; hex ids also let OTLP lines through."""
+    """Lowercase terms are case-insensitive regex filters; hex ids also let OTLP, journald lines through."""
     hex_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     query, residual = to_logql(compile_filter(f'trace_id == "{hex_id}" and "rate limit"'))
-    assert query == f'{{service_name=~".+"}} |~ "{hex_id}|resourceLogs" |~ "(?i)rate limit"'
+    rewriting = 'resourceLogs|\\"MESSAGE\\"'
+    assert query == f'{{service_name=~".+"}} |~ "{hex_id}|{rewriting}" |~ "(?i)rate limit"'
     assert residual is not None
     assert residual.text == f'trace_id == "{hex_id}" and "rate limit"'
 

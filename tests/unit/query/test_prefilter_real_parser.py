@@ -55,6 +55,8 @@ def _candidate_filters(s: StaticSubject) -> Iterator[str]:
         if isinstance(value, str) and value:
             yield f"{name} == {quote(value)}"
             yield f"{name} contains {quote(value[1:-1])}"
+    if record.error is not None:
+        yield f"error.type == {quote(record.error.type)}"
     attrs: dict[str, Any] = dict(s.attrs)
     for key, value in attrs.items():
         if (key,) in RECORD_FIELDS:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent_tui.model.query import analysis
+from agent_tui.model.query import analysis, prefilter
 from agent_tui.model.query.compiler import FlagsOf, Predicate, compile_node
 from agent_tui.model.query.errors import FilterError
 from agent_tui.model.query.flagfield import FLAG_FIELD
@@ -30,11 +30,13 @@ class Filter:
         required_substrings: every raw line that can match contains all of these byte strings, so a
             caller may skip lines missing any of them without parsing (empty when nothing is known).
             A record joined from Docker partial lines has them somewhere in its joined lines, so never
-            drop a partial line before the parser has joined it.
+            drop a partial line before the parser has joined it (``agent_tui.model.recordlines``).
         id_substrings: more byte strings every matching line contains unless it is an OTLP export line
             (those rewrite hex ids); ``may_match_line`` applies both.
-        may_match_line: ``may_match_line(line) -> bool``, False when the bytes of a whole record cannot
-            match, judged without parsing (the prefilter for the headless query and the view).
+        may_match_line: ``may_match_line(record_bytes) -> bool``, False when the bytes of a whole record
+            cannot match, judged without parsing: the one prefilter of query, serve and the view
+            (``agent_tui.model.query.prefilter``).
+        prefiltered: ``may_match_line`` can reject something (False when it passes every record).
         trace_scoped: this is ``trace:(inner)``.
         inner: for a trace-scoped filter, the filter of the condition inside; otherwise None.
         now: the clock relative times (``ts > -15m``) are measured from, read at each evaluation.
@@ -50,6 +52,7 @@ class Filter:
     required_substrings: tuple[bytes, ...]
     id_substrings: tuple[bytes, ...]
     may_match_line: Callable[[bytes], bool]
+    prefiltered: bool
     trace_scoped: bool
     inner: Filter | None
     now: Callable[[], float]
@@ -100,7 +103,9 @@ def compile_ast(
     except (ValueError, TypeError, AssertionError) as exc:
         raise FilterError(f"cannot compile filter: {exc}", 1, source) from exc
     inner = compile_ast(node.inner, now=now, flags=flags) if isinstance(node, TraceScope) else None
-    found = analysis.needles(node) if inner is None else analysis.Needles((), ())
+    found = prefilter.needles(node) if inner is None else prefilter.Needles((), ())
+    keys = prefilter.required_keys(node) if inner is None else ()
+    may_match_line = prefilter.line_prefilter(found, keys)
     return Filter(
         text=source,
         ast=node,
@@ -109,7 +114,8 @@ def compile_ast(
         needs_raw=analysis.needs_raw(node),
         required_substrings=found.always,
         id_substrings=found.unless_otlp,
-        may_match_line=analysis.line_prefilter(found),
+        may_match_line=may_match_line,
+        prefiltered=may_match_line is not prefilter.any_line,
         trace_scoped=inner is not None,
         inner=inner,
         now=now,

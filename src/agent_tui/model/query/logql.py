@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Final, TypeGuard
 
-from agent_tui.model.query.analysis import OTLP_MARKER
 from agent_tui.model.query.compiler import compile_node
 from agent_tui.model.query.errors import FilterError
 from agent_tui.model.query.filter import Filter, compile_ast, compile_filter
 from agent_tui.model.query.nodes import And, Compare, Condition, ListValue, MatchAll, Str, Text, TraceScope
+from agent_tui.model.query.prefilter import REWRITING_MARKERS
 from agent_tui.model.query.subject import StaticSubject
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
@@ -120,7 +120,7 @@ def _level_matcher(item: Condition) -> str | None:
 
 def _line_filters(flt: Filter, conjuncts: list[Condition]) -> list[str]:
     stages = [f"|= {logql_string(needle.decode())}" for needle in flt.required_substrings]
-    marker = OTLP_MARKER.decode()
+    marker = "|".join(re2_escape(m.decode()) for m in REWRITING_MARKERS)
     stages += [
         f"|~ {logql_string(re2_escape(needle.decode()) + '|' + marker)}" for needle in flt.id_substrings
     ]
