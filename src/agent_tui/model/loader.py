@@ -22,6 +22,7 @@ from agent_tui.model.columns import (
     from_columns,
     transpose,
 )
+from agent_tui.model.heap import return_large_blocks
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.projection import PartialAttrs
 from agent_tui.model.recordlines import record_spans
@@ -100,7 +101,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
     events: dict[str, bool] = {}
-    # Sums and signals read a few keys of some lines: decode just those keys, once for both.
+    # Sums and signals read a few keys: decode just those keys, once for both.
     side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
     for lines, offsets in iter_file_batches(path, start, end):
         side.new_batch()
@@ -115,6 +116,10 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             if not pairs:
                 continue
             a = transpose(0, pairs, lines)
+        if a.one_per_line:
+            # The read keys of every line, as the mappings sums and signals pick candidates by: exact
+            # (escaped keys included) and cheaper than their byte scans for words anywhere in a line.
+            a = replace(a, attrs=side.of_lines(lines))
         sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, side)}
         signals = batch_signals(a, side, events)
         idxs = a.line_index
@@ -163,6 +168,7 @@ def parallel_batches(
     and nothing it parses is pickled. A threaded process (the TUI) leaves all parsing to the pool.
     At most a few pieces are parsed ahead of the caller, so results never pile up in memory.
     """
+    return_large_blocks()
     jobs = [(path, s, e, overrides) for s, e in split_file(path, piece_bytes)]
     local = threading.active_count() == 1
     pool_size = workers - 1 if local else workers

@@ -220,6 +220,18 @@ class PartialAttrs:
         """Forget the previous batch's lines."""
         self._seen.clear()
 
+    def of_lines(self, lines: Sequence[bytes]) -> list[Mapping[str, Any]]:
+        """The wanted keys of each line (``part`` 0), without remembering them."""
+        decode, plain, fallback = self._decode, msgspec.to_builtins, self._fallback
+        out: list[Mapping[str, Any]] = []
+        append = out.append
+        for line in lines:
+            try:
+                append(plain(decode(line)))
+            except MISSES:
+                append(fallback(line, 0))
+        return out
+
     def __call__(self, line: bytes, part: int = 0) -> Mapping[str, Any]:
         """The wanted keys of ``line`` (``part`` as for ``attrs_of``; only OTLP lines have parts)."""
         found = self._seen.get((line, part))

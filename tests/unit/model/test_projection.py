@@ -210,6 +210,7 @@ def test_partial_attrs_read_what_the_whole_mapping_holds(name: str, lines: list[
     wanted = sorted({*SUM_READS, *SIGNAL_READS})
     partial = PartialAttrs(wanted, SUM_NESTED, attrs_of)
     for _, spelled in _spellings(lines):
+        assert partial.of_lines(spelled) == [partial(line) for line in spelled]
         for line in spelled:
             full, mine = attrs_of(line), partial(line)
             assert sum_values(mine) == sum_values(full), line
