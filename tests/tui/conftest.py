@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.tui.app import AgentTuiApp, make_app
+from agent_tui.tui.widgets.filter_bar import FilterBar
 
 T0 = 1772582400.0  # 2026-03-04T00:00:00Z
 FAIL_TRACE = "t_fail0001"
@@ -180,15 +181,44 @@ class QueueSource:
         self.closed = True
 
 
-async def until(pilot: Pilot[Any], predicate: Callable[[], bool], limit: float = 15.0) -> None:
-    """Poll ``predicate`` between UI turns until true or fail after ``limit`` seconds."""
+async def until(
+    pilot: Pilot[Any], predicate: Callable[[], bool], limit: float = 15.0, what: str = "condition"
+) -> None:
+    """Poll ``predicate`` between UI turns until true or fail after ``limit`` seconds.
+
+    Every read of what a key, a batch or a timer changes goes through this: a key press, a redraw or
+    the stats bar's own 4 Hz refresh may land later than the next frame on a busy machine.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"{what} not reached in {limit} s")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def open_filter(pilot: Pilot[Any], app: AgentTuiApp) -> FilterBar:
+    """Press / and wait until the filter bar's input has focus (keys typed before then go elsewhere)."""
+    await pilot.press("slash")
+    bar = app.query_one(FilterBar)
+    await until(pilot, lambda: app.focused is bar.input, what="focus in the filter bar")
+    return bar
+
+
+async def apply_filter(pilot: Pilot[Any], app: AgentTuiApp, text: str) -> FilterBar:
+    """Open the filter bar, replace its text with ``text``, wait until it is all typed, press enter."""
+    bar = await open_filter(pilot, app)
+    await pilot.press("ctrl+u", *text)
+    await until(pilot, lambda: bar.input.value == text, what=f"{text!r} typed")
+    await pilot.press("enter")
+    return bar
+
+
+def selected_event(app: AgentTuiApp) -> str | None:
+    """The event name of the record selected in the logs view, if any."""
+    seq = app.logs.selected_seq
+    return None if seq is None else app.model.store.record(seq).event
 
 
 def screen_text(app: AgentTuiApp) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent_tui.sources.base import SourceState
 
-from .conftest import T0, Build, fleet_lines, line, screen_text, until
+from .conftest import T0, Build, apply_filter, fleet_lines, line, screen_text, until
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "hostile.jsonl"
 
@@ -20,7 +20,8 @@ async def test_new_critical_toasts_and_rings_once_even_if_filtered_out(build: Bu
         source.status(SourceState.FOLLOWING)
         source.push(fleet_lines()[:10])
         await until(pilot, lambda: len(app.model.store) == 10)
-        await pilot.press("slash", *"event == 'nothing'", "enter")
+        await apply_filter(pilot, app, "event == 'nothing'")
+        await until(pilot, lambda: app.logs.row_count == 0)
         source.push([line(T0 + 25, "critical", "llm.loop_runaway", agent_id="agent-9")])
         await until(pilot, lambda: "llm.loop_runaway" in screen_text(app))
         assert "CRITICAL" in screen_text(app)
@@ -56,6 +57,7 @@ async def test_hostile_lines_render_as_plain_text(build: Build) -> None:
         records = sum(1 for raw in lines if raw.strip())
         await until(pilot, lambda: app.logs.row_count == records)
         await pilot.press("g")
+        await until(pilot, lambda: "not markup" in app.logs.render_line(0).text, what="the first rows shown")
         rows = [app.logs.render_line(y).text for y in range(3)]
         assert "[bold red]not markup[/]" in rows[0]
         assert "\u202e" not in rows[0] and "\x1b" not in rows[0]
@@ -65,4 +67,5 @@ async def test_hostile_lines_render_as_plain_text(build: Build) -> None:
             text = app.logs.render_line(y).text
             assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
         await pilot.press("d")
+        await until(pilot, lambda: bool(app.detail.display) and 'event: "' in screen_text(app))
         assert "\x1b" not in screen_text(app)

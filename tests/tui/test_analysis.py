@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_tui.tui.widgets.trace_view import NodeRef
-from tests.tui.conftest import T0, Build, line, screen_text, until
+from tests.tui.conftest import T0, Build, apply_filter, line, screen_text, until
 from tests.unit.analysis.fleet import build as build_fleet
 
 
@@ -22,9 +22,8 @@ async def test_flag_badges_on_trace_rows_and_counts_in_the_stats_bar(build: Buil
         await until(pilot, lambda: len(app.model.store) == len(fleet.lines))
         await pilot.press("t")
         (loop,) = fleet.expected["agent_loop"]
-        await until(pilot, lambda: loop in app.traces_view.nodes)
+        await until(pilot, lambda: "⚑loop" in _labels(app).get(loop, ""))
         labels = _labels(app)
-        assert "⚑loop" in labels[loop]
         assert all("⚑storm" in labels[t] for t in fleet.expected["retry_storm"] if t in labels)
         healthy = set(labels) - set().union(*fleet.expected.values())
         assert healthy and not any("⚑" in labels[t] for t in healthy)
@@ -38,8 +37,7 @@ async def test_flag_filter_in_the_filter_bar(build: Build) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         source.push(fleet.lines)
         await until(pilot, lambda: len(app.model.store) == len(fleet.lines))
-        await pilot.press("slash")
-        await pilot.press(*'flag == "agent_loop"', "enter")
+        await apply_filter(pilot, app, 'flag == "agent_loop"')
         (loop,) = fleet.expected["agent_loop"]
         trace = app.model.traces.get(loop)
         assert trace is not None
@@ -73,7 +71,7 @@ async def test_critical_path_marks_and_fold(build: Build) -> None:
         await until(pilot, lambda: "t_par" in app.traces_view.nodes)
         tree = app.traces_view
         assert tree.select_ref(NodeRef("span", "t_par", "a" * 16))
-        await pilot.pause()
+        await until(pilot, lambda: tree.find(NodeRef("span", "t_par", "b" * 16)) is not None)
         long = tree.find(NodeRef("span", "t_par", "a" * 16))
         short = tree.find(NodeRef("span", "t_par", "b" * 16))
         assert long is not None and short is not None
@@ -81,8 +79,8 @@ async def test_critical_path_marks_and_fold(build: Build) -> None:
         assert "◆" not in str(short.label)
         await pilot.press("C")
         await until(pilot, lambda: tree.critical_only)
-        assert tree.find(NodeRef("span", "t_par", "b" * 16)) is None
+        await until(pilot, lambda: tree.find(NodeRef("span", "t_par", "b" * 16)) is None)
         assert tree.find(NodeRef("span", "t_par", "a" * 16)) is not None
         await pilot.press("C")
         await until(pilot, lambda: not tree.critical_only)
-        assert tree.find(NodeRef("span", "t_par", "b" * 16)) is not None
+        await until(pilot, lambda: tree.find(NodeRef("span", "t_par", "b" * 16)) is not None)

@@ -32,14 +32,13 @@ async def test_enter_on_a_dead_letter_opens_its_trace_at_the_traceback(build: Bu
         await until(pilot, lambda: app.model.traces.get(FAIL_TRACE) is not None)
         await until(pilot, lambda: "DLQ 1 open (dlq.db)" in screen_text(app))
         await pilot.press("D")
-        assert app.current_view == DEAD_LETTERS
+        await until(pilot, lambda: app.current_view == DEAD_LETTERS)
         await until(pilot, lambda: FAIL_TRACE in screen_text(app))
         assert "TIMEOUT" in screen_text(app) and "agent-2" in screen_text(app)
         await pilot.press("enter")
         await until(pilot, lambda: app.current_view == "traces" and app.detail.display)
-        text = screen_text(app)
-        assert 'op: "http.post"' in text
-        assert TRACEBACK[1].strip() in text
+        await until(pilot, lambda: TRACEBACK[1].strip() in screen_text(app))
+        assert 'op: "http.post"' in screen_text(app)
         node = app.traces_view.cursor_node
         assert node is not None and node.data is not None and node.data.span_id == "b" * 16
 
@@ -59,13 +58,13 @@ async def test_entries_added_and_resolved_by_other_processes_show_live(build: Bu
         assert writer.returncode == 0, err
         await until(pilot, lambda: len(app.dead_letters_view.entries) == 3)
         await until(pilot, lambda: "DLQ 3 open" in screen_text(app))
-        assert "job live-1 timed out" in screen_text(app)
+        await until(pilot, lambda: "job live-1 timed out" in screen_text(app))
         with DeadLetterQueue(db) as q:
             assert q.resolve(first)
         await until(pilot, lambda: "DLQ 2 open" in screen_text(app))
         assert [e.resolved for e in app.dead_letters_view.entries] == [False, False, True]
         await pilot.press("j")
-        assert app.dead_letters_view.table.cursor_row == 1
+        await until(pilot, lambda: app.dead_letters_view.table.cursor_row == 1)
 
 
 async def test_bad_databases_and_missing_traces_are_marked_not_fatal(build: Build, tmp_path: Path) -> None:
@@ -81,14 +80,13 @@ async def test_bad_databases_and_missing_traces_are_marked_not_fatal(build: Buil
         source.push(fleet_lines())
         await pilot.press("D")
         await until(pilot, lambda: "junk.db: not a SQLite database" in screen_text(app))
-        text = screen_text(app)
-        assert "gone.db: no such file" in text and "⚠ unreadable" in text
+        assert "gone.db: no such file" in screen_text(app)
+        await until(pilot, lambda: "⚠ unreadable" in screen_text(app), what="the stats bar's warning")
         await until(pilot, lambda: len(app.dead_letters_view.entries) == 1)
         await pilot.press("enter")
         await until(pilot, lambda: app.detail.display)
-        text = screen_text(app)
-        assert "trace t_not_in_logs is not in the logs" in text
-        assert "esc_4b8c1a3e" in text
+        await until(pilot, lambda: "trace t_not_in_logs is not in the logs" in screen_text(app))
+        await until(pilot, lambda: "esc_4b8c1a3e" in screen_text(app))
         assert app.current_view == DEAD_LETTERS
 
 
@@ -115,9 +113,8 @@ async def test_stats_bar_keeps_the_dead_letter_count_at_80_columns(build: Build,
         source.push(fleet_lines())
         await until(pilot, lambda: "DLQ 3 open" in screen_text(app))
         app.refresh_stats()
-        await pilot.pause()
-        second = screen_text(app).splitlines()[1]
-        assert "all 1/3/1/30  DLQ 3 open" in second and "…" not in second
+        await until(pilot, lambda: "all 1/3/1/30  DLQ 3 open" in screen_text(app).splitlines()[1])
+        assert "…" not in screen_text(app).splitlines()[1]
 
 
 async def test_a_locked_database_is_marked_and_the_writer_is_never_blocked(
@@ -133,9 +130,9 @@ async def test_a_locked_database_is_marked_and_the_writer_is_never_blocked(
             source.push(fleet_lines())
             await pilot.press("D")
             await until(pilot, lambda: "seed.db: locked by a writer" in screen_text(app))
-            assert "⚠ unreadable" in screen_text(app)
+            await until(pilot, lambda: "⚠ unreadable" in screen_text(app), what="the stats bar's warning")
             assert holder.release() == "committed"
             await until(pilot, lambda: "written while a reader looked" in screen_text(app))
-            assert "DLQ 1 open (seed.db)" in screen_text(app)
+            await until(pilot, lambda: "DLQ 1 open (seed.db)" in screen_text(app))
     finally:
         holder.kill()

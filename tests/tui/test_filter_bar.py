@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from agent_tui.tui.widgets.filter_bar import FilterBar
-
-from .conftest import Build, fleet_lines, screen_text, until
+from .conftest import Build, apply_filter, fleet_lines, open_filter, screen_text, until
 
 N = len(fleet_lines())
 
@@ -15,11 +13,13 @@ async def test_valid_filter_applies_and_shows_in_stats_bar(build: Build) -> None
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
-        await pilot.press("slash")
-        assert app.query_one(FilterBar).display
-        await pilot.press(*"level >= warning", "enter")
+        bar = await open_filter(pilot, app)
+        assert bar.display
+        await pilot.press(*"level >= warning")
+        await until(pilot, lambda: bar.input.value == "level >= warning")
+        await pilot.press("enter")
         await until(pilot, lambda: app.logs.row_count == 5)
-        assert not app.query_one(FilterBar).display
+        await until(pilot, lambda: not bar.display)
         await until(pilot, lambda: "filter: level >= warning" in screen_text(app))
 
 
@@ -29,17 +29,15 @@ async def test_invalid_filter_shows_caret_and_keeps_previous_filter(build: Build
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
-        await pilot.press("slash", *"level >= error", "enter")
+        await apply_filter(pilot, app, "level >= error")
         await until(pilot, lambda: app.logs.row_count == 4)
-        await pilot.press("slash", "ctrl+u", *"level >= (", "enter")
-        bar = app.query_one(FilterBar)
-        assert bar.error is not None
+        bar = await apply_filter(pilot, app, "level >= (")
+        await until(pilot, lambda: bar.error is not None and "^" in screen_text(app))
         assert bar.display
-        assert "^" in screen_text(app)
         assert app.filter_text == "level >= error"
         assert app.logs.row_count == 4
         await pilot.press("escape")
-        assert not bar.display
+        await until(pilot, lambda: not bar.display)
         assert app.logs.row_count == 4
 
 
@@ -49,17 +47,21 @@ async def test_history_recalls_earlier_filters(build: Build) -> None:
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
-        await pilot.press("slash", *"level >= error", "enter")
-        await pilot.press("slash", "ctrl+u", *"heartbeat", "enter")
+        await apply_filter(pilot, app, "level >= error")
+        await until(pilot, lambda: app.logs.row_count == 4)
+        await apply_filter(pilot, app, "heartbeat")
         await until(pilot, lambda: app.logs.row_count == 11)
-        await pilot.press("slash", "ctrl+u", "up")
-        bar = app.query_one(FilterBar)
-        assert bar.input.value == "heartbeat"
+        bar = await open_filter(pilot, app)
+        await pilot.press("ctrl+u")
+        await until(pilot, lambda: bar.input.value == "")
         await pilot.press("up")
-        assert bar.input.value == "level >= error"
+        await until(pilot, lambda: bar.input.value == "heartbeat")
+        await pilot.press("up")
+        await until(pilot, lambda: bar.input.value == "level >= error")
         await pilot.press("down")
-        assert bar.input.value == "heartbeat"
+        await until(pilot, lambda: bar.input.value == "heartbeat")
         await pilot.press("enter")
+        await until(pilot, lambda: not bar.display)
         assert app.filter_text == "heartbeat"
 
 
@@ -69,11 +71,11 @@ async def test_escape_in_logs_clears_the_filter(build: Build) -> None:
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
-        await pilot.press("slash", *"heartbeat", "enter")
+        await apply_filter(pilot, app, "heartbeat")
         await until(pilot, lambda: app.logs.row_count == 11)
         await pilot.press("escape")
         await until(pilot, lambda: app.logs.row_count == N)
-        assert app.filter_text == ""
+        await until(pilot, lambda: app.filter_text == "")
 
 
 async def test_initial_filter_option_applies_at_start(build: Build) -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import orjson
 
 from agent_tui.schema import Level
+from agent_tui.tui.app import AgentTuiApp
 from agent_tui.tui.widgets.log_view import LogView
 
-from .conftest import T0, Build, fleet_lines, line, screen_text, until
+from .conftest import T0, Build, apply_filter, fleet_lines, line, screen_text, selected_event, until
 
 N = len(fleet_lines())
+
+
+def _bottom_row(app: AgentTuiApp) -> str:
+    return app.logs.render_line(app.logs.size.height - 1).text
 
 
 async def test_follow_shows_newest_records_and_counts(build: Build) -> None:
@@ -19,10 +24,10 @@ async def test_follow_shows_newest_records_and_counts(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await until(pilot, lambda: app.logs.cursor == N - 1)
-        text = screen_text(app)
-        assert "FOLLOW" in text
-        assert "heartbeat seq_no=99" in app.logs.render_line(app.logs.size.height - 1).text
-        assert "all 1/3/1/" in text  # 1 critical, 3 errors, 1 warning in total
+        await until(pilot, lambda: "heartbeat seq_no=99" in _bottom_row(app), what="newest row at the bottom")
+        # The stats bar refreshes on its own at 4 Hz: wait for the refresh that counted everything.
+        await until(pilot, lambda: "all 1/3/1/" in screen_text(app), what="1 critical, 3 errors, 1 warning")
+        assert "FOLLOW" in screen_text(app)
 
 
 async def test_cursor_keys_move_and_leave_follow(build: Build) -> None:
@@ -32,19 +37,19 @@ async def test_cursor_keys_move_and_leave_follow(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.cursor == N - 1)
         await pilot.press("k")
-        assert app.logs.cursor == N - 2
+        await until(pilot, lambda: app.logs.cursor == N - 2)
         assert app.follow_mode is False
         await pilot.press("up", "g")
-        assert app.logs.cursor == 0
+        await until(pilot, lambda: app.logs.cursor == 0)
         await pilot.press("j", "down")
-        assert app.logs.cursor == 2
+        await until(pilot, lambda: app.logs.cursor == 2)
         await pilot.press("pagedown")
         page = app.logs.size.height - 1
-        assert app.logs.cursor == 2 + page
+        await until(pilot, lambda: app.logs.cursor == 2 + page)
         await pilot.press("pageup")
-        assert app.logs.cursor == 2
+        await until(pilot, lambda: app.logs.cursor == 2)
         await pilot.press("G")
-        assert app.logs.cursor == N - 1
+        await until(pilot, lambda: app.logs.cursor == N - 1)
         assert app.follow_mode is True
         source.push([line(T0 + 40, "info", "late.arrival")])
         await until(pilot, lambda: app.logs.cursor == N)
@@ -57,7 +62,7 @@ async def test_pause_freezes_rows_while_counts_continue(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("space")
-        assert app.paused
+        await until(pilot, lambda: app.paused)
         source.push([line(T0 + 41, "info", f"more.{i}") for i in range(5)])
         await until(pilot, lambda: len(app.model.store) == N + 5)
         await until(pilot, lambda: "PAUSED" in screen_text(app))
@@ -65,7 +70,7 @@ async def test_pause_freezes_rows_while_counts_continue(build: Build) -> None:
         assert app.stats_snapshot().total == N + 5
         await pilot.press("space")
         await until(pilot, lambda: app.logs.row_count == N + 5)
-        assert app.logs.cursor == N + 4
+        await until(pilot, lambda: app.logs.cursor == N + 4)
 
 
 async def test_number_keys_set_the_minimum_level(build: Build) -> None:
@@ -79,7 +84,7 @@ async def test_number_keys_set_the_minimum_level(build: Build) -> None:
         assert all(app.model.store.record(app.view[i]).level >= Level.ERROR for i in range(4))
         await pilot.press("5")
         await until(pilot, lambda: app.logs.row_count == 1)
-        assert "wallet.key_revoked" in screen_text(app)
+        await until(pilot, lambda: "wallet.key_revoked" in screen_text(app))
         await pilot.press("3")
         await until(pilot, lambda: app.logs.row_count == 5)
         await pilot.press("2")
@@ -95,21 +100,13 @@ async def test_e_and_shift_e_walk_errors(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("G", "e")
-        newest = app.logs.selected_seq
-        assert newest is not None
-        assert app.model.store.record(newest).event == "wallet.key_revoked"
+        await until(pilot, lambda: selected_event(app) == "wallet.key_revoked")
         await pilot.press("E")
-        seq = app.logs.selected_seq
-        assert seq is not None
-        assert app.model.store.record(seq).event == "trace.failed"
+        await until(pilot, lambda: selected_event(app) == "trace.failed")
         await pilot.press("E", "E")
-        seq = app.logs.selected_seq
-        assert seq is not None
-        assert app.model.store.record(seq).event == "http.timeout"
+        await until(pilot, lambda: selected_event(app) == "http.timeout")
         await pilot.press("e")
-        seq = app.logs.selected_seq
-        assert seq is not None
-        assert app.model.store.record(seq).event == "trace.failed"
+        await until(pilot, lambda: selected_event(app) == "trace.failed")
 
 
 async def test_n_and_shift_n_walk_matches_of_the_last_expression(build: Build) -> None:
@@ -118,21 +115,20 @@ async def test_n_and_shift_n_walk_matches_of_the_last_expression(build: Build) -
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
-        await pilot.press("slash", *"event == 'trace.failed'", "enter")
+        await apply_filter(pilot, app, "event == 'trace.failed'")
         await until(pilot, lambda: app.logs.row_count == 2)
         await pilot.press("escape")
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("g", "n")
+        await until(pilot, lambda: selected_event(app) == "trace.failed")
         first = app.logs.selected_seq
         assert first is not None
-        assert app.model.store.record(first).event == "trace.failed"
         await pilot.press("n")
-        second = app.logs.selected_seq
-        assert second is not None and second > first
-        assert app.model.store.record(second).event == "trace.failed"
+        await until(pilot, lambda: (app.logs.selected_seq or 0) > first)
+        assert selected_event(app) == "trace.failed"
         await pilot.press("N")
-        assert app.logs.selected_seq == first
-        assert "»" in screen_text(app)
+        await until(pilot, lambda: app.logs.selected_seq == first)
+        await until(pilot, lambda: "»" in screen_text(app))
 
 
 async def test_export_writes_the_current_view_as_jsonl(build: Build) -> None:
@@ -161,7 +157,7 @@ async def test_y_copies_the_trace_id(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("g", "y")
-        assert app.clipboard == "t_ok000000"
+        await until(pilot, lambda: app.clipboard == "t_ok000000")
 
 
 async def test_q_quits(build: Build) -> None:
@@ -180,5 +176,6 @@ async def test_mouse_click_selects_a_row(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("g")
+        await until(pilot, lambda: app.logs.cursor == 0)
         await pilot.click(LogView, offset=(5, 3))
-        assert app.logs.cursor == 3
+        await until(pilot, lambda: app.logs.cursor == 3)

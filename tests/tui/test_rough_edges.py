@@ -12,7 +12,17 @@ from agent_tui.tui.app import make_app
 from agent_tui.tui.keys import KEYS
 from agent_tui.tui.screens.help import HelpScreen
 
-from .conftest import FAIL_TRACE, T0, Build, QueueSource, fleet_lines, line, screen_text, until
+from .conftest import (
+    FAIL_TRACE,
+    T0,
+    Build,
+    QueueSource,
+    fleet_lines,
+    line,
+    screen_text,
+    selected_event,
+    until,
+)
 
 N = len(fleet_lines())
 
@@ -24,15 +34,14 @@ async def test_G_goes_to_the_newest_record_and_follows_again(build: Build) -> No
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.cursor == N - 1)
         await pilot.press("k", "k", "k")
+        await until(pilot, lambda: app.logs.cursor == N - 4)
         assert app.follow_mode is False
         await pilot.press("G")
-        assert app.follow_mode is True
-        assert app.logs.cursor == N - 1
+        await until(pilot, lambda: app.follow_mode and app.logs.cursor == N - 1)
         await until(pilot, lambda: "FOLLOW OFF" not in screen_text(app) and "▶ FOLLOW" in screen_text(app))
         source.push([line(T0 + 40, "info", "late.arrival")])
         await until(pilot, lambda: app.logs.cursor == N)
-        assert app.logs.selected_seq is not None
-        assert app.model.store.record(app.logs.selected_seq).event == "late.arrival"
+        await until(pilot, lambda: selected_event(app) == "late.arrival")
 
 
 async def test_level_keys_filter_the_traces_view(build: Build) -> None:
@@ -42,17 +51,18 @@ async def test_level_keys_filter_the_traces_view(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("t")
+        await until(pilot, lambda: len(app.traces_view.nodes) == 9)
         everything = set(app.traces_view.nodes)
-        assert len(everything) == 9 and FAIL_TRACE in everything
+        assert FAIL_TRACE in everything
         await pilot.press("4")
-        assert set(app.traces_view.nodes) == {FAIL_TRACE}
-        assert "t_ok000000" not in screen_text(app)
+        await until(pilot, lambda: set(app.traces_view.nodes) == {FAIL_TRACE})
+        await until(pilot, lambda: "t_ok000000" not in screen_text(app))
         await pilot.press("5")
-        assert set(app.traces_view.nodes) == set()
+        await until(pilot, lambda: set(app.traces_view.nodes) == set())
         source.push([line(T0 + 50, "critical", "ledger.broken", trace_id="t_crit", span_id="c" * 16)])
         await until(pilot, lambda: set(app.traces_view.nodes) == {"t_crit"})
         await pilot.press("1")
-        assert set(app.traces_view.nodes) == everything | {"t_crit"}
+        await until(pilot, lambda: set(app.traces_view.nodes) == everything | {"t_crit"})
 
 
 async def test_level_option_filters_traces_and_shows_in_the_stats_bar(tmp_path: Path) -> None:
@@ -66,7 +76,9 @@ async def test_level_option_filters_traces_and_shows_in_the_stats_bar(tmp_path: 
         await until(pilot, lambda: app.model.store.end_seq == N)
         await until(pilot, lambda: "≥error" in screen_text(app))
         await pilot.press("t")
-        assert set(app.traces_view.nodes) == {FAIL_TRACE}
+        await until(
+            pilot, lambda: app.current_view == "traces" and set(app.traces_view.nodes) == {FAIL_TRACE}
+        )
 
 
 async def test_paused_shown_count_stays_with_the_frozen_rows(build: Build) -> None:
@@ -76,6 +88,7 @@ async def test_paused_shown_count_stays_with_the_frozen_rows(build: Build) -> No
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("space")
+        await until(pilot, lambda: app.paused)
         source.push([line(T0 + 40 + i, "info", "while.paused") for i in range(5)])
         await until(pilot, lambda: len(app.model.store) == N + 5)
         await until(pilot, lambda: f"{N}/{N + 5} shown" in screen_text(app))
@@ -107,6 +120,7 @@ async def test_help_fits_80x24_without_scrolling(build: Build) -> None:
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         box = app.screen.query_one("#help-box")
         await until(pilot, lambda: box.size.height > 0)
+        await until(pilot, lambda: KEYS[-1].description in screen_text(app), what="the whole key table drawn")
         assert box.max_scroll_y == 0
         text = screen_text(app)
         for key in KEYS:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import SourceState
+from agent_tui.tui.app import AgentTuiApp
 
 from .conftest import Build, fleet_lines, screen_text, until
 
 N = len(fleet_lines())
+
+
+def _line(app: AgentTuiApp, index: int) -> str:
+    """Line ``index`` of the screen (0 and 1 are the stats bar)."""
+    return screen_text(app).splitlines()[index]
 
 
 async def test_source_error_reason_does_not_push_the_counts_off_at_80_columns(build: Build) -> None:
@@ -18,11 +24,12 @@ async def test_source_error_reason_does_not_push_the_counts_off_at_80_columns(bu
         await until(pilot, lambda: app.logs.row_count == N)
         source.status(SourceState.ERROR, "fleet.jsonl: permission denied while reopening after rotation")
         await until(pilot, lambda: "permission" in screen_text(app))
+        # The counts line refreshes on its own (4 Hz): wait for the one that counted the whole batch.
+        await until(pilot, lambda: _line(app, 1).rstrip().endswith("all 1/3/1/30"))
         first, second = screen_text(app).splitlines()[:2]
         assert "src 1 error fleet.jsonl: permission" in first
         assert "fleet.jsonl: fleet.jsonl" not in first
         assert "1m " in second and " all " in second
-        assert second.rstrip().endswith("all 1/3/1/30")
 
 
 async def test_counts_line_fits_80_columns_with_big_counts(build: Build) -> None:
@@ -33,10 +40,8 @@ async def test_counts_line_fits_80_columns_with_big_counts(build: Build) -> None
         source.push(lines)
         await until(pilot, lambda: app.logs.row_count == len(lines), limit=60)
         app.refresh_stats()
-        await pilot.pause()
-        second = screen_text(app).splitlines()[1]
-        assert " all 500/1500/500/15.0k" in second
-        assert "…" not in second
+        await until(pilot, lambda: " all 500/1500/500/15.0k" in _line(app, 1))
+        assert "…" not in _line(app, 1)
 
 
 async def test_following_rate_shows_the_last_complete_second(build: Build, clock: FrozenClock) -> None:
@@ -47,9 +52,7 @@ async def test_following_rate_shows_the_last_complete_second(build: Build, clock
         await until(pilot, lambda: app.logs.row_count == N)
         clock.advance(1.0)
         app.refresh_stats()
-        await pilot.pause()
-        first = screen_text(app).splitlines()[0]
-        assert f" {N}/s " in first
+        await until(pilot, lambda: f" {N}/s " in _line(app, 0))
 
 
 async def test_moving_up_while_a_source_is_live_says_follow_off_not_static(build: Build) -> None:
@@ -62,10 +65,8 @@ async def test_moving_up_while_a_source_is_live_says_follow_off_not_static(build
         await pilot.press("k", "k")
         await until(pilot, lambda: not app.follow_mode)
         app.refresh_stats()
-        await pilot.pause()
-        assert screen_text(app).splitlines()[0].startswith(" ■ FOLLOW OFF (f) ")
+        await until(pilot, lambda: _line(app, 0).startswith(" ■ FOLLOW OFF (f) "))
         source.status(SourceState.DONE)
         await until(pilot, lambda: app.source_states[source.name][0] == "done")
         app.refresh_stats()
-        await pilot.pause()
-        assert screen_text(app).splitlines()[0].startswith(" ■ STATIC ")
+        await until(pilot, lambda: _line(app, 0).startswith(" ■ STATIC "))

@@ -92,17 +92,16 @@ async def test_newest_rows_first_then_counts_and_traces_of_a_full_index(tmp_path
         await until(pilot, lambda: "indexing history" in screen_text(app))
         assert app.merge is not None
         assert numbers(app.model) == list(range(LINES - TAIL, LINES))
-        assert f"n={LINES - 1}" in screen_text(app)
+        await until(pilot, lambda: f"n={LINES - 1}" in screen_text(app))
         gate.opened.set()
         await until(pilot, lambda: app.merge is None)
         await until(pilot, lambda: "indexing history" not in screen_text(app))
-        assert app.logs.row_count == LINES
+        await until(pilot, lambda: app.logs.row_count == LINES and app.logs.cursor == LINES - 1)
         whole = LogModel()
         whole.load_file(str(path), workers=1)
         assert numbers(app.model) == list(range(LINES))
         assert app.model.stats.counts(None) == whole.stats.counts(None)
         assert trace_summary(app.model) == trace_summary(whole)
-        assert app.logs.cursor == LINES - 1
         whole.close()
 
 
@@ -117,13 +116,13 @@ async def test_follow_keeps_new_lines_while_history_loads(tmp_path: Path) -> Non
         write_log(path, LINES, 300)
         await until(pilot, lambda: app.logs.row_count == TAIL + 300)
         assert app.merge is not None
-        assert f"n={LINES + 299}" in screen_text(app)
+        await until(pilot, lambda: f"n={LINES + 299}" in screen_text(app))
         gate.opened.set()
         await until(pilot, lambda: app.merge is None)
         write_log(path, LINES + 300, 5)
         await until(pilot, lambda: len(app.view) == LINES + 305)
         assert numbers(app.model) == list(range(LINES + 305))
-        assert app.logs.cursor == LINES + 304
+        await until(pilot, lambda: app.logs.cursor == LINES + 304)
 
 
 async def test_quitting_while_history_loads_ends_its_worker_processes(tmp_path: Path) -> None:
@@ -151,13 +150,13 @@ async def test_filter_and_search_carry_over_to_the_full_index(tmp_path: Path) ->
     errors = [n for n in range(LINES) if n % 97 == 0]
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: bool(gate.loads))
-        assert len(app.view) == sum(1 for n in errors if n >= LINES - TAIL)
+        await until(pilot, lambda: len(app.view) == sum(1 for n in errors if n >= LINES - TAIL))
         gate.opened.set()
         await until(pilot, lambda: app.merge is None)
         store = app.model.store
         assert [int(store.attrs(seq)["n"]) for seq in app.view] == errors
         await pilot.press("g", "n")
-        assert app.logs.cursor == 1
+        await until(pilot, lambda: app.logs.cursor == 1)
         assert app.logs.selected_seq is not None
         assert int(store.attrs(app.logs.selected_seq)["n"]) == errors[1]
 

@@ -20,14 +20,13 @@ async def test_t_shows_traces_with_status_and_l_returns(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("t")
-        assert app.current_view == "traces"
+        await until(pilot, lambda: app.current_view == "traces")
+        await until(pilot, lambda: "casino.place_bet" in screen_text(app) and "bet.run" in screen_text(app))
         text = screen_text(app)
-        assert "casino.place_bet" in text
         assert "ERR" in text and "errors" in text
-        assert "OK" in text and "bet.run" in text
+        assert "OK" in text
         await pilot.press("l")
-        assert app.current_view == "logs"
-        assert app.focused is app.logs
+        await until(pilot, lambda: app.current_view == "logs" and app.focused is app.logs)
 
 
 async def test_e_then_enter_shows_the_failing_span_traceback(build: Build) -> None:
@@ -38,11 +37,9 @@ async def test_e_then_enter_shows_the_failing_span_traceback(build: Build) -> No
         await until(pilot, lambda: app.logs.row_count == N - 2)
         await pilot.press("e", "enter")
         await until(pilot, lambda: app.current_view == "traces" and bool(app.detail.display))
-        await pilot.pause()
-        text = screen_text(app)
-        assert "TimeoutError: casino API did not answer within 5.0 s" in text
-        assert 'File "casino/client.py", line 88, in place_bet' in text
-        assert "http.post" in text
+        await until(pilot, lambda: 'File "casino/client.py", line 88, in place_bet' in screen_text(app))
+        await until(pilot, lambda: "http.post" in screen_text(app))
+        assert "TimeoutError: casino API did not answer within 5.0 s" in screen_text(app)
         node = app.traces_view.cursor_node
         assert node is not None and node.data is not None
         assert node.data.trace_id == FAIL_TRACE
@@ -55,8 +52,8 @@ async def test_enter_on_a_record_without_trace_says_so(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.cursor == N - 1)
         await pilot.press("enter")
-        assert app.current_view == "logs"
         await until(pilot, lambda: "no trace id" in screen_text(app))
+        assert app.current_view == "logs"
 
 
 async def test_live_trace_updates_keep_expansion_and_selection(build: Build) -> None:
@@ -66,11 +63,10 @@ async def test_live_trace_updates_keep_expansion_and_selection(build: Build) -> 
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("t")
+        await until(pilot, lambda: app.current_view == "traces")
         tree = app.traces_view
         assert tree.select_ref(NodeRef("span", FAIL_TRACE, "b" * 16))
-        await pilot.pause()
-        selected = tree.cursor_node
-        assert selected is not None and selected.data == NodeRef("span", FAIL_TRACE, "b" * 16)
+        await until(pilot, lambda: _cursor_ref(tree) == NodeRef("span", FAIL_TRACE, "b" * 16))
         source.push([line(T0 + 20, "info", "retry.scheduled", trace_id=FAIL_TRACE, span_id="b" * 16)])
         await until(pilot, lambda: "retry.scheduled" in screen_text(app))
         node = tree.cursor_node
@@ -88,20 +84,19 @@ async def test_d_shows_pretty_json_and_tab_c_p_copy(build: Build) -> None:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
         await pilot.press("g", "d")
+        await until(pilot, lambda: 'trace_id: "t_ok000000"' in screen_text(app))
         assert app.detail.display
-        text = screen_text(app)
-        assert 'agent_id: "agent-0"' in text
-        assert 'trace_id: "t_ok000000"' in text
+        assert 'agent_id: "agent-0"' in screen_text(app)
         await pilot.press("tab")
-        assert app.focused is app.detail
+        await until(pilot, lambda: app.focused is app.detail)
         await pilot.press("down", "down", "c")
-        assert app.clipboard == "info"
+        await until(pilot, lambda: app.clipboard == "info")
         await pilot.press("p")
-        assert app.clipboard == ".level"
+        await until(pilot, lambda: app.clipboard == ".level")
         await pilot.press("tab")
-        assert app.focused is app.logs
+        await until(pilot, lambda: app.focused is app.logs)
         await pilot.press("d")
-        assert not app.detail.display
+        await until(pilot, lambda: not app.detail.display)
 
 
 async def test_help_lists_every_key(build: Build) -> None:
@@ -109,13 +104,12 @@ async def test_help_lists_every_key(build: Build) -> None:
     app, _source = build()
     async with app.run_test(notifications=True, size=(100, 50)) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause()
+        await until(pilot, lambda: "agent-tui keys" in screen_text(app))
         text = screen_text(app)
         for word in ("follow", "pause", "filter", "next error", "copy trace id", "export", "quit"):
             assert word in text
-        assert "agent-tui keys" in text
         await pilot.press("escape")
-        assert "agent-tui keys" not in screen_text(app)
+        await until(pilot, lambda: "agent-tui keys" not in screen_text(app))
 
 
 async def test_command_palette_lists_actions(build: Build) -> None:
@@ -136,8 +130,8 @@ async def test_new_traces_arriving_above_keep_the_selected_trace_on_screen(build
         await until(pilot, lambda: app.logs.row_count == N - 2)
         await pilot.press("e", "enter")
         await until(pilot, lambda: app.current_view == "traces" and bool(app.detail.display))
-        await pilot.pause()
         tree = app.traces_view
+        await until(pilot, lambda: _cursor_ref(tree) is not None and _on_screen(tree))
         before = tree.cursor_node
         assert before is not None and before.data is not None
         row = before.line - round(tree.scroll_y)
@@ -158,11 +152,25 @@ async def test_new_traces_arriving_above_keep_the_selected_trace_on_screen(build
                 ]
             )
             await until(pilot, functools.partial(_has_traces, tree, 9 + 10 * (batch + 1)))
-            await pilot.pause()
-            after = tree.cursor_node
-            assert after is not None and after.data == before.data
-            assert after.line - round(tree.scroll_y) == row
+            await until(pilot, lambda: _cursor_ref(tree) == before.data and _row(tree) == row)
         assert "TimeoutError" in screen_text(app)
+
+
+def _cursor_ref(tree: TraceView) -> NodeRef | None:
+    node = tree.cursor_node
+    return None if node is None else node.data
+
+
+def _row(tree: TraceView) -> int | None:
+    """The screen row of the cursor's node inside the tree."""
+    node = tree.cursor_node
+    return None if node is None else node.line - round(tree.scroll_y)
+
+
+def _on_screen(tree: TraceView) -> bool:
+    """The cursor's row is inside the visible part of the tree (scrolling has settled on it)."""
+    row = _row(tree)
+    return row is not None and 0 <= row < tree.size.height
 
 
 def _has_traces(tree: TraceView, count: int) -> bool:
@@ -177,16 +185,15 @@ async def test_tab_opens_the_hidden_detail_pane_and_comes_back(build: Build) -> 
         await until(pilot, lambda: app.logs.row_count == N)
         assert not app.detail.display
         await pilot.press("tab")
-        assert app.detail.display
-        assert app.focused is app.detail
+        await until(pilot, lambda: app.detail.display and app.focused is app.detail)
         await pilot.press("tab")
-        assert app.focused is app.logs
+        await until(pilot, lambda: app.focused is app.logs)
         await pilot.press("d", "t")
-        assert not app.detail.display
+        await until(pilot, lambda: not app.detail.display and app.current_view == "traces")
         await pilot.press("tab")
-        assert app.detail.display and app.focused is app.detail
+        await until(pilot, lambda: app.detail.display and app.focused is app.detail)
         await pilot.press("tab")
-        assert app.focused is app.traces_view
+        await until(pilot, lambda: app.focused is app.traces_view)
 
 
 async def test_footer_at_80_columns_still_shows_the_help_key(build: Build) -> None:
@@ -195,6 +202,6 @@ async def test_footer_at_80_columns_still_shows_the_help_key(build: Build) -> No
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         source.push(fleet_lines())
         await until(pilot, lambda: app.logs.row_count == N)
+        await until(pilot, lambda: screen_text(app).splitlines()[-1].lstrip().startswith("? help"))
         footer = screen_text(app).splitlines()[-1]
-        assert footer.lstrip().startswith("? help")
         assert "e error" in footer and "⏎ trace" in footer
