@@ -35,7 +35,7 @@ async def test_full_disk_is_a_clear_toast_and_the_screen_stays_usable(build: Bui
         await pilot.press("x")
         await until(pilot, lambda: "disk full: export stopped after 0 of 3,000 records" in screen_text(app))
         await pilot.press("g")
-        assert app.logs.cursor == 0
+        await until(pilot, lambda: app.logs.cursor == 0)
 
 
 async def test_a_stalled_disk_never_freezes_the_screen(build: Build, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ async def test_a_stalled_disk_never_freezes_the_screen(build: Build, tmp_path: P
             await until(pilot, lambda: _pipe_full(reader, received))
             for expected in (1, 2, 3):
                 await pilot.press("j")
-                assert app.logs.cursor == expected
+                await until(pilot, lambda expected=expected: app.logs.cursor == expected)
             assert "exported" not in screen_text(app)
             drain = threading.Thread(target=_drain, args=(reader, received), daemon=True)
             drain.start()
