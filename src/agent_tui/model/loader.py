@@ -6,11 +6,11 @@ import multiprocessing
 import os
 import threading
 from array import array
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from itertools import accumulate, islice
+from itertools import accumulate
 from multiprocessing.pool import AsyncResult
-from typing import Final
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.analysis.signals import SIGNAL_READS, batch_signals
@@ -148,11 +148,6 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     return out
 
 
-_LOCAL_EVERY: Final = {1: 3, 2: 9}
-"""With this many pool processes, the caller parses every n-th piece itself: folding a piece costs it
-about a third of parsing one, so these shares keep the caller and the pool equally busy."""
-
-
 def _context() -> multiprocessing.context.BaseContext:
     # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
@@ -164,9 +159,10 @@ def parallel_batches(
     """Shipped batches of ``path`` in file order, parsed by ``workers`` processes.
 
     In a process running no other thread (the headless commands) the caller is one of the ``workers``:
-    it parses a share of the pieces itself between folding batches, so one process fewer holds memory
-    and nothing it parses is pickled. A threaded process (the TUI) leaves all parsing to the pool.
-    At most a few pieces are parsed ahead of the caller, so results never pile up in memory.
+    whenever the piece it needs next is not ready, it parses the next piece nobody has started instead
+    of waiting, so one process fewer holds memory, nothing it parses is pickled, and the split follows
+    how long folding takes. A threaded process (the TUI) leaves all parsing to the pool. Only a few
+    pieces are parsed ahead of the caller, so results never pile up in memory.
     """
     return_large_blocks()
     jobs = [(path, s, e, overrides) for s, e in split_file(path, piece_bytes)]
@@ -176,22 +172,30 @@ def parallel_batches(
         for job in jobs:
             yield from parse_piece(job)
         return
-    every = _LOCAL_EVERY.get(pool_size, 0) if local else 0
-    mine = {k for k in range(len(jobs)) if every and k % every == every - 1}
-    theirs = iter(k for k in range(len(jobs)) if k not in mine)
     with _context().Pool(pool_size) as pool:
+        queue = deque(range(len(jobs)))  # pieces nobody has started, in file order
         pending: dict[int, AsyncResult[list[Shipped]]] = {}
+        stolen: dict[int, list[Shipped]] = {}
 
         def submit(count: int) -> None:
-            for k in islice(theirs, count):
+            for _ in range(min(count, len(queue))):
+                k = queue.popleft()
                 pending[k] = pool.apply_async(parse_piece, (jobs[k],))
 
         submit(pool_size + 1)
         for k, job in enumerate(jobs):
-            if k in mine:
+            if k in stolen:
+                shipped = stolen.pop(k)
+            elif k not in pending:
+                queue.popleft()
                 shipped = parse_piece(job)
             else:
-                shipped = pending.pop(k).get()
+                result = pending.pop(k)
+                # Rather than wait, the caller parses the next piece nobody has started.
+                while local and queue and not result.ready():
+                    j = queue.popleft()
+                    stolen[j] = parse_piece(jobs[j])
+                shipped = result.get()
                 submit(1)
             yield from shipped
 
