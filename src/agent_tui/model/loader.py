@@ -148,6 +148,10 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     return out
 
 
+_STOLEN_MAX = 2
+"""Pieces the caller may have parsed ahead of the one it waits for."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
@@ -191,8 +195,9 @@ def parallel_batches(
                 shipped = parse_piece(job)
             else:
                 result = pending.pop(k)
-                # Rather than wait, the caller parses the next piece nobody has started.
-                while local and queue and not result.ready():
+                # Rather than wait, the caller parses the next piece nobody has started (holding at most
+                # _STOLEN_MAX results, so a slow pool cannot make them pile up).
+                while local and queue and len(stolen) < _STOLEN_MAX and not result.ready():
                     j = queue.popleft()
                     stolen[j] = parse_piece(jobs[j])
                 shipped = result.get()
