@@ -52,7 +52,6 @@ class ExitGuard:
         """The first signal received, if any."""
         self._hard_exit = hard_exit
         self._cleanups: list[Callable[[], None]] = []
-        self._previous: dict[int, object] = {}
         self._lock = threading.Lock()
         self.watchdog: threading.Thread | None = None
         """The thread that ends the process if the graceful stop overruns (once a signal came)."""
@@ -64,13 +63,7 @@ class ExitGuard:
     def install(self) -> None:
         """Handle SIGHUP and SIGTERM from now on (main thread only)."""
         for signum in SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._on_signal)
-
-    def uninstall(self) -> None:
-        """Put back the handlers that were there before :meth:`install`."""
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]  # what signal.signal returned
-        self._previous.clear()
+            signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.stop(signum)
