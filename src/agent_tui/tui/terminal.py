@@ -118,9 +118,11 @@ class TerminalDriver(LinuxDriver):
         return False
 
     def start_application_mode(self) -> None:
-        """Start as Textual does, then watch the terminal for a hang-up."""
+        """Start as Textual does (also on resuming after ctrl+z), then watch the terminal for a hang-up."""
         super().start_application_mode()  # type: ignore[no-untyped-call]
-        if self._watcher is None and self._writer_thread is not None:
+        self._closed.clear()
+        self._write_deadline = math.inf
+        if self._writer_thread is not None and (self._watcher is None or not self._watcher.is_alive()):
             self._watcher = threading.Thread(target=self._watch_hangup, name="agent-tui-hangup", daemon=True)
             self._watcher.start()
 
