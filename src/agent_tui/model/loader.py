@@ -100,7 +100,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     # One object per distinct string: pickle then sends each repeat as a short memo reference.
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
-    events: dict[str, bool] = {}
+    events: dict[str, tuple[bool, bool]] = {}
     # Sums and signals read a few keys: decode just those keys, once for both.
     side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
     for lines, offsets in iter_file_batches(path, start, end):

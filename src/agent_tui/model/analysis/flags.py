@@ -12,10 +12,10 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import compress
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.analysis.quantile import RunningQuantile
-from agent_tui.model.analysis.signals import Signal, batch_signals, call_fingerprint
+from agent_tui.model.analysis.signals import Signal, batch_signals, call_fingerprint, call_target
 from agent_tui.model.query.flagfield import FLAG_NAMES
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START
 
@@ -124,7 +124,7 @@ class FlagTracker:
         """Per agent, the rate-limit storm it had (``Flag.trace_id`` holds the agent)."""
         self.epoch = 0
         """Bumped whenever a flag is raised or cleared (views showing flags refresh on it)."""
-        self._events: dict[str, bool] = {}
+        self._events: dict[str, tuple[bool, bool]] = {}
         self._retries: dict[str, dict[str, list[int]]] = {}
         self._calls: dict[str, dict[str, _Calls]] = {}
         self._rate: dict[str, deque[tuple[float, int, str | None]]] = {}
@@ -240,18 +240,19 @@ class FlagTracker:
         if len(calls.seqs) < repeats:
             return
         for done in range(len(calls.fps), len(calls.seqs)):
-            at = calls.seqs[done]
-            local = at - batch.first_seq
-            attrs = batch.attrs[local] if batch.attrs and 0 <= local < len(batch.attrs) else None
-            calls.fps.append(call_fingerprint(attrs or self.store.attrs(at, cache=False)))
+            calls.fps.append(call_fingerprint(self._attrs(calls.seqs[done], batch)))
         fp, times = Counter(calls.fps).most_common(1)[0]
         if times >= repeats:
             same = tuple(s for s, f in zip(calls.seqs, calls.fps, strict=True) if f == fp)
-            event, target = key.split("\x00", 1)
-            what = f"{event} {target}".strip()
-            self._raise(
-                tid, "agent_loop", f"{what} repeated {times} times with the same arguments", same, changed
-            )
+            what = f"{key} {call_target(self._attrs(same[0], batch))}".strip()
+            why = f"{what} repeated {times} times with the same arguments"
+            self._raise(tid, "agent_loop", why, same, changed)
+
+    def _attrs(self, seq: int, batch: Appended) -> Mapping[str, Any]:
+        """A record's attributes: from the batch when it kept them, else read back from the store."""
+        local = seq - batch.first_seq
+        kept = batch.attrs[local] if batch.attrs and 0 <= local < len(batch.attrs) else None
+        return kept if kept is not None else self.store.attrs(seq, cache=False)
 
     def _rate_hit(self, agent: str, ts: float, seq: int, tid: str | None, changed: set[str]) -> None:
         window = self._rate.setdefault(agent, deque())

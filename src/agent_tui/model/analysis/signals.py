@@ -1,4 +1,10 @@
-"""Per-record signals the flags are built from, picked out of a batch cheaply (key sets, event names)."""
+"""Per-record signals the flags are built from, picked out of a batch cheaply (key sets, event names).
+
+Retry signals need a record's attributes (``attempt``, an HTTP status), so only the few records whose
+event name or bytes suggest one are decoded. Tool and LLM calls are only *marked* here, by their event
+name (``tool…``, ``llm…``, ``gen_ai…``, ``…completion``, ``function_call``): their arguments are compared
+later, and only for calls that repeat.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +12,28 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, compress
-from operator import not_
+from operator import itemgetter, not_
 from typing import Any, Final, NamedTuple
 
 from agent_tui.model.columns import Appended, AttrsOf
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
-__all__ = ["SIGNAL_READS", "Signal", "batch_signals", "call_fingerprint"]
+__all__ = ["SIGNAL_READS", "Signal", "batch_signals", "call_fingerprint", "call_target", "retry_signal"]
 
 
 class Signal(NamedTuple):
-    """What one record says about retries, rate limits and repeated calls."""
+    """What one record says about retries, rate limits and calls."""
 
     retry_key: str | None
     """The operation a retry or attempt counter belongs to (op or event, under its parent span)."""
     retried: bool
     """A retry warning, a rate-limit hit or an HTTP 429/503 record."""
     attempt: int
-    """The record's ``attempt`` counter (0 when absent)."""
+    """The record's attempt counter (0 when absent)."""
     rate_limit: bool
     """A rate-limit hit (HTTP 429, ``rate_limit`` / ``throttled`` events)."""
     call_key: str | None
-    """For tool and LLM calls: event and tool/model; repeats of one key are checked for equal arguments."""
+    """For tool and LLM calls, the event: repeats of one are compared by their arguments."""
     agent: str | None
 
 
@@ -41,17 +47,16 @@ _STATUS_KEYS: Final = (
     "http.response.status_code",
     "status",
 )
-_ATTEMPT_KEYS: Final = ("attempt", "attempts", "retry_count", "retries")
+_RETRY_KEYS: Final = frozenset({*_STATUS_KEYS, "attempt", "attempts", "retries", "retry_count"})
 _TOOL_KEYS: Final = ("tool", "tool_name", "gen_ai.tool.name", "function")
 _MODEL_KEYS: Final = ("gen_ai.request.model", "model", "llm.model")
-_KEYS: Final = frozenset({*_STATUS_KEYS, *_ATTEMPT_KEYS, *_TOOL_KEYS, *_MODEL_KEYS})
-SIGNAL_READS: Final = frozenset({*_KEYS, "agent_id"})
-"""Every top-level key ``record_signal`` reads (a projection may decode only these)."""
+SIGNAL_READS: Final = frozenset({*_RETRY_KEYS, "agent_id"})
+"""Every top-level key ``retry_signal`` reads (a projection may decode only these)."""
 _SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
-_NEEDLES: Final = re.compile(
-    rb"(?i)retr|rate.?limit|throttl|too.?many|backoff|attempt|status|tool|model|llm|gen_ai|completion"
-)
-"""Every line that can carry a signal matches this, so lines that do not are never decoded."""
+_RETRY_NEEDLES: Final = (b'"attempt', b'"retr')
+"""Every line carrying an attempt or retry counter holds one of these (``bytes.find``, C speed)."""
+_RETRY_STATUS: Final = re.compile(rb'status(?:_code)?" ?: ?"?(?:429|503)\b')
+"""A 429/503 status under one of the status keys (the literal prefix keeps the scan fast)."""
 _SET_ASIDE: Final = re.compile(
     r"(?:^|[._])(?:id|ids|ts|time|timestamp|duration|latency|elapsed|attempt|attempts|retry_count|retries)"
     r"(?:$|_)|_ms$|_us$|_ns$|_s$|^@timestamp$|^level$|^logger$|^asctime$",
@@ -74,18 +79,10 @@ def _status(attrs: Mapping[str, Any]) -> int:
     return 0
 
 
-def _first(attrs: Mapping[str, Any], keys: Sequence[str]) -> str | None:
-    for key in keys:
-        value = attrs.get(key)
-        if type(value) is str and value:
-            return value
-    return None
-
-
-def record_signal(
+def retry_signal(
     attrs: Mapping[str, Any], event: str, level: int, op: str | None, parent: str | None
-) -> Signal | None:
-    """The signal of one record, or None when it says nothing about retries or calls."""
+) -> tuple[str | None, bool, int, bool, str | None]:
+    """``(retry_key, retried, attempt, rate_limit, agent)`` of one record's attributes."""
     status = _status(attrs)
     attempt = max(
         _number(attrs.get("attempt")),
@@ -94,21 +91,20 @@ def record_signal(
         _number(attrs.get("retry_count")) + 1 if "retry_count" in attrs else 0,
     )
     rate_limit = status == 429 or _RATE_EVENT.search(event) is not None
-    retried = (
-        rate_limit or status == 503 or (_RETRY_EVENT.search(event) is not None and level >= Level.WARNING)
-    )
-    if attempt and level >= Level.WARNING:
-        retried = True
+    warned = level >= Level.WARNING and (attempt > 0 or _RETRY_EVENT.search(event) is not None)
+    retried = rate_limit or status == 503 or warned
     retry_key = f"{op or event}\x00{parent or ''}" if retried or attempt else None
-    call_key = None
-    if event not in _SPAN_LINES:
-        target = _first(attrs, _TOOL_KEYS) or _first(attrs, _MODEL_KEYS)
-        if target is not None or _CALL_EVENT.search(event) is not None:
-            call_key = f"{event}\x00{target or ''}"
-    if retry_key is None and call_key is None and not rate_limit:
-        return None
     agent = attrs.get("agent_id")
-    return Signal(retry_key, retried, attempt, rate_limit, call_key, agent if type(agent) is str else None)
+    return retry_key, retried, attempt, rate_limit, agent if type(agent) is str else None
+
+
+def call_target(attrs: Mapping[str, Any]) -> str:
+    """The tool or model a call record names (empty when none)."""
+    for key in (*_TOOL_KEYS, *_MODEL_KEYS):
+        value = attrs.get(key)
+        if type(value) is str and value:
+            return value
+    return ""
 
 
 def call_fingerprint(attrs: Mapping[str, Any]) -> str:
@@ -117,55 +113,67 @@ def call_fingerprint(attrs: Mapping[str, Any]) -> str:
     return "\x1f".join(f"{k}={v}" for k, v in kept)
 
 
-def _matching_lines(lines: Sequence[bytes]) -> list[int]:
-    """Indices of lines matching the needles, found by one C-level scan of the joined batch."""
+def _matching_lines(lines: Sequence[bytes]) -> set[int]:
+    """Indices of lines with a retry needle or a 429/503 status, found by C-level scans of the batch."""
     blob = b"\n".join(lines)
     starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
-    hits: list[int] = []
-    found = _NEEDLES.search(blob)
-    while found is not None:
-        i = bisect_right(starts, found.start()) - 1
-        hits.append(i)
-        found = _NEEDLES.search(blob, starts[i + 1])
-    return hits
+    positions: list[int] = []
+    find = blob.find
+    for needle in _RETRY_NEEDLES:
+        at = find(needle)
+        while at >= 0:
+            positions.append(at)
+            at = find(needle, at + 1)
+    positions.extend(found.start() for found in _RETRY_STATUS.finditer(blob))
+    return {bisect_right(starts, at) - 1 for at in positions}
 
 
-def _candidates(batch: Appended) -> list[int] | None:
-    """Record indices whose decoded keys may carry a signal (None when some mapping was not kept)."""
+def _keyed(batch: Appended) -> set[int]:
+    """Records with a retry key (decoded mappings) or, without mappings, a line holding a needle."""
     decoded = batch.attrs
-    if not decoded:
-        return None
-    try:
-        keyed = map(not_, map(_KEYS.isdisjoint, decoded))  # type: ignore[arg-type]
-        return list(compress(range(len(decoded)), keyed))
-    except TypeError:
-        return None
+    if decoded:
+        try:
+            keyed = map(not_, map(_RETRY_KEYS.isdisjoint, decoded))  # type: ignore[arg-type]
+            return set(compress(range(len(decoded)), keyed))
+        except TypeError:
+            pass
+    if not batch.lines:
+        return set()
+    wanted = _matching_lines(batch.lines)
+    if batch.one_per_line:
+        return wanted
+    return {k for k, i in enumerate(batch.line_index) if i in wanted}
 
 
-def batch_signals(batch: Appended, attrs_of: AttrsOf | None, events: dict[str, bool]) -> dict[int, Signal]:
+def batch_signals(
+    batch: Appended, attrs_of: AttrsOf | None, events: dict[str, tuple[bool, bool]]
+) -> dict[int, Signal]:
     """Signals by record index of one batch.
 
     Args:
         batch: the appended columns.
         attrs_of: decodes a line when the batch did not keep the mappings.
-        events: a cache of event name → "may signal by its name alone", shared across batches.
+        events: a cache of event name → (may signal a retry, is a call) by its name, shared across batches.
     """
     names = batch.events
     for name in set(names).difference(events):
-        events[name] = bool(_RETRY_EVENT.search(name) or _CALL_EVENT.search(name))
-    picked = set(compress(range(len(names)), map(events.__getitem__, names)))
-    keyed = _candidates(batch)
-    if keyed is not None:
-        picked.update(keyed)
-    elif batch.lines and attrs_of is not None:
-        wanted = set(_matching_lines(batch.lines))
-        picked.update(k for k, i in enumerate(batch.line_index) if i in wanted)
+        events[name] = (_RETRY_EVENT.search(name) is not None, _CALL_EVENT.search(name) is not None)
+    kinds = list(map(events.__getitem__, names))
+    every = range(len(names))
+    retries = set(compress(every, map(itemgetter(0), kinds))) | _keyed(batch)
+    calls = set(compress(every, map(itemgetter(1), kinds)))
     out: dict[int, Signal] = {}
-    for k in sorted(picked):
-        attrs = _attrs(batch, k, attrs_of)
-        signal = record_signal(attrs, names[k], batch.levels[k], batch.ops[k], batch.parent_ids[k])
-        if signal is not None:
-            out[k] = signal
+    for k in sorted(retries | calls):
+        event = names[k]
+        call = event if k in calls and event not in _SPAN_LINES else None
+        if k in retries:
+            key, retried, attempt, rate, agent = retry_signal(
+                _attrs(batch, k, attrs_of), event, batch.levels[k], batch.ops[k], batch.parent_ids[k]
+            )
+            if key is not None or rate or call is not None:
+                out[k] = Signal(key, retried, attempt, rate, call, agent)
+        elif call is not None:
+            out[k] = Signal(None, False, 0, False, call, None)
     return out
 
 
