@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agent_tui.model.analysis.signals import SIGNAL_READS, record_signal
+from agent_tui.model.analysis.signals import SIGNAL_READS, retry_signal
 from agent_tui.model.formats.columns import Row
 from agent_tui.model.parse import LineParser, attrs_of
 from agent_tui.model.projection import MISSES, KeyProjector, PartialAttrs, projection_for, widened
@@ -214,7 +214,7 @@ def test_partial_attrs_read_what_the_whole_mapping_holds(name: str, lines: list[
         for line in spelled:
             full, mine = attrs_of(line), partial(line)
             assert sum_values(mine) == sum_values(full), line
-            assert record_signal(mine, "e", 40, None, None) == record_signal(full, "e", 40, None, None), line
+            assert retry_signal(mine, "e", 40, None, None) == retry_signal(full, "e", 40, None, None), line
             for key in [*wanted, *SUM_NESTED]:
                 assert (key in mine, mine.get(key)) == (key in full, full.get(key)) or (
                     key in SUM_NESTED and _inner_equal(mine.get(key), full.get(key))
