@@ -47,7 +47,9 @@ _STATUS_KEYS: Final = (
     "http.response.status_code",
     "status",
 )
-_RETRY_KEYS: Final = frozenset({*_STATUS_KEYS, "attempt", "attempts", "retries", "retry_count"})
+_COUNT_KEYS: Final = frozenset({"attempt", "attempts", "retries", "retry_count"})
+_STATUS_SET: Final = frozenset(_STATUS_KEYS)
+_RETRY_KEYS: Final = _COUNT_KEYS | _STATUS_SET
 _TOOL_KEYS: Final = ("tool", "tool_name", "gen_ai.tool.name", "function")
 _MODEL_KEYS: Final = ("gen_ai.request.model", "model", "llm.model")
 SIGNAL_READS: Final = frozenset({*_RETRY_KEYS, "agent_id"})
@@ -129,14 +131,18 @@ def _matching_lines(lines: Sequence[bytes]) -> set[int]:
 
 
 def _keyed(batch: Appended) -> set[int]:
-    """Records with a retry key (decoded mappings) or, without mappings, a line holding a needle."""
+    """Records with a retry counter or a 429/503 status: by their decoded keys, else by their line's bytes."""
     decoded = batch.attrs
     if decoded:
         try:
-            keyed = map(not_, map(_RETRY_KEYS.isdisjoint, decoded))  # type: ignore[arg-type]
-            return set(compress(range(len(decoded)), keyed))
+            every = range(len(decoded))
+            counted = set(compress(every, map(not_, map(_COUNT_KEYS.isdisjoint, decoded))))  # type: ignore[arg-type]
+            with_status = compress(every, map(not_, map(_STATUS_SET.isdisjoint, decoded)))  # type: ignore[arg-type]
         except TypeError:
             pass
+        else:
+            # Most statuses are 200s: only a 429/503 makes the record worth a look.
+            return counted | {k for k in with_status if _status(decoded[k]) in (429, 503)}  # type: ignore[arg-type]
     if not batch.lines:
         return set()
     wanted = _matching_lines(batch.lines)
