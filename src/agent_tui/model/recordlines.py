@@ -30,6 +30,7 @@ __all__ = [
     "is_blank",
     "is_partial_piece",
     "may_be_piece",
+    "needs_attrs",
     "parse_record",
     "pieces_possible",
     "record_attrs",
@@ -162,6 +163,12 @@ def record_attrs(raw: bytes, part: int = 0) -> dict[str, Any]:
     return attrs if attrs is not None else {}
 
 
+def needs_attrs(filt: Filter | None) -> bool:
+    """Whether judging needs each record's attribute mapping from the parser (a joined record has no
+    single line to decode it from); without it the parser may take its faster projected path."""
+    return filt is not None and (filt.needs_attrs or filt.trace_scoped)
+
+
 class RecordJudge:
     """Parses the lines of one source in order and keeps the records a filter and time bounds accept.
 
@@ -182,7 +189,7 @@ class RecordJudge:
         self.filter = filt
         self.since = since
         self.until = until
-        self.parser = parser if parser is not None else LineParser(keep_attrs=True)
+        self.parser = parser if parser is not None else LineParser(keep_attrs=needs_attrs(filt))
 
     def judge(self, lines: Sequence[bytes]) -> tuple[int, list[int]]:
         """``(matching records, indices of their lines)``: each line once, in order, pieces included."""

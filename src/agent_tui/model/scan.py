@@ -2,8 +2,10 @@
 
 Strategies, chosen per filter, all giving the lines a full parse of every line would give:
 
-* **anchor** — a substring every matching line holds (``required_substrings``, or an id from
-  ``id_substrings`` plus OTLP lines) is searched in the whole buffer; only lines holding it are parsed.
+* **anchor** — a substring every matching line holds (``required_substrings``; or an id or error type
+  from ``id_substrings`` plus OTLP and journald lines; or an attribute key from ``required_keys`` plus
+  nested shapes) is searched in the whole buffer; only lines holding it are looked at. Values and keys
+  are found whatever the spacing around ``:`` and ``,``.
 * **level** — when the result depends on the level alone (probed with every level; a probe that looks at
   anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` (compact, or spaced the way
   ``json.dumps`` writes: ``{"ts": "…", "level": "<name>"``) are classified from their bytes.
@@ -30,11 +32,12 @@ import orjson
 
 from agent_tui.model.formats.mapping import ENVELOPE_KEYS
 from agent_tui.model.parse import LineParser, decode_line
-from agent_tui.model.query.prefilter import OTLP_MARKER, REWRITING_MARKERS
+from agent_tui.model.query.prefilter import NESTED_MARKERS, OTLP_MARKER, REWRITING_MARKERS
 from agent_tui.model.record import Record
 from agent_tui.model.recordlines import (
     RecordJudge,
     candidates,
+    needs_attrs,
     pieces_possible,
     trailing_pieces,
 )
@@ -175,9 +178,9 @@ class Scanner:
     def __init__(self, plan: ScanPlan, parser_factory: Callable[[], LineParser] | None = None) -> None:
         self.plan = plan
         # Kept attributes come from orjson, which rounds integers wider than 64 bits (see below).
-        exact = plan.filter is not None and needs_exact_numbers(plan.filter)
+        keep = needs_attrs(plan.filter) and not (plan.filter is not None and needs_exact_numbers(plan.filter))
         self._parser = (
-            LineParser(plan.fields, keep_attrs=not exact) if parser_factory is None else parser_factory()
+            LineParser(plan.fields, keep_attrs=keep) if parser_factory is None else parser_factory()
         )
         self._judge = RecordJudge(plan.filter, plan.since, plan.until, self._parser)
         self._carry = b""
@@ -189,6 +192,9 @@ class Scanner:
         elif filt is not None and filt.id_substrings:
             # Lines holding the id or error type, plus the lines that may spell it otherwise.
             self._anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
+        elif filt is not None and filt.required_keys:
+            # Lines naming the key, plus nested shapes; only used where no key is escaped (``pieces``).
+            self._anchors = (filt.required_keys[0], *NESTED_MARKERS)
         custom = bool(plan.fields)
         self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
         self._lazy = (

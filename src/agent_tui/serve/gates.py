@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from agent_tui.model.parse import LineParser
 from agent_tui.model.query import Filter, FilterError, compile_filter
-from agent_tui.model.recordlines import RecordJudge, candidates
+from agent_tui.model.recordlines import RecordJudge, candidates, needs_attrs
 from agent_tui.model.scan import needs_exact_numbers
 from agent_tui.serve.session import GateBuilder, GateError, LineGate
 
@@ -28,7 +28,7 @@ class FilterGate:
         self.since = since
         # Kept attributes come from orjson, which rounds integers wider than 64 bits; a filter with such
         # a literal reads them through attrs_of, which decodes exactly.
-        keep = not (flt is not None and needs_exact_numbers(flt))
+        keep = needs_attrs(flt) and not (flt is not None and needs_exact_numbers(flt))
         self._judge = RecordJudge(flt, since, None, LineParser(overrides, keep_attrs=keep))
         # A line without a time takes the previous line's: with ``since`` no line may be skipped unparsed.
         prefilter = flt is not None and flt.prefiltered and since is None

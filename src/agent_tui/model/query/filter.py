@@ -31,6 +31,8 @@ class Filter:
             caller may skip lines missing any of them without parsing (empty when nothing is known).
             A record joined from Docker partial lines has them somewhere in its joined lines, so never
             drop a partial line before the parser has joined it (``agent_tui.model.recordlines``).
+        required_keys: ``"key`` byte strings every flat JSON line that can match names (nested shapes and
+            lines with escaped keys excepted; see ``prefilter``), longest first.
         id_substrings: more byte strings every matching line contains unless it is an OTLP export line
             (those rewrite hex ids); ``may_match_line`` applies both.
         may_match_line: ``may_match_line(record_bytes) -> bool``, False when the bytes of a whole record
@@ -51,6 +53,7 @@ class Filter:
     needs_raw: bool
     required_substrings: tuple[bytes, ...]
     id_substrings: tuple[bytes, ...]
+    required_keys: tuple[bytes, ...]
     may_match_line: Callable[[bytes], bool]
     prefiltered: bool
     trace_scoped: bool
@@ -114,6 +117,7 @@ def compile_ast(
         needs_raw=analysis.needs_raw(node),
         required_substrings=found.always,
         id_substrings=found.unless_otlp,
+        required_keys=keys,
         may_match_line=may_match_line,
         prefiltered=may_match_line is not prefilter.any_line,
         trace_scoped=inner is not None,

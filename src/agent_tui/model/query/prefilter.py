@@ -41,6 +41,7 @@ from agent_tui.model.query.nodes import (
 
 __all__ = [
     "ESCAPED_KEY",
+    "NESTED_MARKERS",
     "OTLP_MARKER",
     "REWRITING_MARKERS",
     "Needles",
@@ -59,8 +60,9 @@ REWRITING_MARKERS: Final = (OTLP_MARKER, b'"MESSAGE"')
 ESCAPED_KEY: Final = re.compile(rb'\\u[0-9a-fA-F]{4}(?:[^"\\]|\\.)*"[ \t\r\n]*:')
 """A ``\\u`` escape inside an object key (the string it is in ends before a ``:``); may over-match."""
 
-_NESTED: Final = re.compile(rb'"(?:resourceLogs|record|stream|MESSAGE|attributes)"')
+NESTED_MARKERS: Final = (b'"resourceLogs"', b'"record"', b'"stream"', b'"MESSAGE"', b'"attributes"')
 """Keys of the nested shapes whose mappings are rebuilt (OTLP, loguru, Docker, journald, OTel)."""
+_NESTED: Final = re.compile(b"|".join(map(re.escape, NESTED_MARKERS)))
 
 _JOURNALD: Final = REWRITING_MARKERS[1]
 _PIECES: Final = b"\n"
