@@ -61,6 +61,8 @@ _LEVEL_SEPARATORS: Final = (b'","level":"', b'", "level": "')
 """What precedes the level name in each ``_SIMPLE`` shape."""
 _ENVELOPE_KEY: Final = re.compile(rb'"(?:resourceLogs|record|stream|__REALTIME_TIMESTAMP|MESSAGE)"')
 """Keys that make the parser unwrap a nested shape (``formats.mapping.ENVELOPE_KEYS``), as written."""
+_LEVELLESS_ENVELOPES: Final = (b'"resourceLogs"', b'"MESSAGE"', b'"__REALTIME_TIMESTAMP"')
+"""Envelopes whose records take their level from somewhere other than a ``"level"`` key."""
 _NESTED_KEYS: Final = (*ENVELOPE_KEYS, "attributes")
 """Decoded keys of the nested shapes, whose attribute mapping is not the object itself."""
 _LEVEL_KEY: Final = b'"level"'
@@ -370,8 +372,10 @@ def _odd_line_starts(data: bytes) -> set[int] | None:
     odd.update(m.start() + 1 for m in _NOT_SIMPLE.finditer(data) if m.start() + 1 < size)
     if data and not data.endswith(b"\n"):
         odd.add(data.rfind(b"\n") + 1)
-    # A simple-looking line that also names an envelope key is a nested shape to the parser.
-    odd.update(data.rfind(b"\n", 0, m.start()) + 1 for m in _ENVELOPE_KEY.finditer(data))
+    # A simple-looking line that also names an envelope key is a nested shape to the parser. Docker
+    # lines never reach here (``pieces_possible``) and loguru's nested "level" fails the key count below.
+    if any(marker in data for marker in _LEVELLESS_ENVELOPES):
+        odd.update(data.rfind(b"\n", 0, m.start()) + 1 for m in _ENVELOPE_KEY.finditer(data))
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     shaped = lines - len(odd)
     keys = data.count(_LEVEL_KEY)
