@@ -195,8 +195,9 @@ class Scanner:
             # Lines holding the id or error type, plus the lines that may spell it otherwise.
             self._anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
         elif filt is not None and filt.required_keys:
-            # Lines naming the key, plus nested shapes; only used where no key is escaped (``pieces``).
-            self._anchors = (filt.required_keys[0], *NESTED_MARKERS)
+            # Lines naming the key, plus nested shapes; only used where no key is escaped and no line
+            # names "stream" (``pieces_possible``), so Docker envelopes need no search of their own.
+            self._anchors = (filt.required_keys[0], *(m for m in NESTED_MARKERS if m != b'"stream"'))
         custom = bool(plan.fields)
         self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
         self._lazy = (
