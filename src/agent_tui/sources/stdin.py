@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import selectors
 import stat
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -115,7 +116,7 @@ class StdinSource:
 
     def _chunks(self) -> AsyncGenerator[bytes, None]:
         fd = _fileno(self._stream)
-        if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
+        if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode) and _pollable(fd):
             return self._pipe_chunks(fd)
         return self._thread_chunks(fd)
 
@@ -152,6 +153,18 @@ class StdinSource:
             if not chunk:
                 return
             yield chunk
+
+
+def _pollable(fd: int) -> bool:
+    """Whether the event loop can wait on ``fd`` (a pipe, socket or tty; not ``/dev/null``)."""
+    selector = selectors.DefaultSelector()
+    try:
+        selector.register(fd, selectors.EVENT_READ)
+    except (OSError, ValueError):
+        return False
+    finally:
+        selector.close()
+    return True
 
 
 def _fileno(stream: BinaryIO) -> int | None:

@@ -182,6 +182,13 @@ def test_lone_filter_reads_stdin() -> None:
     assert result.stdout.count(b"\n") == 1
 
 
+def test_a_device_that_cannot_be_polled_is_read_to_its_end() -> None:
+    """``/dev/null`` (a character device the event loop cannot wait on) is an empty input, not a hang."""
+    result = run("query", "--count", "", "/dev/null")
+    assert result.stdout.strip() == b"0"
+    assert b"Traceback" not in result.stderr
+
+
 def test_unreachable_remote_source_without_follow_exits_2() -> None:
     """Without --follow, a URL nobody answers is an error (status 2) for query, trace and stats alike."""
     with socket.socket() as probe:
