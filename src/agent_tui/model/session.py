@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.analysis import FlagTracker, Thresholds
+from agent_tui.model.analysis.signals import SIGNAL_READS, Signal, batch_signals
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.loader import (
@@ -19,9 +20,11 @@ from agent_tui.model.loader import (
     sequential_batches,
 )
 from agent_tui.model.parse import LineParser
+from agent_tui.model.projection import PartialAttrs
 from agent_tui.model.recordlines import parse_record, record_attrs
 from agent_tui.model.stats import RollingStats
 from agent_tui.model.store import Store
+from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
 from agent_tui.model.traces import TraceForest
 
 __all__ = ["IngestResult", "LineParserLike", "LogModel"]
@@ -83,8 +86,13 @@ def _combined(results: list[IngestResult], end_seq: int) -> IngestResult:
     )
 
 
+_EVENT_CACHE = 65536
+"""Most event names whose signal kinds are remembered."""
+
+
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
-    return LineParser(overrides, keep_attrs=True)
+    # No kept mappings: lines are read by projection, and sums and signals by ``PartialAttrs``.
+    return LineParser(overrides)
 
 
 def _default_attrs(line: bytes, part: int = 0) -> Mapping[str, Any]:
@@ -144,6 +152,9 @@ class LogModel:
         )
         self._analysis = analysis
         self._compacted_at = 0
+        # Sums and signals read a few keys: decode just those, once for both (as ``loader.parse_piece``).
+        self._side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, _default_attrs)
+        self._events: dict[str, tuple[bool, bool]] = {}
 
     def ingest(self, batch: LineBatch) -> IngestResult:
         """Parse, index and fold one batch of lines; return what was added."""
@@ -157,7 +168,27 @@ class LogModel:
             appended = store.append_parsed_columns(source, batch, parse_columns(batch.lines))
         else:
             appended = store.append(source, batch, parser.parse_batch(batch.lines))
+        if appended.count and appended.attrs and appended.attrs[0] is None:
+            appended = self._side_values(appended)
         return self._fold(source, appended)
+
+    def _side_values(self, appended: Appended) -> Appended:
+        """Work out sums and signals from the read keys of each line, as a worker process does.
+
+        The parser kept no mappings, so without this sums and signals would fall back to byte scans and a
+        whole decode per candidate line; one projected decode of every line is cheaper and exact.
+        """
+        side = self._side
+        side.new_batch()
+        if len(self._events) > _EVENT_CACHE:
+            self._events.clear()  # raw text lines are events too: keep the cache bounded
+        read = replace(appended, attrs=side.of_lines(appended.lines)) if appended.one_per_line else appended
+        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
+        signals: dict[int, Signal] | None = None
+        if self._analysis:
+            signals = batch_signals(read, side, self._events)
+        # The batch handed on keeps no mappings: a repeated call's arguments are read back whole.
+        return replace(appended, shipped_sums=sums, shipped_signals=signals)
 
     def load_file(
         self,
