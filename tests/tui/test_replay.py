@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from agent_tui.model.replay import Cue, Player, ReplayClock
-from agent_tui.tui.replay import make_replay_app
+from agent_tui.tui.keys import KEYS
+from agent_tui.tui.replay import REPLAY_KEYS, make_replay_app
+from agent_tui.tui.screens.help import HelpScreen
 from tests.tui.conftest import T0, line, screen_text, until
 from tests.unit.replay.test_player import FakeTime
 
@@ -64,3 +66,21 @@ async def test_replay_keys_pause_step_and_speed(tmp_path: Path) -> None:
         await pilot.press("P")
         await until(pilot, lambda: len(app.view) == 4)
         assert [app.model.store.record(seq).event for seq in app.view] == ["a", "b", "c", "d"]
+
+
+async def test_help_lists_the_replay_keys_and_fits_80x24(tmp_path: Path) -> None:
+    """In a replay, ? lists P, ., + and - beside every other key, still without scrolling at 80×24."""
+    fake = FakeTime()
+    cues = _cues()
+    player = Player(cues, ReplayClock(cues[0].at, 10.0, real=fake), fake.wait)
+    app = make_replay_app(player, environ={}, export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        box = app.screen.query_one("#help-box")
+        last = REPLAY_KEYS[-1].description
+        await until(pilot, lambda: box.size.height > 0 and last in screen_text(app), what="replay keys drawn")
+        assert box.max_scroll_y == 0
+        text = screen_text(app)
+        for key in (*KEYS, *REPLAY_KEYS):
+            assert key.description in text, key.description

@@ -16,15 +16,17 @@ from agent_tui.model.replay import Cue, Player, batches
 from agent_tui.model.session import LogModel
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.tui.app import AgentTuiApp
+from agent_tui.tui.keys import Key
+from agent_tui.tui.screens.help import HelpScreen
 from agent_tui.tui.themes import choose_theme
 
 __all__ = ["REPLAY_KEYS", "ReplayApp", "ReplaySource", "make_replay_app"]
 
 REPLAY_KEYS: Final = (
-    ("P", "replay_pause", "replay: pause / resume"),
-    ("full_stop", "replay_step", "replay: play the next record (pauses)"),
-    ("plus", "replay_speed(2.0)", "replay: twice as fast"),
-    ("minus", "replay_speed(0.5)", "replay: half as fast"),
+    Key("P", "P", "replay_pause", "replay: pause / resume"),
+    Key("full_stop", ".", "replay_step", "replay: step one record"),
+    Key("plus", "+", "replay_speed(2.0)", "replay: twice as fast"),
+    Key("minus", "-", "replay_speed(0.5)", "replay: half as fast"),
 )
 
 
@@ -68,7 +70,7 @@ class ReplayApp(AgentTuiApp):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *AgentTuiApp.BINDINGS,
-        *(Binding(key, action, text, show=False) for key, action, text in REPLAY_KEYS),
+        *(Binding(k.keys, k.action, k.description, show=False) for k in REPLAY_KEYS),
     ]
 
     def __init__(self, *args: Any, player: Player, **kwargs: Any) -> None:
@@ -80,6 +82,10 @@ class ReplayApp(AgentTuiApp):
         self.replay_label = self.player.label
         self.notify(note, timeout=1.5, markup=False)
         self.refresh_stats()
+
+    def action_help(self) -> None:
+        """Every key, the replay's included."""
+        self.push_screen(HelpScreen(REPLAY_KEYS))
 
     def action_replay_pause(self) -> None:
         """Pause or resume the replay (the clock stops with it)."""
@@ -99,9 +105,9 @@ class ReplayApp(AgentTuiApp):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The app's commands plus the replay's."""
         yield from super().get_system_commands(screen)
-        for key, action, text in REPLAY_KEYS:
-            label = {"full_stop": ".", "plus": "+", "minus": "-"}.get(key, key)
-            yield SystemCommand(f"{text}  ({label})", text, self._runner(action))
+        for key in REPLAY_KEYS:
+            title = f"{key.description}  ({key.label})"
+            yield SystemCommand(title, key.description, self._runner(key.action))
 
 
 def make_replay_app(

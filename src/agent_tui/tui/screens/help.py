@@ -36,14 +36,19 @@ class HelpScreen(ModalScreen[None]):
         Binding("k,up", "scroll(-1)", "Up", show=False),
     ]
 
+    def __init__(self, extra: Sequence[Key] = ()) -> None:
+        """``extra``: keys of the current mode (replay) listed after the app's own."""
+        super().__init__()
+        self.keys = (*KEYS, *extra)
+
     def compose(self) -> ComposeResult:
         """Title and the keys split into two tables side by side."""
-        half = (len(KEYS) + 1) // 2
+        half = (len(self.keys) + 1) // 2
         with VerticalScroll(id="help-box"):
             yield Static("agent-tui keys   (esc closes · ctrl+p searches every action)", id="help-title")
             with Horizontal(id="help-columns"):
-                yield Static(key_table(KEYS[:half]), id="help-left")
-                yield Static(key_table(KEYS[half:]), id="help-right")
+                yield Static(key_table(self.keys[:half]), id="help-left")
+                yield Static(key_table(self.keys[half:]), id="help-right")
 
     def action_scroll(self, lines: int) -> None:
         """Scroll the keys (only needed on screens smaller than 80×24)."""
