@@ -182,7 +182,18 @@ class LogModel:
         side.new_batch()
         if len(self._events) > _EVENT_CACHE:
             self._events.clear()  # raw text lines are events too: keep the cache bounded
-        read = replace(appended, attrs=side.of_lines(appended.lines)) if appended.one_per_line else appended
+        read = appended
+        if appended.one_per_line:
+            lines = appended.lines
+            if True in appended.raws:
+                # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
+                # envelope lines, Docker's or journald's with plain text inside, still have some).
+                raws = appended.raws
+                lines = [
+                    b"{}" if raw and not line.lstrip().startswith(b"{") else line
+                    for line, raw in zip(lines, raws, strict=True)
+                ]
+            read = replace(appended, attrs=side.of_lines(lines))
         sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
         signals: dict[int, Signal] | None = None
         if self._analysis:

@@ -20,17 +20,19 @@ FILES = sorted(
         *(p for p in (FIXTURES / "formats").iterdir() if p.is_file() and not p.name.endswith(".json")),
         FIXTURES / "formats" / "journald.json",
         *(FIXTURES / "corpus").glob("*.jsonl"),
+        FIXTURES / "hostile.jsonl",
     ]
 )
 
 
 def _signal_lines() -> list[bytes]:
     """Retries, rate limits, repeated tool calls, money and tokens: every input flags and sums read."""
-    out = []
+    out: list[dict[str, Any] | bytes] = []
     for i in range(12):
         tid = f"trace{i % 3}"
         base = {"ts": f"2026-03-04T03:21:{i:02d}.500Z", "trace_id": tid, "agent_id": f"agent-{i % 2}"}
         out += [
+            f"plain text retry {i} of http.get: WARN".encode(),
             {**base, "level": "warning", "event": "http.retry", "attempt": i % 4 + 1, "status_code": 503},
             {**base, "level": "warning", "event": "llm.call", "status": "429", "model": "m1"},
             {**base, "level": "info", "event": "tool.call", "tool": "search", "query": "same", "call_id": i},
@@ -48,7 +50,10 @@ def _signal_lines() -> list[bytes]:
     ends = [
         {"ts": last, "level": "error", "event": "trace.failed", "trace_id": f"trace{t}"} for t in range(3)
     ]
-    return [json.dumps(record, separators=(",", ":")).encode() for record in [*starts, *out, *ends]]
+    return [
+        r if isinstance(r, bytes) else json.dumps(r, separators=(",", ":")).encode()
+        for r in [*starts, *out, *ends]
+    ]
 
 
 CASES = [(f"{p.parent.name}/{p.name}", p.read_bytes().splitlines()) for p in FILES] + [
