@@ -30,7 +30,7 @@ REPEATS = 2
 CHILD = """
 import sys, time
 from agent_tui.model.session import LogModel
-from agent_tui.model.analysis import critical_path
+from agent_tui.model.traces.analysis import critical_path
 model = LogModel(analysis=sys.argv[2] == "on")
 t = time.perf_counter()
 model.load_file(sys.argv[1])

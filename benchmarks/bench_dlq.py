@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from agent_tui.log import JsonFormatter, trace  # noqa: E402
 from agent_tui.log.dlq import DeadLetterQueue  # noqa: E402
-from agent_tui.model.deadletters import DeadLetterQuery, read_dead_letters  # noqa: E402
-from agent_tui.model.deadletterwatch import DeadLetterWatch  # noqa: E402
+from agent_tui.model.deadletters.reader import DeadLetterQuery, read_dead_letters  # noqa: E402
+from agent_tui.model.deadletters.watch import DeadLetterWatch  # noqa: E402
 
 PUTS = 2000
 ROWS = 100_000

@@ -19,7 +19,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from agent_tui.model.parse import LineParser  # noqa: E402
+from agent_tui.model.parsing.parse import LineParser  # noqa: E402
 from agent_tui.model.query import StaticSubject, compile_filter  # noqa: E402
 from agent_tui.model.record import Record  # noqa: E402
 from agent_tui.schema import Level  # noqa: E402

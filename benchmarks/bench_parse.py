@@ -22,7 +22,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from agent_tui.model.parse import LineParser  # noqa: E402
+from agent_tui.model.parsing.parse import LineParser  # noqa: E402
 from gen import Fleet  # noqa: E402
 
 CORPUS = HERE.parent / "tests" / "fixtures" / "corpus"

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from agent_tui.model.columns import columns_parser
-from agent_tui.model.loader import iter_file_batches
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.columns import columns_parser
+from agent_tui.model.parsing.loader import iter_file_batches
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.query import compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView, StoreSubject
+from agent_tui.model.views.filtered import FilteredView, StoreSubject
 from agent_tui.sources.base import LineBatch
 from gen import Fleet
 

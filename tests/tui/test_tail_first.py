@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agent_tui.model.history import HistoryLoad
+from agent_tui.model.parsing.history import HistoryLoad
 from agent_tui.model.session import LogModel
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agent_tui.model.analysis import Thresholds
     from agent_tui.model.clock import Clock
     from agent_tui.model.query import Filter
     from agent_tui.model.session import LogModel
+    from agent_tui.model.traces.analysis import Thresholds
 
 __all__ = [
     "EXIT_ERROR",
@@ -113,7 +113,7 @@ def field_overrides(specs: Sequence[str]) -> Mapping[str, str] | None:
         overrides[role.strip()] = key.strip()
     if not overrides:
         return None
-    from agent_tui.model.parse import LineParser  # noqa: PLC0415 - the parser is the one that knows roles
+    from agent_tui.model.parsing.parse import LineParser  # noqa: PLC0415 - the parser is the one that knows roles
 
     try:
         LineParser(overrides)

@@ -19,7 +19,7 @@ from agent_tui.cli.common import (
     time_bounds,
 )
 from agent_tui.cli.output import Palette, clean, palette_for
-from agent_tui.model.deadletters import (
+from agent_tui.model.deadletters.reader import (
     KNOWN_COLUMNS,
     MAX_ROWS,
     DeadLetter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agent_tui.model.analysis import Thresholds
+from agent_tui.model.traces.analysis import Thresholds
 
 __all__ = ["add_flag_arguments", "thresholds_from"]
 

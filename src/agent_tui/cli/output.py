@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import orjson
 
-from agent_tui.model.formats.mapping import (
+from agent_tui.model.parsing.formats.mapping import (
     ERROR_KEYS,
     LEVEL_ALIASES,
     MESSAGE_KEYS,
@@ -25,7 +25,7 @@ from agent_tui.model.formats.mapping import (
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
-    from agent_tui.model.parse import Parsed
+    from agent_tui.model.parsing.parse import Parsed
 
 __all__ = [
     "AGENT_KEYS",

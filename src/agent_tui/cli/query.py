@@ -1,7 +1,7 @@
 """``agent-tui query [FILTER] PATH…``: print the records a filter matches, as their original JSONL lines.
 
-A record is what ``stats`` and the TUI count (``agent_tui.model.recordlines``): blank lines are none, an
-OTLP/JSON export line holds several, a Docker message split into partial lines is one. The filter judges
+A record is what ``stats`` and the TUI count (``agent_tui.model.parsing.recordlines``): blank lines are none,
+an OTLP/JSON export line holds several, a Docker message split into partial lines is one. The filter judges
 each record (a Docker record joined whole); the output is the original lines of the matching records,
 each line once, in file order: an OTLP line is printed once however many of its records match, a joined
 Docker record as all its pieces. ``--count`` counts matching records, so it can be smaller than the
@@ -41,10 +41,10 @@ from agent_tui.cli.common import (
 )
 from agent_tui.cli.output import palette_for, record_line
 from agent_tui.cli.progress import progress_for
-from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.parsing.parse import LineParser, attrs_of
+from agent_tui.model.parsing.recordlines import is_partial_piece
 from agent_tui.model.query import compile_filter
-from agent_tui.model.recordlines import is_partial_piece
-from agent_tui.model.scan import ByteSink, Scanner, ScanPlan
+from agent_tui.model.query.scan import ByteSink, Scanner, ScanPlan
 from agent_tui.shutdown import ExitGuard, run_until_signal
 
 __all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]

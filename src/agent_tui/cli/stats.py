@@ -19,7 +19,7 @@ from agent_tui.cli.common import (
 from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
 from agent_tui.cli.output import Palette, clean, clock, format_value, palette_for
 from agent_tui.model.clock import FrozenClock
-from agent_tui.model.tracejson import dumps, trace_json
+from agent_tui.model.traces.tracejson import dumps, trace_json
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:

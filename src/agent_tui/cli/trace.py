@@ -20,12 +20,12 @@ from agent_tui.cli.common import (
 from agent_tui.cli.dlq import trace_dead_letters
 from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
 from agent_tui.cli.output import Palette, clean, clock, format_value, level_badge, palette_for
-from agent_tui.model.analysis import CriticalPath, Flag, critical_path
-from agent_tui.model.tracejson import dumps, outside_spans, trace_tree_json
+from agent_tui.model.traces.analysis import CriticalPath, Flag, critical_path
+from agent_tui.model.traces.tracejson import dumps, outside_spans, trace_tree_json
 
 if TYPE_CHECKING:
     from agent_tui.model.session import LogModel
-    from agent_tui.model.traces import Span, Trace
+    from agent_tui.model.traces.forest import Span, Trace
 
 __all__ = ["add_arguments", "render", "run"]
 

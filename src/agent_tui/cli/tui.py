@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agent_tui.cli.common import add_field_argument, compile_or_report, field_overrides
 from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
-from agent_tui.model.deadletters import find_dead_letter_dbs
+from agent_tui.model.deadletters.reader import find_dead_letter_dbs
 from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
 from agent_tui.shutdown import HANGUP, ExitGuard

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.parse import LineParser
 
 __all__ = ["Cue", "Player", "ReplayClock", "read_cues"]
 

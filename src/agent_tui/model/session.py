@@ -8,30 +8,30 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from agent_tui.batch import LineBatch
-from agent_tui.model.analysis import FlagTracker, Thresholds
-from agent_tui.model.analysis.signals import SIGNAL_READS, Signal, batch_signals
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.columns import Appended, ParsedLike, columns_parser
-from agent_tui.model.loader import (
+from agent_tui.model.parsing.columns import Appended, ParsedLike, columns_parser
+from agent_tui.model.parsing.loader import (
     PARALLEL_MIN_BYTES,
     PIECE_BYTES,
     Shipped,
     parallel_batches,
     sequential_batches,
 )
-from agent_tui.model.parse import LineParser
-from agent_tui.model.projection import PartialAttrs
-from agent_tui.model.recordlines import parse_record, record_attrs
-from agent_tui.model.stats import RollingStats
-from agent_tui.model.store import Store
-from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
-from agent_tui.model.traces import TraceForest
+from agent_tui.model.parsing.parse import LineParser
+from agent_tui.model.parsing.projection import PartialAttrs
+from agent_tui.model.parsing.recordlines import parse_record, record_attrs
+from agent_tui.model.store.index import Store
+from agent_tui.model.traces.analysis import FlagTracker, Thresholds
+from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
+from agent_tui.model.traces.forest import TraceForest
+from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
+from agent_tui.model.views.stats import RollingStats
 
 __all__ = ["IngestResult", "LineParserLike", "LogModel"]
 
 
 class LineParserLike(Protocol):
-    """What the model needs from ``agent_tui.model.parse.LineParser``."""
+    """What the model needs from ``agent_tui.model.parsing.parse.LineParser``."""
 
     def parse(self, line: bytes) -> Sequence[ParsedLike]:
         """Map one line."""
@@ -109,7 +109,8 @@ class LogModel:
         clock: time source for rolling stats when following.
         following: count stats by arrival time (live tail) instead of record time.
         overrides: ``--field ROLE=KEY`` overrides for every source's parser.
-        parser_factory: builds a parser for a source (defaults to ``agent_tui.model.parse.LineParser``).
+        parser_factory: builds a parser for a source (defaults to
+            ``agent_tui.model.parsing.parse.LineParser``).
         spill_dir: directory for the spill file of file-less sources.
         attrs_cache: how many parsed attribute mappings the store keeps.
         thresholds: when flags are raised (``analysis.Thresholds``).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.parse import LineParser
+from agent_tui.model.parsing.recordlines import RecordJudge, candidates, needs_attrs
 from agent_tui.model.query import Filter, FilterError, compile_filter
-from agent_tui.model.recordlines import RecordJudge, candidates, needs_attrs
-from agent_tui.model.scan import needs_exact_numbers
+from agent_tui.model.query.scan import needs_exact_numbers
 from agent_tui.serve.session import GateBuilder, GateError, LineGate
 
 __all__ = ["FilterGate", "build_gates", "default_gate_builder"]
@@ -16,7 +16,7 @@ __all__ = ["FilterGate", "build_gates", "default_gate_builder"]
 class FilterGate:
     """Keeps the lines of one source's matching records that are not older than ``since``.
 
-    Records as ``agent-tui query`` and ``stats`` count them (``agent_tui.model.recordlines``): a line
+    Records as ``agent-tui query`` and ``stats`` count them (``agent_tui.model.parsing.recordlines``): a line
     holding several records (an OTLP export) is sent once when any of them passes; a Docker record split
     into partial lines is judged joined, and all its pieces are sent.
     """

@@ -18,12 +18,12 @@ from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
-from agent_tui.model.analysis import Flag, Thresholds
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.history import HistoryLoad
+from agent_tui.model.parsing.history import HistoryLoad
 from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView
+from agent_tui.model.traces.analysis import Flag, Thresholds
+from agent_tui.model.views.filtered import FilteredView
 from agent_tui.schema import Level
 from agent_tui.shutdown import ExitGuard
 from agent_tui.sources.base import Source, SourceState

@@ -6,8 +6,8 @@ from typing import Any
 
 from textual import on
 
-from agent_tui.model.deadletters import DeadLetter
-from agent_tui.model.traces import Trace
+from agent_tui.model.deadletters.reader import DeadLetter
+from agent_tui.model.traces.forest import Trace
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.viewstate import ViewActions

@@ -11,9 +11,9 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from agent_tui.model.analysis import Thresholds
 from agent_tui.model.replay import Cue, Player, batches
 from agent_tui.model.session import LogModel
+from agent_tui.model.traces.analysis import Thresholds
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
 from agent_tui.tui.app import AgentTuiApp
 from agent_tui.tui.keys import Key

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from agent_tui.model.history import HistoryLoad, prepare_workers
+from agent_tui.model.parsing.history import HistoryLoad, prepare_workers
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch

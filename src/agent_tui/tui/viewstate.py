@@ -15,10 +15,10 @@ from textual.widgets import ContentSwitcher, Tree
 from agent_tui.model.clock import Clock
 from agent_tui.model.query import Filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.spans import Span
-from agent_tui.model.tracejson import error_json, record_json, span_json, trace_json
-from agent_tui.model.traces import Trace
-from agent_tui.model.view import FilteredView, StoreSubject
+from agent_tui.model.traces.forest import Trace
+from agent_tui.model.traces.spans import Span
+from agent_tui.model.traces.tracejson import error_json, record_json, span_json, trace_json
+from agent_tui.model.views.filtered import FilteredView, StoreSubject
 from agent_tui.schema import Level
 from agent_tui.tui.export import ExportStopped, Opener, export_path, export_rows, failure_text
 from agent_tui.tui.inbox import BatchInbox

@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 
 from agent_tui.demo import run_fleet
-from agent_tui.model.analysis import FLAG_NAMES
 from agent_tui.model.session import LogModel
+from agent_tui.model.traces.analysis import FLAG_NAMES
 from agent_tui.sources.base import LineBatch
 
 DEMO_RATE = 20.0

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from agent_tui.log.dlq import DeadLetterQueue
-from agent_tui.model.deadletters import (
+from agent_tui.model.deadletters.reader import (
     DeadLetterDbError,
     DeadLetterQuery,
     find_dead_letter_dbs,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.query import StaticSubject, compile_filter
 from agent_tui.model.record import Record
 from tests.integration.cli.helpers import FAILED_TRACE, FLEET, MIXED, run

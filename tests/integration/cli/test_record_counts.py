@@ -15,10 +15,10 @@ import orjson
 import pytest
 
 from agent_tui.cli.common import load_model
-from agent_tui.model.linesubject import LineSubject
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.query import compile_filter
-from agent_tui.model.view import FilteredView
+from agent_tui.model.query.linesubject import LineSubject
+from agent_tui.model.views.filtered import FilteredView
 from agent_tui.serve import ServeConfig
 from tests.integration.cli.helpers import MIXED, run
 from tests.integration.remote.conftest import running_app

@@ -18,7 +18,7 @@ import pytest
 from agent_tui.log import JsonFormatter, span, trace
 from agent_tui.log.dlq import DeadLetterQueue
 from agent_tui.log.redact import REDACTED
-from agent_tui.model.deadletters import read_dead_letters
+from agent_tui.model.deadletters.reader import read_dead_letters
 from tests.dlqtools import SEED_SCHEMA, LockHolder, spawn
 
 

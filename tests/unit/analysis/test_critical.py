@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent_tui.model.analysis import critical_path
 from agent_tui.model.record import Record
-from agent_tui.model.spans import build_spans
+from agent_tui.model.traces.analysis import critical_path
+from agent_tui.model.traces.spans import build_spans
 from agent_tui.schema import Level
 
 T0 = 1_000.0

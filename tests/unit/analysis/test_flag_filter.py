@@ -6,7 +6,7 @@ import pytest
 
 from agent_tui.model.query import FilterError, compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView
+from agent_tui.model.views.filtered import FilteredView
 from agent_tui.sources.base import LineBatch
 from tests.unit.analysis.fleet import build
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agent_tui.model.analysis import FLAG_NAMES, Thresholds
 from agent_tui.model.clock import FrozenClock
 from agent_tui.model.session import LogModel
+from agent_tui.model.traces.analysis import FLAG_NAMES, Thresholds
 from agent_tui.sources.base import LineBatch
 from tests.unit.analysis.fleet import Fleet, build, stamp
 

@@ -8,13 +8,13 @@ from typing import Any
 import orjson
 import pytest
 
-from agent_tui.model.colfilter import split_and, supported
 from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.query.checks import RECORD_FIELDS
 from agent_tui.model.query.filter import compile_ast
 from agent_tui.model.query.nodes import Compare, Exists, Field, Str
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView, StoreSubject
+from agent_tui.model.views.colfilter import split_and, supported
+from agent_tui.model.views.filtered import FilteredView, StoreSubject
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 

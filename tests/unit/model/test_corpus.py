@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.model.parse import LineParser, Parsed, attrs_of
+from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of
 from agent_tui.schema import Level
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
@@ -20,7 +20,7 @@ MESSAGE_KEY = {"structlog.jsonl": "event", "pino.jsonl": "msg", "python-json-log
 
 
 def _epoch(raw: object) -> float:
-    """Independent reading of the expected first/last times (not via agent_tui.model.timeparse)."""
+    """Independent reading of the expected first/last times (not via agent_tui.model.parsing.timeparse)."""
     if isinstance(raw, int):
         return raw / 1000
     text = str(raw)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_tui.log.dlq import DeadLetterQueue
-from agent_tui.model.deadletters import DeadLetterDbError, DeadLetterTable
-from agent_tui.model.deadletterwatch import DeadLetterWatch
+from agent_tui.model.deadletters.reader import DeadLetterDbError, DeadLetterTable
+from agent_tui.model.deadletters.watch import DeadLetterWatch
 
 
 class _Clock:

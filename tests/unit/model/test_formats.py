@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.model.parse import LineParser, Parsed, attrs_of
+from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 SAMPLES = sorted(p.name.removesuffix(".expected.json") for p in FORMATS.glob("*.expected.json"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.model.parse import LineParser, Parsed, attrs_of, decode_line
+from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of, decode_line
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 LINES = (FIXTURES / "hostile.jsonl").read_bytes().split(b"\n")

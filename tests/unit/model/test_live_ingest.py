@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent_tui.model.clock import FrozenClock
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.session import LineParserLike, LogModel
 from agent_tui.sources.base import LineBatch
 

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from agent_tui.model.parse import LineParser, Parsed, attrs_of
-from agent_tui.model.timeparse import epoch_from_number, parse_time, parse_time_str
+from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of
+from agent_tui.model.parsing.timeparse import epoch_from_number, parse_time, parse_time_str
 from agent_tui.schema import Level
 
 T0 = datetime(2026, 3, 4, 3, 21, 44, 312000, tzinfo=UTC).timestamp()
@@ -328,7 +328,7 @@ def test_raw_text_lines_sniff_time_and_level() -> None:
 
 def test_decode_line_keeps_integers_wider_than_64_bits_exact() -> None:
     """Wide integers stay ints (orjson alone rounds them); deep nesting, NaN and a BOM still decode."""
-    from agent_tui.model.parse import attrs_of, decode_line
+    from agent_tui.model.parsing.parse import attrs_of, decode_line
 
     wide = (
         b'{"wei":123456789012345678901234567890,"neg":-98765432109876543210987654321,'

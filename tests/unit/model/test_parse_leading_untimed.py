@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_tui.model.parse import LineParser
+from agent_tui.model.parsing.parse import LineParser
 
 WALL_CLOCK = 2_000_000_000.0
 

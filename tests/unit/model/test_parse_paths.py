@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.model.parse import ROW_FIELDS, LineParser, Parsed
+from agent_tui.model.parsing.parse import ROW_FIELDS, LineParser, Parsed
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(

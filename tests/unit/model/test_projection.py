@@ -9,11 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agent_tui.model.analysis.signals import SIGNAL_READS, retry_signal
-from agent_tui.model.formats.columns import Row
-from agent_tui.model.parse import LineParser, attrs_of
-from agent_tui.model.projection import MISSES, KeyProjector, PartialAttrs, projection_for, widened
-from agent_tui.model.sums import SUM_NESTED, SUM_READS, sum_values
+from agent_tui.model.parsing.formats.columns import Row
+from agent_tui.model.parsing.parse import LineParser, attrs_of
+from agent_tui.model.parsing.projection import MISSES, KeyProjector, PartialAttrs, projection_for, widened
+from agent_tui.model.traces.analysis.signals import SIGNAL_READS, retry_signal
+from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_values
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from agent_tui.model.query import compile_filter
-from agent_tui.model.recordlines import (
+from agent_tui.model.parsing.recordlines import (
     RecordJudge,
     candidates,
     is_partial_piece,
@@ -16,7 +15,8 @@ from agent_tui.model.recordlines import (
     record_starts,
     trailing_pieces,
 )
-from agent_tui.model.scan import Scanner, ScanPlan
+from agent_tui.model.query import compile_filter
+from agent_tui.model.query.scan import Scanner, ScanPlan
 from agent_tui.model.session import LogModel
 from agent_tui.sources.base import LineBatch
 

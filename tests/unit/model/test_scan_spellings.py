@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.model.linesubject import LineSubject
-from agent_tui.model.parse import LineParser, Parsed
+from agent_tui.model.parsing.parse import LineParser, Parsed
 from agent_tui.model.query import compile_filter
-from agent_tui.model.scan import Scanner, ScanPlan
+from agent_tui.model.query.linesubject import LineSubject
+from agent_tui.model.query.scan import Scanner, ScanPlan
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = ROOT / "integration" / "cli" / "data" / "fleet.jsonl"

@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from agent_tui.model.parse import LineParser
-from agent_tui.model.rawio import RawFiles
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.record import Record
 from agent_tui.model.session import LogModel
+from agent_tui.model.store.rawio import RawFiles
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 

@@ -6,7 +6,7 @@ import orjson
 
 from agent_tui.model.record import ErrorInfo
 from agent_tui.model.session import LogModel
-from agent_tui.model.tracejson import dumps, error_json, record_json, span_json, trace_tree_json
+from agent_tui.model.traces.tracejson import dumps, error_json, record_json, span_json, trace_tree_json
 from agent_tui.sources.base import LineBatch
 
 _TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from agent_tui.model.session import LogModel
-from agent_tui.model.traces import failing_span
+from agent_tui.model.traces.forest import failing_span
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 

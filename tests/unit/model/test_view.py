@@ -9,7 +9,7 @@ import orjson
 
 from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.view import FilteredView
+from agent_tui.model.views.filtered import FilteredView
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
 

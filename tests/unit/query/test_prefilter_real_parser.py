@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent_tui.model.parse import LineParser, attrs_of
+from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.query import StaticSubject, compile_filter
 from agent_tui.model.query.checks import RECORD_FIELDS
 from agent_tui.model.query.nodes import quote

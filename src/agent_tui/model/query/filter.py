@@ -30,7 +30,7 @@ class Filter:
         required_substrings: every raw line that can match contains all of these byte strings, so a
             caller may skip lines missing any of them without parsing (empty when nothing is known).
             A record joined from Docker partial lines has them somewhere in its joined lines, so never
-            drop a partial line before the parser has joined it (``agent_tui.model.recordlines``).
+            drop a partial line before the parser has joined it (``agent_tui.model.parsing.recordlines``).
         required_keys: ``"key`` byte strings every flat JSON line that can match names (nested shapes and
             lines with escaped keys excepted; see ``prefilter``), longest first.
         id_substrings: more byte strings every matching line contains unless it is an OTLP export line

@@ -13,7 +13,7 @@ __all__ = ["FLAG_FIELD", "FLAG_NAMES", "check_flag", "compile_flag"]
 
 FLAG_FIELD: Final = ("flag",)
 FLAG_NAMES: Final = ("retry_storm", "agent_loop", "slow", "costly", "stuck")
-"""The flags ``agent_tui.model.analysis`` raises (it imports this tuple)."""
+"""The flags ``agent_tui.model.traces.analysis`` raises (it imports this tuple)."""
 _OPS: Final = frozenset({"==", "!=", "in", "=~", "!~", "contains", "startswith"})
 
 Predicate = Callable[[Subject], bool]

@@ -2,7 +2,7 @@
 
 Query, serve and the TUI's view run this same test, on the bytes of one whole record: a line, or the
 lines of a record joined from Docker partial pieces (separated by ``\\n``; such a record always passes,
-a needle may straddle two pieces). ``agent_tui.model.recordlines`` decides which lines of a batch are
+a needle may straddle two pieces). ``agent_tui.model.parsing.recordlines`` decides which lines of a batch are
 worth parsing with it. Two kinds of evidence, both sound for any JSON spacing (``"k":"v"`` and
 ``"k": "v"`` alike), since neither spans a ``:`` or ``,``:
 

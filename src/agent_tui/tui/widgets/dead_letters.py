@@ -17,8 +17,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from agent_tui.model.deadletters import DeadLetter, DeadLetterDbError, DeadLetterTable
-from agent_tui.model.deadletterwatch import DeadLetterWatch
+from agent_tui.model.deadletters.reader import DeadLetter, DeadLetterDbError, DeadLetterTable
+from agent_tui.model.deadletters.watch import DeadLetterWatch
 from agent_tui.tui.sanitize import safe_text
 
 __all__ = ["POLL_S", "DeadLetterSummary", "DeadLettersView"]

@@ -24,7 +24,7 @@ __all__ = ["LogView", "RowStore", "Rows"]
 
 
 class Rows(Protocol):
-    """The seqs shown, in display order (``agent_tui.model.view.FilteredView``)."""
+    """The seqs shown, in display order (``agent_tui.model.views.filtered.FilteredView``)."""
 
     def __len__(self) -> int: ...
 

@@ -12,10 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from agent_tui.model.analysis import CriticalPath, critical_path
 from agent_tui.model.record import Record
-from agent_tui.model.spans import Span
-from agent_tui.model.traces import Trace
+from agent_tui.model.traces.analysis import CriticalPath, critical_path
+from agent_tui.model.traces.forest import Trace
+from agent_tui.model.traces.spans import Span
 from agent_tui.schema import Level
 from agent_tui.tui.rows import BADGES, format_time
 from agent_tui.tui.sanitize import safe_text

@@ -1,8 +1,0 @@
-"""Analysis beside the trace forest: critical paths, span self times and live flags with evidence."""
-
-from __future__ import annotations
-
-from agent_tui.model.analysis.critical import CriticalPath, critical_path
-from agent_tui.model.analysis.flags import FLAG_NAMES, Flag, FlagTracker, Thresholds
-
-__all__ = ["FLAG_NAMES", "CriticalPath", "Flag", "FlagTracker", "Thresholds", "critical_path"]

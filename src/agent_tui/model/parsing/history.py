@@ -1,0 +1,199 @@
+"""Index the history of a file in worker processes on a thread, handing parsed batches out in file order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from multiprocessing.pool import Pool
+
+from agent_tui.model.parsing.loader import PIECE_BYTES, Shipped, parse_piece
+
+__all__ = ["HistoryLoad", "byte_ranges", "prepare_workers"]
+
+HISTORY_PIECE_BYTES = 2 << 20
+"""Smaller than the headless loader's: each answer is unpickled holding the GIL, and the UI waits."""
+_POLL_S = 0.1
+"""How often the loading thread looks up from a worker's answer to see whether it was cancelled."""
+_JOIN_S = 5.0
+WORKER_NICENESS = 10
+"""Workers yield the CPU to the process drawing the screen: keys and redraws stay quick during the load."""
+
+
+def byte_ranges(path: str, end: int, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
+    """Ranges covering ``path[0:end)``, each ending just after a newline (``end`` is a line start)."""
+    ranges = []
+    start = 0
+    with open(path, "rb") as fh:
+        while start < end:
+            fh.seek(min(start + piece_bytes, end))
+            fh.readline()
+            stop = min(fh.tell(), end)
+            ranges.append((start, stop))
+            start = stop
+    return ranges
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # The caller runs threads (the TUI), so fork is unsafe; the forkserver forks workers from a clean
+    # single-threaded process that has the parser imported already.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["agent_tui.model.parsing.loader"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def prepare_workers() -> None:
+    """Start multiprocessing's helper processes now, while ``sys.stderr`` is still the real one.
+
+    They are handed stderr's descriptor when they start; under a running Textual app ``sys.stderr`` is
+    a capture object without one, and starting a pool there fails. Both helpers exit with this process.
+    """
+    from multiprocessing import forkserver, resource_tracker  # noqa: PLC0415 -- only when history loads
+
+    resource_tracker.ensure_running()
+    if _context().get_start_method() == "forkserver":
+        forkserver.ensure_running()
+
+
+def _background() -> None:
+    """Pool initializer: run the worker at a lower priority than its parent."""
+    os.nice(WORKER_NICENESS)
+
+
+class HistoryLoad:
+    """Parse ``path[0:end)`` in a pool of worker processes, on a thread of its own.
+
+    ``take`` hands the parsed batches out in file order, to be folded into a model by its one owner;
+    ``wake`` is called (from the loading thread) whenever batches are ready or the load ended.
+    ``cancel`` stops the workers at once (they are terminated, never left behind).
+
+    Args:
+        path: The file.
+        end: Where its history ends (a line start: the first byte the caller reads itself).
+        overrides: ``--field ROLE=KEY`` overrides for the parser.
+        workers: How many processes parse at once.
+        wake: Called from the loading thread when there is something to take.
+        piece_bytes: Size of the byte ranges handed to workers.
+        file_id: ``dev:inode`` of the file meant; a different file at ``path`` (rotated away before
+            the load started) is an error, and a rotation during the load does not matter: workers
+            read the file through this process's descriptor (``/proc/PID/fd/N``) where there is one.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        end: int,
+        *,
+        overrides: Mapping[str, str] | None = None,
+        workers: int | None = None,
+        wake: Callable[[], object] = lambda: None,
+        piece_bytes: int = HISTORY_PIECE_BYTES,
+        file_id: str = "",
+    ) -> None:
+        self.path = path
+        self.end = end
+        self.file_id = file_id
+        """``dev:inode`` the file must have (empty: whatever is at ``path``)."""
+        self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
+        self.error = ""
+        """Why the load failed (empty while it goes well)."""
+        self._overrides = dict(overrides) if overrides else None
+        self._wake = wake
+        self._piece_bytes = piece_bytes
+        self._ready: deque[Shipped] = deque()
+        self._parsed_bytes = 0
+        self._finished = threading.Event()
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"history {path}", daemon=True)
+
+    def start(self) -> None:
+        """Start the loading thread (and, through it, the worker processes)."""
+        self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        """True once ``start`` was called."""
+        return self._thread.ident is not None
+
+    @property
+    def parsed_bytes(self) -> int:
+        """Bytes of history parsed so far."""
+        return self._parsed_bytes
+
+    @property
+    def finished(self) -> bool:
+        """True once every piece is parsed (or the load failed or was cancelled)."""
+        return self._finished.is_set()
+
+    @property
+    def ready(self) -> bool:
+        """True when ``take`` has a batch to give."""
+        return bool(self._ready)
+
+    @property
+    def drained(self) -> bool:
+        """True once the load finished and every batch was taken."""
+        return self._finished.is_set() and not self._ready
+
+    def take(self) -> Shipped | None:
+        """The next parsed batch in file order, or None when none is ready yet."""
+        try:
+            return self._ready.popleft()
+        except IndexError:
+            return None
+
+    def cancel(self) -> None:
+        """Stop: terminate the workers and wait for the loading thread to end."""
+        self._cancelled.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(_JOIN_S)
+
+    def _run(self) -> None:
+        fd = -1
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            st = os.fstat(fd)
+            if self.file_id and f"{st.st_dev}:{st.st_ino}" != self.file_id:
+                self.error = f"{self.path}: rotated before its history was read; history left out"
+                return
+            held = f"/proc/{os.getpid()}/fd/{fd}"
+            path = held if os.path.exists(held) else self.path
+            ranges = byte_ranges(path, self.end, self._piece_bytes) if self.end > 0 else []
+            if ranges:
+                self._parse(path, ranges)
+        except Exception as exc:  # a vanished or unreadable file ends the load, reported, not raised
+            self.error = f"{self.path}: {type(exc).__name__}: {exc}"
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            self._finished.set()
+            self._wake()
+
+    def _parse(self, path: str, ranges: list[tuple[int, int]]) -> None:
+        jobs = [(path, start, stop, self._overrides) for start, stop in ranges]
+        pool: Pool = _context().Pool(min(self.workers, len(jobs)), _background)
+        try:
+            answers = pool.imap(parse_piece, jobs)
+            for start, stop in ranges:
+                shipped = self._next(answers)
+                if shipped is None:
+                    return
+                self._ready.extend(shipped)
+                self._parsed_bytes += stop - start
+                self._wake()
+        finally:
+            pool.terminate()
+            pool.join()
+
+    def _next(self, answers: multiprocessing.pool.IMapIterator[list[Shipped]]) -> list[Shipped] | None:
+        """The next piece's batches, or None once cancelled."""
+        while not self._cancelled.is_set():
+            try:
+                return answers.next(_POLL_S)
+            except multiprocessing.TimeoutError:
+                continue
+        return None

@@ -1,0 +1,232 @@
+"""Zero-config mapping of log lines (bytes) to normalised records, by the field alias rules of DESIGN §5.
+
+Each line is decoded with orjson. A JSON object is mapped by aliases: time (``ts``, ``timestamp``,
+``time`` …), level (``level``, ``levelname``, ``severity`` …), message (``event``, ``msg`` …), trace and span
+ids, span name and error. The first line with a given key set goes through the ordered alias search
+(``formats.generic``); when at most one alias per role is present, a *plan* for that key set is kept, and
+later lines with the same keys are read with it in one C call, no search (``formats.mapping``).
+
+Nested shapes (loguru, OpenTelemetry console and OTLP/JSON, Docker json-file, ``journalctl -o json``) are
+unwrapped first (see ``agent_tui.model.parsing.formats``). Anything that is not a JSON object (plain text,
+arrays, numbers, invalid UTF-8, truncated lines) becomes a *raw* record whose ``event`` is the line decoded
+with replacement characters; a raw line that starts with an ISO time or carries an upper-case level word
+(``ERROR``, ``WARN`` …) takes that time and level, as lnav does for text logs, otherwise INFO.
+
+``attrs`` (what filters and the detail pane see) is the decoded object for flat formats and the flattened
+mapping documented in ``agent_tui.model.parsing.formats`` for nested ones; ``{}`` for raw lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+
+from agent_tui.model.parsing.formats.columns import ROW_FIELDS, Columns, Row
+from agent_tui.model.parsing.formats.generic import ROLES, GenericParser, Parsed, attrs_of, decode_line
+from agent_tui.model.parsing.formats.mapping import (
+    ENVELOPE_KEYS,
+    MAX_PLANS,
+    PAD,
+    error_any,
+    fractions,
+    make_plan,
+    norm_id,
+    plan_level,
+    remember_second,
+    seconds,
+    tail_fraction,
+    text,
+    time_of,
+)
+from agent_tui.model.parsing.projection import MISSES, widened
+
+__all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "attrs_of", "decode_line"]
+
+
+class LineParser(GenericParser):
+    """Maps the lines of one source to records; keeps per-source state (see ``GenericParser``)."""
+
+    def parse(self, line: bytes) -> list[Parsed]:
+        """Map one line: one record; an OTLP export line many; a Docker partial or blank line none."""
+        return [p for _, p in self.parse_batch((line,))]
+
+    def parse_batch(self, lines: Sequence[bytes]) -> list[tuple[int, Parsed]]:
+        """Map a batch of lines; each result carries the index of its line in ``lines``."""
+        return [(row[0], Parsed(*row[1:])) for row in self.parse_rows(lines)]
+
+    def parse_columns(self, lines: Sequence[bytes]) -> Columns:
+        """Map a batch of lines to parallel lists (what a columnar store appends; no object per line)."""
+        return Columns.from_rows(self.parse_rows(lines))
+
+    def parse_rows(self, lines: Sequence[bytes]) -> list[Row]:  # noqa: PLR0912, PLR0915 - one hot loop
+        """Map a batch of lines to plain tuples in ``ROW_FIELDS`` order (no object per line).
+
+        The hot loop: a line the source's projection accepts is read field by field from its bytes (see
+        ``agent_tui.model.parsing.projection``); any other line whose key set was seen before and is
+        unambiguous (at most one alias per role, no envelope) is decoded whole and mapped with the keys
+        planned for that key set, in one C call, without alias search.
+        """
+        out: list[Row] = []
+        append = out.append
+        loads = orjson.loads
+        plans = self._plans
+        second_of = seconds
+        fraction_of = fractions
+        last = self._last_ts
+        untimed_start = last is None
+        keep = self._keep_attrs
+        project = self._project
+        projection = self._projection
+        decode = projection.decode if projection is not None else None
+        for index, line in enumerate(lines):
+            if decode is not None:
+                try:
+                    s = decode(line)
+                except MISSES:
+                    s = None
+                if s is not None:
+                    value = s.ts
+                    level_value = s.level
+                    event = s.event
+                    trace_id = s.trace_id
+                    span_id = s.span_id
+                    parent = s.parent_span_id
+                    op = s.op
+                    levels = projection.levels  # type: ignore[union-attr]
+                    k_level = projection.level_key  # type: ignore[union-attr]
+                    error = None
+                    attrs = None
+            if decode is None or s is None:
+                try:
+                    obj = loads(line)
+                except orjson.JSONDecodeError:
+                    obj = None
+                plan = plans.get(tuple(obj)) if type(obj) is dict else None
+                if plan is None:
+                    self._last_ts = last
+                    for p in self._slow(obj, line):
+                        row = (
+                            index,
+                            p.ts,
+                            p.ts_inferred,
+                            p.level,
+                            p.event,
+                            p.trace_id,
+                            p.span_id,
+                            p.parent_span_id,
+                        )
+                        append((*row, p.op, p.error, p.raw, p.attrs))
+                    last = self._last_ts
+                    projection = self._projection
+                    decode = projection.decode if projection is not None else None
+                    continue
+                pick, reorder, k_level, levels, has_error, found = plan
+                # One C call picks every role's value (None for roles the key set lacks).
+                value, level_value, event, trace_id, span_id, parent, op = reorder(pick(obj) + PAD)
+                error = error_any(obj) if has_error else None
+                attrs = obj if keep else None
+                if project and not has_error:
+                    projection = self._projection = widened(projection, found)
+                    decode = projection.decode if projection is not None else None
+            ts = None
+            kind = type(value)
+            if kind is str:
+                # "…T03:21:44.312Z": the whole second and the fraction each come from a cache that only
+                # holds valid "YYYY-MM-DD[T ]HH:MM:SS" prefixes and ".ddd"/",ddd" (+ "Z") tails.
+                base = second_of.get(value[:19])
+                if base is not None:
+                    tail = value[19:]
+                    fraction = fraction_of.get(tail)
+                    if fraction is None:
+                        fraction = tail_fraction(tail)
+                    if fraction is not None:
+                        ts = base + fraction
+            elif kind is int and 100_000_000_000 <= value < 100_000_000_000_000:
+                ts = value / 1000  # epoch milliseconds (pino, bunyan numbers)
+            if ts is None and value is not None:
+                ts = time_of(value, _NO_OBJECT)
+                if kind is str and ts is not None:
+                    remember_second(value)
+            if ts is None:
+                if last is None:
+                    last = self._now()
+                ts = last
+                inferred = True
+            else:
+                last = ts
+                inferred = False
+            try:
+                level = levels[level_value]
+            except (KeyError, TypeError):
+                level = plan_level(levels, k_level, level_value)
+            if type(event) is not str:
+                event = text(event)
+            # ids that start with 1-9/a-z and end in a visible character need no normalising
+            if trace_id is not None and not (
+                type(trace_id) is str and trace_id and trace_id[0] > "0" and trace_id[-1] > " "
+            ):
+                trace_id = norm_id(trace_id)
+            if span_id is not None and not (
+                type(span_id) is str and span_id and span_id[0] > "0" and span_id[-1] > " "
+            ):
+                span_id = norm_id(span_id)
+            if span_id is None:
+                parent = None
+            elif parent is not None and not (
+                type(parent) is str and parent and parent[0] > "0" and parent[-1] > " "
+            ):
+                parent = norm_id(parent)
+            if type(op) is not str:
+                op = None
+            append((index, ts, inferred, level, event, trace_id, span_id, parent, op, error, False, attrs))
+        self._last_ts = last
+        if untimed_start and out and out[0][2]:
+            _backdate_leading(out)
+        return out
+
+    def _slow(self, obj: object, line: bytes) -> list[Parsed]:
+        """Lines the planned path does not take: new key sets, envelopes, overrides, non-objects, bad JSON.
+
+        A blank line (whitespace only, a lone ``\\r`` of a CRLF file too) is no record, as for jq.
+        """
+        if obj is None:
+            if not line.strip():
+                return []
+            try:
+                obj = decode_line(line)
+            except ValueError:
+                return [self._raw(line)]
+        if type(obj) is not dict:
+            return [self._raw(line)]
+        if not self._overrides:
+            plan = make_plan(obj)
+            if plan is not None:
+                plans = self._plans
+                if len(plans) >= MAX_PLANS:
+                    plans.clear()
+                plans[tuple(obj)] = plan
+                if self._project and not plan[4]:
+                    self._projection = widened(self._projection, plan[5])
+        if ENVELOPE_KEYS.isdisjoint(obj):
+            return [self._map(obj, None, None)]
+        return self._envelope(obj, line)
+
+
+_NO_OBJECT: dict[str, object] = {}
+"""``time_of``'s object argument for projected lines (it is only read for mapping-shaped times)."""
+
+
+def _backdate_leading(rows: list[Row]) -> None:
+    """Give lines before a source's first timed line that line's time instead of the wall clock.
+
+    A banner or a stack trace at the top of a file would otherwise sit at "now", stretching the time range
+    backwards and emptying the 1m/5m/15m windows of a file read back. They stay marked ``ts_inferred``.
+    """
+    first = next((row[1] for row in rows if not row[2]), None)
+    if first is None:
+        return
+    for i, row in enumerate(rows):
+        if not row[2]:
+            break
+        rows[i] = (row[0], first, *row[2:])

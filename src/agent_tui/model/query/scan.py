@@ -1,0 +1,402 @@
+"""The fast headless scan behind ``agent-tui query``: prefilter on bytes, parse only the lines that can match.
+
+Strategies, chosen per filter, all giving the lines a full parse of every line would give:
+
+* **anchor** — a substring every matching line holds (``required_substrings``; or an id or error type
+  from ``id_substrings`` plus OTLP and journald lines; or an attribute key from ``required_keys`` plus
+  nested shapes) is searched in the whole buffer; only lines holding it are looked at. Values and keys
+  are found whatever the spacing around ``:`` and ``,``.
+* **level** — when the result depends on the level alone (probed with every level; a probe that looks at
+  anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` (compact, or spaced the way
+  ``json.dumps`` writes: ``{"ts": "…", "level": "<name>"``) are classified from their bytes.
+  Other lines, lines with a ``\\u`` escape, and — if a line may hold ``"level"`` twice — the whole buffer
+  are parsed.
+* **lazy** — attribute and text filters run on the decoded object, no Record built; lines whose evaluation
+  needs more than a wire-name ``level``, and envelope shapes, are parsed.
+* **general** — every line parsed by ``LineParser.parse_batch`` and matched.
+
+Every strategy counts and keeps records as ``agent_tui.model.parsing.recordlines`` defines them (blank lines
+are none, OTLP lines many, Docker pieces joined); the byte shortcuts run only on buffers where no record can
+span two lines. The scanner works on one buffer of whole lines; ``agent_tui.cli.query`` maps files,
+splits them across processes and writes the original bytes in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import orjson
+
+from agent_tui.model.parsing.formats.mapping import ENVELOPE_KEYS
+from agent_tui.model.parsing.parse import LineParser, decode_line
+from agent_tui.model.parsing.recordlines import (
+    RecordJudge,
+    candidates,
+    needs_attrs,
+    pieces_possible,
+    trailing_pieces,
+)
+from agent_tui.model.query.prefilter import NESTED_MARKERS, OTLP_MARKER, REWRITING_MARKERS
+from agent_tui.model.record import Record
+from agent_tui.schema import Level
+
+if TYPE_CHECKING:
+    from agent_tui.model.query import Filter
+
+__all__ = ["ByteSink", "ScanPlan", "Scanner", "level_set", "needs_exact_numbers"]
+
+_NAMES: Final = tuple(level.label for level in Level)
+_WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
+_NAME_GROUP: Final = rb"(" + b"|".join(n.encode() for n in _NAMES) + rb")"
+_SIMPLE: Final = re.compile(
+    rb'\{"ts":"[^"\\\n]{1,64}","level":"' + _NAME_GROUP + rb'"'
+    rb'|\{"ts": "[^"\\\n]{1,64}", "level": "' + _NAME_GROUP + rb'"'
+)
+"""Line shapes the level shortcut classifies from bytes: compact, and ``json.dumps``' ``", "``/``": "``."""
+_NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(rb"(", rb"(?:") + rb")")
+_LEVEL_SEPARATORS: Final = (b'","level":"', b'", "level": "')
+"""What precedes the level name in each ``_SIMPLE`` shape."""
+_ENVELOPE_KEY: Final = re.compile(rb'"(?:resourceLogs|record|stream|__REALTIME_TIMESTAMP|MESSAGE)"')
+"""Keys that make the parser unwrap a nested shape (``formats.mapping.ENVELOPE_KEYS``), as written."""
+_LEVELLESS_ENVELOPES: Final = (b'"resourceLogs"', b'"MESSAGE"', b'"__REALTIME_TIMESTAMP"')
+"""Envelopes whose records take their level from somewhere other than a ``"level"`` key."""
+_NESTED_KEYS: Final = (*ENVELOPE_KEYS, "attributes")
+"""Decoded keys of the nested shapes, whose attribute mapping is not the object itself."""
+_LEVEL_KEY: Final = b'"level"'
+_UNICODE_ESCAPE: Final = b"\\u"
+_LAZY_GIVE_UP: Final = 64
+_WIDE_NUMBER: Final = re.compile(r"\d{16}")
+
+
+class ByteSink(Protocol):
+    """Where matching lines are written (``sys.stdout.buffer``, a file, a renderer)."""
+
+    def write(self, data: bytes, /) -> object:
+        """Take newline-terminated lines."""
+        ...
+
+
+class _AttrsSubject:
+    """A Subject for one flat JSON line that has no Record: touching ``record`` raises ``_Probe``."""
+
+    __slots__ = ("attrs", "raw")
+
+    def __init__(self, line: bytes, attrs: dict[str, Any]) -> None:
+        self.raw = line
+        self.attrs = attrs
+
+    @property
+    def record(self) -> Record:
+        """Only the level, when a top-level ``level`` holds a wire name (which the parser takes first)."""
+        name = self.attrs.get("level")
+        level = _WIRE_LEVELS.get(name) if type(name) is str else None
+        if level is None:
+            raise _Probe("record")
+        return _LevelOnlyRecord(level)  # type: ignore[return-value]
+
+
+class _Probe(BaseException):
+    """A probed filter looked past the level (a BaseException, so no ``except Exception`` can hide it)."""
+
+
+class _LevelOnlyRecord:
+    __slots__ = ("level",)
+
+    def __init__(self, level: Level) -> None:
+        self.level = level
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Probe(name)
+
+
+class _LevelOnlySubject:
+    __slots__ = ("record",)
+
+    def __init__(self, level: Level) -> None:
+        self.record = _LevelOnlyRecord(level)
+
+    @property
+    def attrs(self) -> Any:
+        raise _Probe("attrs")
+
+    @property
+    def raw(self) -> Any:
+        raise _Probe("raw")
+
+
+def needs_exact_numbers(filt: Filter) -> bool:
+    """The filter holds an integer too wide for a float (16+ digits): attributes must be decoded exactly.
+
+    orjson reads integers beyond 64 bits as rounded floats; against a literal below 2**53 that rounding
+    never changes a comparison, against a wider one it does (``amount_wei == 123…890``).
+    """
+    return _WIDE_NUMBER.search(filt.text) is not None
+
+
+def level_set(filt: Filter) -> frozenset[Level] | None:
+    """The levels a filter accepts when its result depends on the level alone, else None."""
+    if filt.needs_attrs or filt.needs_raw or filt.trace_scoped:
+        return None
+    accepted = set()
+    for level in Level:
+        try:
+            if filt.matches(_LevelOnlySubject(level)):  # type: ignore[arg-type]
+                accepted.add(level)
+        except _Probe:
+            return None
+    return frozenset(accepted)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """What to keep: a compiled filter (None keeps everything) and inclusive epoch-second bounds."""
+
+    filter: Filter | None = None
+    since: float | None = None
+    until: float | None = None
+    count_only: bool = False
+    fields: Mapping[str, str] | None = None
+    """``--field ROLE=KEY`` overrides: every line is parsed with them (the byte-level level and lazy
+    strategies, which read the usual keys, step aside)."""
+
+    @property
+    def timed(self) -> bool:
+        """True when a time bound applies."""
+        return self.since is not None or self.until is not None
+
+
+class Scanner:
+    """Scans byte buffers of whole lines with the strategy the plan allows; one per source and process.
+
+    Counts records, not lines (see ``agent_tui.model.parsing.recordlines``): blank lines are none, an OTLP
+    export line is as many as it holds, and a record joined from Docker pieces is one, judged whole. Trailing
+    partial pieces of a buffer are held back and scanned with the next buffer, so a joined record's lines
+    are printed together.
+    """
+
+    def __init__(self, plan: ScanPlan, parser_factory: Callable[[], LineParser] | None = None) -> None:
+        self.plan = plan
+        # Kept attributes come from orjson, which rounds integers wider than 64 bits (see below).
+        keep = needs_attrs(plan.filter) and not (plan.filter is not None and needs_exact_numbers(plan.filter))
+        self._parser = (
+            LineParser(plan.fields, keep_attrs=keep) if parser_factory is None else parser_factory()
+        )
+        self._judge = RecordJudge(plan.filter, plan.since, plan.until, self._parser)
+        self._carry = b""
+        filt = plan.filter
+        self._may_match = filt.may_match_line if filt is not None and filt.prefiltered else None
+        self._anchors: tuple[bytes, ...] = ()
+        if filt is not None and filt.required_substrings:
+            self._anchors = (max(filt.required_substrings, key=len),)
+        elif filt is not None and filt.id_substrings:
+            # Lines holding the id or error type, plus the lines that may spell it otherwise.
+            self._anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
+        elif filt is not None and filt.required_keys:
+            # Lines naming the key, plus nested shapes; only used where no key is escaped and no line
+            # names "stream" (``pieces_possible``), so Docker envelopes need no search of their own.
+            self._anchors = (filt.required_keys[0], *(m for m in NESTED_MARKERS if m != b'"stream"'))
+        custom = bool(plan.fields)
+        self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
+        self._lazy = (
+            not custom
+            and filt is not None
+            and not plan.timed
+            and not filt.trace_scoped
+            and (filt.needs_attrs or filt.needs_raw)
+            and self._levels is None
+        )
+        self._level_needles = [
+            (level.label.encode(), sep + level.label.encode() + b'"')
+            for level in self._levels or ()
+            for sep in _LEVEL_SEPARATORS
+        ]
+
+    def matches(self, line: bytes) -> bool:
+        """True when some record parsed from the line passes the time bounds and the filter."""
+        return self._judge.judge([line])[0] > 0
+
+    def matching(self, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
+        """``(matching records, their lines)`` of whole lines in order (``pieces``: see ``candidates``)."""
+        picked = [lines[i] for i in candidates(lines, self._may_match, pieces=pieces)]
+        if self._lazy:
+            return self._matching_lazily(picked)
+        count, keep = self._judge.judge(picked)
+        return count, [picked[i] for i in keep]
+
+    def _matching_lazily(self, lines: list[bytes]) -> tuple[int, list[bytes]]:
+        """Match on the decoded object and raw bytes alone, never building a Record.
+
+        For a flat JSON object the attributes are the object itself (``parse.attrs_of``); objects naming
+        an envelope key (OTLP, Docker, loguru, journald, OTel console), lines orjson rejects, and lines
+        whose evaluation reaches for the record go through the full parse instead.
+        """
+        filt = self.plan.filter
+        assert filt is not None
+        loads: Callable[[bytes], object] = orjson.loads
+        decode_error: type[Exception] = orjson.JSONDecodeError
+        if needs_exact_numbers(filt):
+            loads, decode_error = decode_line, ValueError
+        verdicts: list[bool | None] = []
+        deferred: list[bytes] = []
+        for line in lines:
+            if self._lazy:
+                try:
+                    obj = loads(line)
+                except decode_error:
+                    obj = None
+                if type(obj) is dict and not any(key in obj for key in _NESTED_KEYS):
+                    try:
+                        verdicts.append(filt.matches(_AttrsSubject(line, obj)))
+                        continue
+                    except _Probe:
+                        # A filter that needs the record on most lines is cheaper parsed up front.
+                        if len(deferred) > _LAZY_GIVE_UP and len(deferred) * 2 > len(verdicts):
+                            self._lazy = False
+            verdicts.append(None)
+            deferred.append(line)
+        count = sum(1 for verdict in verdicts if verdict)
+        passed: set[int] = set()
+        if deferred:
+            found, keep = self._judge.judge(deferred)
+            count += found
+            passed = {id(deferred[i]) for i in keep}
+        kept = [
+            line
+            for line, verdict in zip(lines, verdicts, strict=True)
+            if verdict or (verdict is None and id(line) in passed)
+        ]
+        return count, kept
+
+    def scan(self, data: bytes) -> tuple[int, list[bytes]]:
+        """``(matching records, their lines)`` of ``data`` (whole lines, the last maybe unterminated)."""
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        cut = trailing_pieces(data)
+        if cut < len(data):
+            data, self._carry = data[:cut], data[cut:]
+        pieces = pieces_possible(data)
+        filt = self.plan.filter
+        if filt is None and not self.plan.timed and not pieces and OTLP_MARKER not in data:
+            found = [line for line in _split(data) if line.strip()]
+            count = len(found)
+        elif self._anchors and not pieces:
+            count, found = self._scan_anchors(data)
+        elif self._levels is not None and not pieces:
+            count, found = self._scan_levels(data)
+        else:
+            count, found = self.matching(_split(data), pieces=pieces)
+        return count, ([] if self.plan.count_only else found)
+
+    def _scan_anchors(self, data: bytes) -> tuple[int, list[bytes]]:
+        candidates: dict[int, bytes] = {}
+        find, rfind = data.find, data.rfind
+        for anchor in self._anchors:
+            pos = 0
+            while True:
+                hit = find(anchor, pos)
+                if hit < 0:
+                    break
+                start = rfind(b"\n", 0, hit) + 1
+                end = find(b"\n", hit)
+                if end < 0:
+                    end = len(data)
+                candidates[start] = data[start:end]
+                pos = end + 1
+        return self.matching([candidates[start] for start in sorted(candidates)], pieces=False)
+
+    def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
+        odd = _odd_line_starts(data)
+        if odd is None:
+            return self.matching(_split(data), pieces=False)
+        keep: dict[int, bytes] = {}
+        odd_lines = {}
+        for start in odd:
+            end = data.find(b"\n", start)
+            line = data[start : end if end >= 0 else len(data)]
+            if line:
+                odd_lines[start] = line
+        ordered = sorted(odd_lines)
+        count, matched = self.matching([odd_lines[start] for start in ordered], pieces=False)
+        passed = {id(line) for line in matched}
+        keep.update((start, odd_lines[start]) for start in ordered if id(odd_lines[start]) in passed)
+        simple = len(keep)
+        for name, needle in self._level_needles:
+            self._collect_level(data, name, needle, odd, keep)
+        return count + len(keep) - simple, [keep[start] for start in sorted(keep)]
+
+    def _collect_level(
+        self, data: bytes, name: bytes, needle: bytes, odd: set[int], keep: dict[int, bytes]
+    ) -> None:
+        find, rfind, match = data.find, data.rfind, _SIMPLE.match
+        timed = self.plan.timed
+        pos = 0
+        while True:
+            hit = find(needle, pos)
+            if hit < 0:
+                return
+            start = rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = len(data)
+            pos = end + 1
+            if start in odd:
+                continue
+            simple = match(data, start)
+            if simple is not None and (simple.group(1) or simple.group(2)) == name:
+                line = data[start:end]
+                if not timed or self.matches(line):
+                    keep[start] = line
+
+
+def _split(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _odd_line_starts(data: bytes) -> set[int] | None:
+    """Starts of lines the level shortcut must not classify, or None when the whole buffer must be parsed.
+
+    Odd lines are those not in a simple ``{"ts":…,"level":"<name>"`` shape, those naming an envelope key,
+    those holding a ``\\u`` escape (a key could spell ``level`` in escapes), and an unterminated last
+    line. If the ``"level"`` key occurs more often in the simple lines than there are simple lines, one of
+    them has it twice (JSON keeps the last), and the count cannot say which: return None.
+    """
+    odd: set[int] = set()
+    if data and _SIMPLE.match(data, 0) is None:
+        odd.add(0)
+    size = len(data)
+    odd.update(m.start() + 1 for m in _NOT_SIMPLE.finditer(data) if m.start() + 1 < size)
+    if data and not data.endswith(b"\n"):
+        odd.add(data.rfind(b"\n") + 1)
+    # A simple-looking line that also names an envelope key is a nested shape to the parser. Docker
+    # lines never reach here (``pieces_possible``) and loguru's nested "level" fails the key count below.
+    if any(marker in data for marker in _LEVELLESS_ENVELOPES):
+        odd.update(data.rfind(b"\n", 0, m.start()) + 1 for m in _ENVELOPE_KEY.finditer(data))
+    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    shaped = lines - len(odd)
+    keys = data.count(_LEVEL_KEY)
+    for start in odd:
+        end = data.find(b"\n", start)
+        keys -= data.count(_LEVEL_KEY, start, end if end >= 0 else size)
+    if keys != shaped:
+        return None
+    # Counting one byte is several times faster than searching two, and backslashes are rare.
+    escape = b"\\" if data.count(b"\\") < lines else _UNICODE_ESCAPE
+    pos = 0
+    while True:
+        hit = data.find(escape, pos)
+        if hit < 0:
+            return odd
+        if data[hit + 1 : hit + 2] != b"u":
+            pos = hit + 2
+            continue
+        odd.add(data.rfind(b"\n", 0, hit) + 1)
+        end = data.find(b"\n", hit)
+        if end < 0:
+            return odd
+        pos = end + 1

@@ -1,0 +1,361 @@
+"""Flags raised on traces as records arrive: retry storms, agent loops, slow, costly and stuck traces.
+
+Each batch is looked at once (never history again): records that may signal a retry or a call are
+picked by their decoded keys or event names (``signals``), span end lines close traces, and per-op
+running quantiles decide slow, costly and stuck. A trace's retry and call state is dropped when it
+closes, so memory follows the traces in flight, not the history.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import compress
+from typing import TYPE_CHECKING, Any, Final
+
+from agent_tui.model.query.flagfield import FLAG_NAMES
+from agent_tui.model.traces.analysis.quantile import RunningQuantile
+from agent_tui.model.traces.analysis.signals import Signal, batch_signals, call_fingerprint, call_target
+from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START
+
+if TYPE_CHECKING:
+    from agent_tui.model.parsing.columns import Appended, AttrsOf
+    from agent_tui.model.store.index import Store
+    from agent_tui.model.traces.forest import TraceForest
+
+__all__ = ["FLAG_NAMES", "Flag", "FlagTracker", "Thresholds"]
+
+_SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
+_EVIDENCE: Final = 50
+"""Most records kept as evidence of one flag."""
+_NO_FLAGS: Final[Mapping[str, Flag]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When each flag is raised (defaults from the product contract; every one has a CLI option)."""
+
+    retries: int = 3
+    """Retries of one operation in one trace that make a retry storm."""
+    rate_limits: int = 10
+    """Rate-limit hits of one agent within ``rate_window_s`` that make a retry storm."""
+    rate_window_s: float = 60.0
+    repeats: int = 3
+    """Identical tool or LLM calls in one trace that make an agent loop."""
+    quantile: float = 0.99
+    """Slow and costly: above this quantile of the traces of the same op seen so far …"""
+    min_traces: int = 50
+    """… once at least this many have been seen."""
+    margin: float = 1.5
+    """… by this factor: steady traffic keeps about 1 % of its traces above its own p99, so a bare
+    quantile would flag healthy traces; 1.0 is the bare rule."""
+    stuck_factor: float = 10.0
+    """Stuck: running longer than this many times the median duration of its op …"""
+    stuck_min_traces: int = 10
+    """… once that many have finished …"""
+    stuck_floor_s: float = 1.0
+    """… and longer than this in any case (ops that finish instantly)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One flag on one trace (or, for per-agent rate-limit storms, one agent)."""
+
+    name: str
+    trace_id: str
+    reason: str
+    evidence: tuple[int, ...]
+    """Seqs of the records that raised it, oldest first."""
+
+
+class _Calls:
+    """Repeats of one tool/LLM call key in one trace; fingerprints are taken once there are enough."""
+
+    __slots__ = ("fps", "seqs")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.fps: list[str] = []
+
+
+class _OpStats:
+    """What finished traces of one op looked like: duration quantile and median, cost and tokens."""
+
+    __slots__ = ("cost", "duration", "median", "tokens")
+
+    def __init__(self, q: float) -> None:
+        self.duration = RunningQuantile(q)
+        self.median = RunningQuantile(0.5)
+        self.cost = RunningQuantile(q)
+        self.tokens = RunningQuantile(q)
+
+
+class FlagTracker:
+    """Flags of every trace, updated per appended batch (see the module docstring).
+
+    Args:
+        store: the records (re-read only for the few calls that repeat).
+        forest: the trace summaries (status, op, duration, sums).
+        thresholds: when flags are raised.
+        attrs_of: decodes a line when a batch kept no attribute mappings.
+        now: the clock stuck traces are measured against; None uses the newest record time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        forest: TraceForest,
+        *,
+        thresholds: Thresholds | None = None,
+        attrs_of: AttrsOf | None = None,
+        now: Callable[[], float] | None = None,
+    ) -> None:
+        self.store = store
+        self.forest = forest
+        self.thresholds = thresholds or Thresholds()
+        self._attrs_of = attrs_of
+        self._now = now
+        self._newest = float("-inf")
+        self._flags: dict[str, dict[str, Flag]] = {}
+        self.counts: Counter[str] = Counter()
+        """Traces carrying each flag."""
+        self.agent_storms: dict[str, Flag] = {}
+        """Per agent, the rate-limit storm it had (``Flag.trace_id`` holds the agent)."""
+        self.epoch = 0
+        """Bumped whenever a flag is raised or cleared (views showing flags refresh on it)."""
+        self._events: dict[str, tuple[bool, bool]] = {}
+        self._retries: dict[str, dict[str, list[int]]] = {}
+        self._calls: dict[str, dict[str, _Calls]] = {}
+        self._rate: dict[str, deque[tuple[float, int, str | None]]] = {}
+        self._storming: set[str] = set()
+        self._ops: dict[str, _OpStats] = {}
+        self._running: dict[str, tuple[str, float]] = {}
+        self._queues: dict[str, deque[str]] = {}
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def of(self, trace_id: str | None) -> Mapping[str, Flag]:
+        """The flags of a trace by name (empty when it has none)."""
+        return self._flags.get(trace_id, _NO_FLAGS) if trace_id is not None else _NO_FLAGS
+
+    def names(self, trace_id: str | None) -> list[str]:
+        """The flag names of a trace, in ``FLAG_NAMES`` order."""
+        flags = self.of(trace_id)
+        return [name for name in FLAG_NAMES if name in flags]
+
+    def flagged(self, name: str) -> list[str]:
+        """Ids of the traces carrying flag ``name``."""
+        return [tid for tid, flags in self._flags.items() if name in flags]
+
+    def summary(self) -> dict[str, object]:
+        """Counts per flag, ids of the flagged traces, agents in rate-limit storms (plain JSON data)."""
+        return {
+            "counts": {name: self.counts[name] for name in FLAG_NAMES},
+            "traces": {name: sorted(self.flagged(name)) for name in FLAG_NAMES},
+            "agents": {agent: flag.reason for agent, flag in sorted(self.agent_storms.items())},
+        }
+
+    # -- updating -----------------------------------------------------------------------------
+
+    def add(self, batch: Appended) -> set[str]:
+        """Fold one appended batch in; return the ids of the traces whose flags changed."""
+        changed: set[str] = set()
+        if not batch.count:
+            return changed
+        newest = max(batch.ts)
+        self._newest = max(self._newest, newest)
+        signals = batch.shipped_signals
+        if signals is None:
+            signals = batch_signals(batch, self._attrs_of, self._events)
+        if signals:
+            self._signals(batch, signals, changed)
+        self._span_lines(batch, changed)
+        self._check_stuck(self.now(), changed)
+        if changed:
+            self.epoch += 1
+        return changed
+
+    def now(self) -> float:
+        """The time stuck traces are measured against."""
+        return self._now() if self._now is not None else self._newest
+
+    def check(self, now: float | None = None) -> set[str]:
+        """Raise ``stuck`` on traces that have run too long by ``now`` (call it when nothing arrives)."""
+        changed: set[str] = set()
+        self._check_stuck(self.now() if now is None else now, changed)
+        if changed:
+            self.epoch += 1
+        return changed
+
+    def forget(self, held: Callable[[str], bool]) -> None:
+        """Drop the state and flags of traces no longer held (their records were evicted)."""
+        for table in (self._flags, self._retries, self._calls, self._running):
+            for tid in [t for t in table if not held(t)]:
+                del table[tid]
+        self.counts = Counter(name for flags in self._flags.values() for name in flags)
+        self.epoch += 1
+
+    def _raise(self, tid: str, name: str, reason: str, evidence: tuple[int, ...], changed: set[str]) -> None:
+        flags = self._flags.setdefault(tid, {})
+        old = flags.get(name)
+        if old is None:
+            self.counts[name] += 1
+            changed.add(tid)
+            flags[name] = Flag(name, tid, reason, evidence[:_EVIDENCE])
+        elif len(old.evidence) < _EVIDENCE and not set(evidence).issubset(old.evidence):
+            # A second signal of the same trouble adds its records; the first reason stays.
+            merged = tuple(sorted({*old.evidence, *evidence}))[:_EVIDENCE]
+            flags[name] = Flag(name, tid, old.reason, merged)
+
+    def _signals(self, batch: Appended, signals: Mapping[int, Signal], changed: set[str]) -> None:
+        first, tids, times = batch.first_seq, batch.trace_ids, batch.ts
+        for k, signal in signals.items():
+            seq, tid = first + k, tids[k]
+            if signal.rate_limit:
+                self._rate_hit(signal.agent or "", times[k], seq, tid, changed)
+            if tid is None:
+                continue
+            if signal.retry_key is not None:
+                self._retry(tid, signal, seq, changed)
+            if signal.call_key is not None:
+                self._call(tid, signal.call_key, batch, k, changed)
+
+    def _retry(self, tid: str, signal: Signal, seq: int, changed: set[str]) -> None:
+        assert signal.retry_key is not None
+        state = self._retries.setdefault(tid, {}).setdefault(signal.retry_key, [0, 0])
+        if signal.retried:
+            state[0] += 1
+        state[1] = max(state[1], signal.attempt)
+        state.append(seq)
+        retries = max(state[0], state[1] - 1)
+        if retries >= self.thresholds.retries:
+            op = signal.retry_key.split("\x00", 1)[0]
+            self._raise(tid, "retry_storm", f"{op} retried {retries} times", tuple(state[2:]), changed)
+
+    def _call(self, tid: str, key: str, batch: Appended, k: int, changed: set[str]) -> None:
+        calls = self._calls.setdefault(tid, {}).setdefault(key, _Calls())
+        calls.seqs.append(batch.first_seq + k)
+        repeats = self.thresholds.repeats
+        if len(calls.seqs) < repeats:
+            return
+        for done in range(len(calls.fps), len(calls.seqs)):
+            calls.fps.append(call_fingerprint(self._attrs(calls.seqs[done], batch)))
+        fp, times = Counter(calls.fps).most_common(1)[0]
+        if times >= repeats:
+            same = tuple(s for s, f in zip(calls.seqs, calls.fps, strict=True) if f == fp)
+            what = f"{key} {call_target(self._attrs(same[0], batch))}".strip()
+            why = f"{what} repeated {times} times with the same arguments"
+            self._raise(tid, "agent_loop", why, same, changed)
+
+    def _attrs(self, seq: int, batch: Appended) -> Mapping[str, Any]:
+        """A record's attributes: from the batch when it kept them, else read back from the store."""
+        local = seq - batch.first_seq
+        kept = batch.attrs[local] if batch.attrs and 0 <= local < len(batch.attrs) else None
+        return kept if kept is not None else self.store.attrs(seq, cache=False)
+
+    def _rate_hit(self, agent: str, ts: float, seq: int, tid: str | None, changed: set[str]) -> None:
+        window = self._rate.setdefault(agent, deque())
+        window.append((ts, seq, tid))
+        span = self.thresholds.rate_window_s
+        while window and ts - window[0][0] > span:
+            window.popleft()
+        if len(window) < self.thresholds.rate_limits:
+            self._storming.discard(agent)
+            return
+        evidence = tuple(s for _, s, _ in window)
+        reason = f"{len(window)} rate-limit hits by {agent or 'one agent'} within {span:g} s"
+        self.agent_storms[agent] = Flag("retry_storm", agent, reason, evidence[:_EVIDENCE])
+        hit = window if agent not in self._storming else (window[-1],)
+        self._storming.add(agent)
+        for _, _, trace_id in hit:
+            if trace_id is not None and trace_id in self.forest._index:
+                self._raise(trace_id, "retry_storm", reason, evidence, changed)
+
+    def _span_lines(self, batch: Appended, changed: set[str]) -> None:
+        events = batch.events
+        marks = list(compress(range(len(events)), map(_SPAN_LINES.__contains__, events)))
+        if not marks:
+            return
+        tids, index = batch.trace_ids, self.forest._index
+        opened = self.forest._open
+        starts = {tids[k] for k in marks if events[k] == EVENT_TRACE_START}
+        ends = {tids[k]: k for k in marks if events[k] != EVENT_TRACE_START}
+        for tid in starts:
+            if tid is None or tid in self._running:
+                continue
+            i = index[tid]
+            if opened[i] > 0:
+                op = self._op(i)
+                self._running[tid] = (op, self.forest._start[i])
+                self._queues.setdefault(op, deque()).append(tid)
+        for tid in ends:
+            if tid is not None and opened[index[tid]] <= 0:
+                self._close(tid, index[tid], changed)
+
+    def _op(self, i: int) -> str:
+        # The name column, not Trace.op: that falls back to building the span tree.
+        op = self.forest._op[i]
+        return self.forest._ops.strings[op] if op >= 0 else ""
+
+    def _close(self, tid: str, i: int, changed: set[str]) -> None:
+        """The trace's last span ended: judge it against its op, then forget its in-flight state."""
+        self._running.pop(tid, None)
+        self._retries.pop(tid, None)
+        self._calls.pop(tid, None)
+        flags = self._flags.get(tid)
+        if flags is not None and flags.pop("stuck", None) is not None:
+            self.counts["stuck"] -= 1
+            changed.add(tid)
+        forest, th = self.forest, self.thresholds
+        op = self._op(i)
+        stats = self._ops.get(op)
+        if stats is None:
+            stats = self._ops[op] = _OpStats(th.quantile)
+        duration = (forest._end[i] - forest._start[i]) * 1000.0
+        cost, tokens = forest._cost[i], forest._tokens[i]
+        evidence = (forest._first[i], forest._last[i])
+        seen = len(stats.duration)
+        if seen >= th.min_traces:
+            pct = f"p{th.quantile * 100:g}"
+            limit = stats.duration.value * th.margin
+            if duration > limit:
+                why = f"{duration:.0f} ms > {pct} {stats.duration.value:.0f} ms of {seen} {op or '?'} traces"
+                self._raise(tid, "slow", why, evidence, changed)
+            if cost and cost > stats.cost.value * th.margin:
+                why = f"cost ${cost:.4f} > {pct} ${stats.cost.value:.4f} of {seen} {op or '?'} traces"
+                self._raise(tid, "costly", why, evidence, changed)
+            elif tokens and tokens > stats.tokens.value * th.margin:
+                why = f"{tokens} tokens > {pct} {stats.tokens.value:.0f} of {seen} {op or '?'} traces"
+                self._raise(tid, "costly", why, evidence, changed)
+        stats.duration.add(duration)
+        stats.median.add(duration)
+        stats.cost.add(cost)
+        stats.tokens.add(float(tokens))
+
+    def _check_stuck(self, now: float, changed: set[str]) -> None:
+        th = self.thresholds
+        for op, queue in self._queues.items():
+            stats = self._ops.get(op)
+            if stats is None or len(stats.median) < th.stuck_min_traces or not queue:
+                continue
+            median_ms = stats.median.value
+            limit = max(th.stuck_factor * median_ms / 1000.0, th.stuck_floor_s)
+            while queue:
+                tid = queue[0]
+                entry = self._running.get(tid)
+                if entry is None:
+                    queue.popleft()
+                    continue
+                age = now - entry[1]
+                if age <= limit:
+                    break
+                queue.popleft()
+                i = self.forest._index.get(tid)
+                if i is None:
+                    continue
+                why = (
+                    f"running {age:.1f} s > {th.stuck_factor:g} × median {median_ms:.0f} ms "
+                    f"of {len(stats.median)} {op or '?'} traces"
+                )
+                self._raise(tid, "stuck", why, (self.forest._first[i],), changed)

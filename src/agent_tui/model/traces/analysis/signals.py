@@ -1,0 +1,194 @@
+"""Per-record signals the flags are built from, picked out of a batch cheaply (key sets, event names).
+
+Retry signals need a record's attributes (``attempt``, an HTTP status), so only the few records whose
+event name or bytes suggest one are decoded. Tool and LLM calls are only *marked* here, by their event
+name (``tool…``, ``llm…``, ``gen_ai…``, ``…completion``, ``function_call``): their arguments are compared
+later, and only for calls that repeat.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from itertools import accumulate, compress
+from operator import itemgetter, not_
+from typing import Any, Final, NamedTuple
+
+from agent_tui.model.parsing.columns import Appended, AttrsOf
+from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
+
+__all__ = ["SIGNAL_READS", "Signal", "batch_signals", "call_fingerprint", "call_target", "retry_signal"]
+
+
+class Signal(NamedTuple):
+    """What one record says about retries, rate limits and calls."""
+
+    retry_key: str | None
+    """The operation a retry or attempt counter belongs to (op or event, under its parent span)."""
+    retried: bool
+    """A retry warning, a rate-limit hit or an HTTP 429/503 record."""
+    attempt: int
+    """The record's attempt counter (0 when absent)."""
+    rate_limit: bool
+    """A rate-limit hit (HTTP 429, ``rate_limit`` / ``throttled`` events)."""
+    call_key: str | None
+    """For tool and LLM calls, the event: repeats of one are compared by their arguments."""
+    agent: str | None
+
+
+_RETRY_EVENT: Final = re.compile(r"retr(?:y|ies|ying)|rate.?limit|throttl|too.?many.?requests|backoff", re.I)
+_RATE_EVENT: Final = re.compile(r"rate.?limit|throttl|too.?many.?requests", re.I)
+_CALL_EVENT: Final = re.compile(r"tool|llm|gen_ai|completion|function.?call", re.I)
+_STATUS_KEYS: Final = (
+    "http_status",
+    "status_code",
+    "http.status_code",
+    "http.response.status_code",
+    "status",
+)
+_COUNT_KEYS: Final = frozenset({"attempt", "attempts", "retries", "retry_count"})
+_STATUS_SET: Final = frozenset(_STATUS_KEYS)
+_RETRY_KEYS: Final = _COUNT_KEYS | _STATUS_SET
+_TOOL_KEYS: Final = ("tool", "tool_name", "gen_ai.tool.name", "function")
+_MODEL_KEYS: Final = ("gen_ai.request.model", "model", "llm.model")
+SIGNAL_READS: Final = frozenset({*_RETRY_KEYS, "agent_id"})
+"""Every top-level key ``retry_signal`` reads (a projection may decode only these)."""
+_SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
+_RETRY_NEEDLES: Final = (b'"attempt', b'"retr')
+"""Every line carrying an attempt or retry counter holds one of these (``bytes.find``, C speed)."""
+_RETRY_STATUS: Final = re.compile(rb'status(?:_code)?" ?: ?"?(?:429|503)\b')
+"""A 429/503 status under one of the status keys (the literal prefix keeps the scan fast)."""
+_SET_ASIDE: Final = re.compile(
+    r"(?:^|[._])(?:id|ids|ts|time|timestamp|duration|latency|elapsed|attempt|attempts|retry_count|retries)"
+    r"(?:$|_)|_ms$|_us$|_ns$|_s$|^@timestamp$|^level$|^logger$|^asctime$",
+    re.I,
+)
+"""Ids, times, durations and attempt counters: set aside when comparing two calls' arguments."""
+
+
+def _number(value: Any) -> int:
+    return int(value) if type(value) in (int, float) else 0
+
+
+def _status(attrs: Mapping[str, Any]) -> int:
+    for key in _STATUS_KEYS:
+        value = attrs.get(key)
+        if type(value) is int:
+            return value
+        if type(value) is str and value.isdigit():
+            return int(value)
+    return 0
+
+
+def retry_signal(
+    attrs: Mapping[str, Any], event: str, level: int, op: str | None, parent: str | None
+) -> tuple[str | None, bool, int, bool, str | None]:
+    """``(retry_key, retried, attempt, rate_limit, agent)`` of one record's attributes."""
+    status = _status(attrs)
+    attempt = max(
+        _number(attrs.get("attempt")),
+        _number(attrs.get("attempts")),
+        _number(attrs.get("retries")) + 1 if "retries" in attrs else 0,
+        _number(attrs.get("retry_count")) + 1 if "retry_count" in attrs else 0,
+    )
+    rate_limit = status == 429 or _RATE_EVENT.search(event) is not None
+    warned = level >= Level.WARNING and (attempt > 0 or _RETRY_EVENT.search(event) is not None)
+    retried = rate_limit or status == 503 or warned
+    retry_key = f"{op or event}\x00{parent or ''}" if retried or attempt else None
+    agent = attrs.get("agent_id")
+    return retry_key, retried, attempt, rate_limit, agent if type(agent) is str else None
+
+
+def call_target(attrs: Mapping[str, Any]) -> str:
+    """The tool or model a call record names (empty when none)."""
+    for key in (*_TOOL_KEYS, *_MODEL_KEYS):
+        value = attrs.get(key)
+        if type(value) is str and value:
+            return value
+    return ""
+
+
+def call_fingerprint(attrs: Mapping[str, Any]) -> str:
+    """A call's arguments: its attributes with ids, times, durations and attempt counters set aside."""
+    kept = sorted((k, repr(v)) for k, v in attrs.items() if not _SET_ASIDE.search(k))
+    return "\x1f".join(f"{k}={v}" for k, v in kept)
+
+
+def _matching_lines(lines: Sequence[bytes]) -> set[int]:
+    """Indices of lines with a retry needle or a 429/503 status, found by C-level scans of the batch."""
+    blob = b"\n".join(lines)
+    starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+    positions: list[int] = []
+    find = blob.find
+    for needle in _RETRY_NEEDLES:
+        at = find(needle)
+        while at >= 0:
+            positions.append(at)
+            at = find(needle, at + 1)
+    positions.extend(found.start() for found in _RETRY_STATUS.finditer(blob))
+    return {bisect_right(starts, at) - 1 for at in positions}
+
+
+def _keyed(batch: Appended) -> set[int]:
+    """Records with a retry counter or a 429/503 status: by their decoded keys, else by their line's bytes."""
+    decoded = batch.attrs
+    if decoded:
+        try:
+            every = range(len(decoded))
+            counted = set(compress(every, map(not_, map(_COUNT_KEYS.isdisjoint, decoded))))  # type: ignore[arg-type]
+            with_status = compress(every, map(not_, map(_STATUS_SET.isdisjoint, decoded)))  # type: ignore[arg-type]
+        except TypeError:
+            pass
+        else:
+            # Most statuses are 200s: only a 429/503 makes the record worth a look.
+            return counted | {k for k in with_status if _status(decoded[k]) in (429, 503)}  # type: ignore[arg-type]
+    if not batch.lines:
+        return set()
+    wanted = _matching_lines(batch.lines)
+    if batch.one_per_line:
+        return wanted
+    return {k for k, i in enumerate(batch.line_index) if i in wanted}
+
+
+def batch_signals(
+    batch: Appended, attrs_of: AttrsOf | None, events: dict[str, tuple[bool, bool]]
+) -> dict[int, Signal]:
+    """Signals by record index of one batch.
+
+    Args:
+        batch: the appended columns.
+        attrs_of: decodes a line when the batch did not keep the mappings.
+        events: a cache of event name → (may signal a retry, is a call) by its name, shared across batches.
+    """
+    names = batch.events
+    for name in set(names).difference(events):
+        events[name] = (_RETRY_EVENT.search(name) is not None, _CALL_EVENT.search(name) is not None)
+    kinds = list(map(events.__getitem__, names))
+    every = range(len(names))
+    retries = set(compress(every, map(itemgetter(0), kinds))) | _keyed(batch)
+    calls = set(compress(every, map(itemgetter(1), kinds)))
+    out: dict[int, Signal] = {}
+    for k in sorted(retries | calls):
+        event = names[k]
+        call = event if k in calls and event not in _SPAN_LINES else None
+        if k in retries:
+            key, retried, attempt, rate, agent = retry_signal(
+                _attrs(batch, k, attrs_of), event, batch.levels[k], batch.ops[k], batch.parent_ids[k]
+            )
+            if key is not None or rate or call is not None:
+                out[k] = Signal(key, retried, attempt, rate, call, agent)
+        elif call is not None:
+            out[k] = Signal(None, False, 0, False, call, None)
+    return out
+
+
+def _attrs(batch: Appended, k: int, attrs_of: AttrsOf | None) -> Mapping[str, Any]:
+    attrs = batch.attrs[k] if batch.attrs else None
+    if attrs is None and attrs_of is not None and batch.lines:
+        index = batch.line_index[k]
+        part = 0
+        while k - part > 0 and batch.line_index[k - part - 1] == index:
+            part += 1
+        attrs = attrs_of(batch.lines[index], part)
+    return attrs or {}

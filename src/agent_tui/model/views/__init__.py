@@ -1,0 +1,1 @@
+"""Filtered views of the store and the rolling stats shown beside them."""
