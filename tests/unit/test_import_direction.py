@@ -116,3 +116,14 @@ def test_no_two_modules_import_each_other() -> None:
     )
     assert mutual == []
     assert "agent_tui.log.loki.sender" in graph["agent_tui.log.loki.handler"]
+
+
+def test_the_tui_never_imports_the_command_line() -> None:
+    """``tui`` sits beside ``cli``, under it: the TUI's modules import no ``agent_tui.cli`` module."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in _modules("tui")
+        for line, module in _imports_of(path)
+        if module.startswith("agent_tui.cli")
+    ]
+    assert found == []

@@ -12,32 +12,21 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import orjson
 
-from agent_tui.model.parsing.formats.mapping import (
-    ERROR_KEYS,
-    LEVEL_ALIASES,
-    MESSAGE_KEYS,
-    OP_KEYS,
-    PARENT_KEYS,
-    SPAN_KEYS,
-    TIME_KEYS,
-    TRACE_KEYS,
-)
+from agent_tui.model.parsing.formats.mapping import OP_KEYS
+from agent_tui.model.views.shown import agent_key, shown_keys
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
     from agent_tui.model.parsing.parse import Parsed
 
 __all__ = [
-    "AGENT_KEYS",
     "Palette",
-    "agent_key",
     "clean",
     "clock",
     "format_value",
     "level_badge",
     "palette_for",
     "record_line",
-    "shown_keys",
     "use_colour",
     "write_lines",
 ]
@@ -161,33 +150,6 @@ _SKIP_KEYS: Final = frozenset(
     {"ts", "timestamp", "time", "level", "event", "msg", "message", "agent_id", "service", "logger", "error"}
 )
 _KEY_FIELDS: Final = ("trace_id", "op", "duration_ms")
-
-
-AGENT_KEYS: Final = ("agent_id", "agent", "service", "logger", "name")
-"""Where a one-line rendering looks for who wrote a record, in this order."""
-_ID_KEYS: Final = frozenset((*TRACE_KEYS, *SPAN_KEYS, *PARENT_KEYS))
-_FIRST_OF: Final = (TIME_KEYS, LEVEL_ALIASES, MESSAGE_KEYS)
-
-
-def agent_key(attrs: Mapping[str, Any]) -> str | None:
-    """The first of :data:`AGENT_KEYS` holding a non-empty string."""
-    return next((key for key in AGENT_KEYS if isinstance(attrs.get(key), str) and attrs[key]), None)
-
-
-def shown_keys(attrs: Mapping[str, Any], *, has_error: bool) -> set[str]:
-    """Keys a one-line rendering already shows in another form, so ``key=value`` need not repeat them.
-
-    The alias the time, level and message were read from (the first present, as the parser does:
-    pino's ``time``, python-json-logger's ``asctime``/``levelname``), every trace/span id alias, the
-    agent key, and the error fields when the record has a parsed error.
-    """
-    used = {key for key in _ID_KEYS if key in attrs}
-    for keys in _FIRST_OF:
-        used.add(next((key for key in keys if key in attrs), ""))
-    used.add(agent_key(attrs) or "")
-    if has_error:
-        used.update(key for key in ERROR_KEYS if key in attrs)
-    return used
 
 
 def record_line(parsed: Parsed, line: bytes, palette: Palette, attrs_of: Callable[[bytes], Any]) -> str:

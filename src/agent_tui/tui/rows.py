@@ -10,8 +10,8 @@ import orjson
 from rich.style import Style
 from rich.text import Text
 
-from agent_tui.cli.output import agent_key, shown_keys
 from agent_tui.model.record import Record
+from agent_tui.model.views.shown import agent_key, shown_keys
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
 
