@@ -104,3 +104,26 @@ def test_parallel_load_ships_the_same_signals(tmp_path: Path) -> None:
     model.load_file(str(path), workers=2, parallel_min_bytes=0, piece_bytes=20_000)
     assert flagged(model) == fleet.expected
     model.close()
+
+
+@pytest.mark.parametrize("size", [1, 7, 100_000])
+def test_a_loop_across_sequential_root_spans_of_one_trace_is_flagged_at_any_batch_size(size: int) -> None:
+    """The same tool call in three root spans that follow each other under one trace id is one agent loop."""
+    fleet = Fleet()
+    tid = f"{1:032x}"
+    for i in range(3):
+        root = f"{i + 1:016x}"
+        fleet.emit("trace.start", tid, span_id=root, op="agent.step")
+        fleet.t += 0.1
+        fleet.emit(
+            "tool.invoked",
+            tid,
+            span_id=f"{i + 1:08x}{0:08x}",
+            parent_span_id=root,
+            tool="web_search",
+            args={"q": "same"},
+        )
+        fleet.t += 0.1
+        fleet.emit("trace.complete", tid, span_id=root, op="agent.step", duration_ms=200)
+        fleet.t += 0.5
+    assert flagged(ingest(fleet, size)).get("agent_loop") == {tid}

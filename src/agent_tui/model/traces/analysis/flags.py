@@ -29,6 +29,8 @@ __all__ = ["FLAG_NAMES", "Flag", "FlagTracker", "Thresholds"]
 _SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
 _EVIDENCE: Final = 50
 """Most records kept as evidence of one flag."""
+_KEPT_CLOSED: Final = 4096
+"""Ended traces whose call and retry counts stay (bounded: one small dict each)."""
 _NO_FLAGS: Final[Mapping[str, Flag]] = {}
 
 
@@ -132,6 +134,8 @@ class FlagTracker:
         self._ops: dict[str, _OpStats] = {}
         self._running: dict[str, tuple[str, float]] = {}
         self._queues: dict[str, deque[str]] = {}
+        self._closed: dict[str, None] = {}
+        """Ended traces whose call and retry counts are kept (oldest first), in case the trace goes on."""
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -190,7 +194,7 @@ class FlagTracker:
 
     def forget(self, held: Callable[[str], bool]) -> None:
         """Drop the state and flags of traces no longer held (their records were evicted)."""
-        for table in (self._flags, self._retries, self._calls, self._running):
+        for table in (self._flags, self._retries, self._calls, self._running, self._closed):
             for tid in [t for t in table if not held(t)]:
                 del table[tid]
         self.counts = Counter(name for flags in self._flags.values() for name in flags)
@@ -301,8 +305,7 @@ class FlagTracker:
     def _close(self, tid: str, i: int, changed: set[str]) -> None:
         """The trace's last span ended: judge it against its op, then forget its in-flight state."""
         self._running.pop(tid, None)
-        self._retries.pop(tid, None)
-        self._calls.pop(tid, None)
+        self._keep_counts(tid)
         flags = self._flags.get(tid)
         if flags is not None and flags.pop("stuck", None) is not None:
             self.counts["stuck"] -= 1
@@ -332,6 +335,22 @@ class FlagTracker:
         stats.median.add(duration)
         stats.cost.add(cost)
         stats.tokens.add(float(tokens))
+
+    def _keep_counts(self, tid: str) -> None:
+        """Keep an ended trace's call and retry counts, dropping the oldest ended trace's beyond the cap.
+
+        A trace id can go on after its last span ended (sequential root spans under one id); its calls
+        still count together, as they would had the whole trace arrived in one batch.
+        """
+        closed = self._closed
+        closed.pop(tid, None)
+        if tid in self._calls or tid in self._retries:
+            closed[tid] = None
+        while len(closed) > _KEPT_CLOSED:
+            oldest = next(iter(closed))
+            del closed[oldest]
+            self._calls.pop(oldest, None)
+            self._retries.pop(oldest, None)
 
     def _check_stuck(self, now: float, changed: set[str]) -> None:
         th = self.thresholds
