@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         return _fleet(args, args.write, args.seconds)
     try:
         tui_demo = importlib.import_module("agent_tui.tui.demo")
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("textual", "rich"):
+            raise  # a broken install must say what is missing, not fall back quietly
         directory = tempfile.mkdtemp(prefix="agent-tui-demo-")
         sys.stderr.write(
             f"agent-tui demo: the TUI is not available; writing {FALLBACK_SECONDS:.0f} s of logs\n"
