@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from agent_tui.model.parsing.history import HistoryLoad, byte_ranges
-from agent_tui.model.parsing.loader import Shipped
+from agent_tui.model.parsing.history import HistoryLoad
+from agent_tui.model.parsing.loader import Shipped, byte_ranges
 from agent_tui.model.session import LogModel
 
 

@@ -13,6 +13,7 @@ from agent_tui.model.clock import FrozenClock
 from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.session import LineParserLike, LogModel
 from agent_tui.sources.base import LineBatch
+from tests.unit.model.spellings import respelled
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -63,17 +64,7 @@ CASES = [(f"{p.parent.name}/{p.name}", p.read_bytes().splitlines()) for p in FIL
 
 def _spellings(lines: list[bytes]) -> Iterator[tuple[str, list[bytes]]]:
     """The lines compact (``separators=(",", ":")``) and spaced (``json.dumps`` defaults)."""
-    for name, dump in (
-        ("compact", lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False)),
-        ("spaced", json.dumps),
-    ):
-        out = []
-        for line in lines:
-            try:
-                out.append(dump(json.loads(line)).encode("utf-8", "surrogatepass"))
-            except (ValueError, RecursionError):
-                out.append(line)
-        yield name, out
+    return respelled(lines)
 
 
 def _batches(path: Path, lines: list[bytes], size: int) -> Iterator[LineBatch]:

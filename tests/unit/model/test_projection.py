@@ -14,6 +14,7 @@ from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import MISSES, KeyProjector, PartialAttrs, projection_for, widened
 from agent_tui.model.traces.analysis.signals import SIGNAL_READS, retry_signal
 from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_values
+from tests.unit.model.spellings import respelled
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -60,17 +61,7 @@ TRICKY = [
 def _spellings(lines: list[bytes]) -> Iterator[tuple[str, list[bytes]]]:
     """The lines as written, compact (``separators=(",", ":")``) and spaced (``json.dumps`` defaults)."""
     yield "as written", lines
-    for name, dump in (
-        ("compact", lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False)),
-        ("spaced", json.dumps),
-    ):
-        out = []
-        for line in lines:
-            try:
-                out.append(dump(json.loads(line)).encode("utf-8", "surrogatepass"))
-            except (ValueError, RecursionError):
-                out.append(line)
-        yield name, out
+    yield from respelled(lines)
 
 
 def _rows(parser: LineParser, lines: list[bytes], batch: int) -> list[Row]:

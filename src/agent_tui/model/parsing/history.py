@@ -9,9 +9,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from multiprocessing.pool import Pool
 
-from agent_tui.model.parsing.loader import PIECE_BYTES, Shipped, parse_piece
+from agent_tui.model.parsing.loader import Shipped, byte_ranges, parse_piece
 
-__all__ = ["HistoryLoad", "byte_ranges", "prepare_workers"]
+__all__ = ["HistoryLoad", "prepare_workers"]
 
 HISTORY_PIECE_BYTES = 2 << 20
 """Smaller than the headless loader's: each answer is unpickled holding the GIL, and the UI waits."""
@@ -20,20 +20,6 @@ _POLL_S = 0.1
 _JOIN_S = 5.0
 WORKER_NICENESS = 10
 """Workers yield the CPU to the process drawing the screen: keys and redraws stay quick during the load."""
-
-
-def byte_ranges(path: str, end: int, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
-    """Ranges covering ``path[0:end)``, each ending just after a newline (``end`` is a line start)."""
-    ranges = []
-    start = 0
-    with open(path, "rb") as fh:
-        while start < end:
-            fh.seek(min(start + piece_bytes, end))
-            fh.readline()
-            stop = min(fh.tell(), end)
-            ranges.append((start, stop))
-            start = stop
-    return ranges
 
 
 def _context() -> multiprocessing.context.BaseContext:

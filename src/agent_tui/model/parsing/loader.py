@@ -32,6 +32,7 @@ __all__ = [
     "PARALLEL_MIN_BYTES",
     "PIECE_BYTES",
     "Shipped",
+    "byte_ranges",
     "iter_file_batches",
     "parallel_batches",
     "parse_piece",
@@ -49,19 +50,23 @@ Shipped = tuple[Appended, list[int], list[int]]
 """A parsed batch as a worker returns it: columns (no lines), per-record offsets and lengths."""
 
 
-def split_file(path: str, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
-    """Byte ranges covering the file, each ending just after a newline (the last may not)."""
-    size = os.path.getsize(path)
+def byte_ranges(path: str, end: int, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
+    """Ranges covering ``path[0:end)``, each ending just after a newline (or at ``end``)."""
     ranges = []
     start = 0
     with open(path, "rb") as fh:
-        while start < size:
-            fh.seek(min(start + piece_bytes, size))
+        while start < end:
+            fh.seek(min(start + piece_bytes, end))
             fh.readline()
-            end = min(fh.tell(), size)
-            ranges.append((start, end))
-            start = end
+            stop = min(fh.tell(), end)
+            ranges.append((start, stop))
+            start = stop
     return ranges
+
+
+def split_file(path: str, piece_bytes: int = PIECE_BYTES) -> list[tuple[int, int]]:
+    """Byte ranges covering the whole file, each ending just after a newline (the last may not)."""
+    return byte_ranges(path, os.path.getsize(path), piece_bytes)
 
 
 def _lines_of(data: bytes) -> list[bytes]:
