@@ -28,6 +28,7 @@ FAILED = 2
 _ROOT_OP = 4
 _EQUAL = [bytes(1 if v == level else 0 for v in range(256)) for level in range(256)]
 """Translation tables marking the bytes equal to one level."""
+_SPAN_LINES = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
 
 
 class TraceColumns:
@@ -59,27 +60,37 @@ class TraceColumns:
         self._cost = array("d")
         self._tokens = array("q")
         self._ops = Interner()
+        self._marked: tuple[Appended, tuple[list[int], list[int], list[int]]] | None = None
 
     def __len__(self) -> int:
         return len(self._index)
 
-    def _new(self, tids: list[str], first_seq: dict[str | None, int], lo: dict[str | None, float]) -> None:
-        """Add columns for traces first seen in this batch (in bulk: one extend per column)."""
-        m = len(tids)
+    def _new(
+        self,
+        fresh: list[str],
+        *,
+        counts: Counter[str | None],
+        first_k: dict[str | None, int],
+        last_k: dict[str | None, int],
+        lo: dict[str | None, float],
+        hi: dict[str | None, float],
+        worst: dict[str | None, int],
+        first: int,
+    ) -> None:
+        """Add columns for traces first seen in this batch, already holding the batch's values."""
+        m = len(fresh)
         base = len(self._ids)
-        self._index.update(zip(tids, range(base, base + m), strict=True))
-        self._ids.extend(tids)
+        self._index.update(zip(fresh, range(base, base + m), strict=True))
+        self._ids.extend(fresh)
         zeros = bytes(m)
-        for column in (
-            self._count, self._errors, self._criticals, self._open, self._flags, self._worst, self._tokens,
-        ):  # fmt: skip
+        for column in (self._errors, self._criticals, self._open, self._flags, self._worst, self._tokens):
             column.frombytes(zeros * column.itemsize)
-        firsts = [first_seq[t] for t in tids]
-        self._first.extend(array("q", firsts))
-        self._last.extend(array("q", firsts))
-        starts = array("d", [lo[t] for t in tids])
-        self._start.extend(starts)
-        self._end.extend(starts)
+        self._worst[-m:] = array("B", list(map(worst.__getitem__, fresh)))
+        self._count.extend(array("I", list(map(counts.__getitem__, fresh))))
+        self._first.extend(array("q", [first + first_k[t] for t in fresh]))
+        self._last.extend(array("q", [first + last_k[t] for t in fresh]))
+        self._start.extend(array("d", list(map(lo.__getitem__, fresh))))
+        self._end.extend(array("d", list(map(hi.__getitem__, fresh))))
         self._op.extend(array("i", [-1]) * m)
         for sums in (self._amount, self._payout, self._cost):
             sums.frombytes(zeros * 8)
@@ -89,30 +100,45 @@ class TraceColumns:
         tids = batch.trace_ids
         n = len(tids)
         if not n or tids.count(None) == n:
+            self._marked = None
             return set()
-        seqs = range(batch.first_seq, batch.first_seq + n)
+        first = batch.first_seq
         counts = Counter(tids)
         del counts[None]
-        last_seq = dict(zip(tids, seqs, strict=True))
-        first_seq = dict(zip(reversed(tids), reversed(seqs), strict=True))
+        ks = range(n)
+        last_k = dict(zip(tids, ks, strict=True))
+        first_k = dict(zip(reversed(tids), reversed(ks), strict=True))
+        ts = batch.ts
         if batch.ts_sorted:
-            lo = dict(zip(reversed(tids), reversed(batch.ts), strict=True))
-            hi = dict(zip(tids, batch.ts, strict=True))
+            # A trace's earliest and latest times in a sorted batch are those of its first and last record.
+            lo = dict(zip(first_k, map(ts.__getitem__, first_k.values()), strict=True))
+            hi = dict(zip(last_k, map(ts.__getitem__, last_k.values()), strict=True))
         else:
-            lo, hi = _min_max(tids, batch.ts)
+            lo, hi = _min_max(tids, ts)
+        top = _worst_levels(tids, batch.level_bytes or bytes(batch.levels))
         index = self._index
         fresh = [t for t in counts if t not in index]
+        if len(fresh) < len(counts):
+            count, last, start, end, worst = self._count, self._last, self._start, self._end, self._worst
+            for tid in counts.keys() - fresh:
+                i = index[tid]  # type: ignore[index]
+                count[i] += counts[tid]
+                last[i] = first + last_k[tid]
+                start[i] = min(start[i], lo[tid])
+                end[i] = max(end[i], hi[tid])
+                worst[i] = max(worst[i], top[tid])
         if fresh:
-            self._new(fresh, first_seq, lo)  # type: ignore[arg-type]
-        count, last, start, end = self._count, self._last, self._start, self._end
-        for tid, found in counts.items():
-            i = index[tid]  # type: ignore[index]
-            count[i] += found
-            last[i] = last_seq[tid]
-            start[i] = min(start[i], lo[tid])
-            end[i] = max(end[i], hi[tid])
+            self._new(
+                fresh,  # type: ignore[arg-type]
+                counts=counts,
+                first_k=first_k,
+                last_k=last_k,
+                lo=lo,
+                hi=hi,
+                worst=top,
+                first=first,
+            )
         self._count_errors(batch)
-        self._raise_levels(batch)
         self._span_events(batch)
         self._sums(batch)
         return set(counts)  # type: ignore[arg-type]
@@ -127,23 +153,28 @@ class TraceColumns:
                 if batch.levels[seq - first] >= _CRITICAL:
                     self._criticals[i] += 1
 
-    def _raise_levels(self, batch: Appended) -> None:
-        """Each trace's most severe level: one C-level pass per distinct level in the batch."""
-        levels = batch.level_bytes or bytes(batch.levels)
-        tids, worst, index = batch.trace_ids, self._worst, self._index
-        for level in set(levels):
-            for tid in set(compress(tids, levels.translate(_EQUAL[level]))):
-                if tid is not None:
-                    i = index[tid]
-                    worst[i] = max(worst[i], level)
+    def span_lines(self, batch: Appended) -> tuple[list[int], list[int], list[int]]:
+        """Indices of the batch's ``trace.start``, ``trace.complete`` and ``trace.failed`` records.
+
+        Worked out once per batch (the flags read them too, right after the fold).
+        """
+        if self._marked is not None and self._marked[0] is batch:
+            return self._marked[1]
+        events = batch.events
+        marks = list(compress(range(len(events)), map(_SPAN_LINES.__contains__, events)))
+        found: tuple[list[int], list[int], list[int]] = ([], [], [])
+        if marks:
+            names = [events[k] for k in marks]
+            found = tuple(  # type: ignore[assignment]
+                list(compress(marks, map(eq, names, repeat(name))))
+                for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED)
+            )
+        self._marked = (batch, found)
+        return found
 
     def _span_events(self, batch: Appended) -> None:
-        events, tids, index = batch.events, batch.trace_ids, self._index
-        n = len(events)
-        starts, completes, fails = (
-            list(compress(range(n), map(eq, events, repeat(name))))
-            for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED)
-        )
+        tids, index = batch.trace_ids, self._index
+        starts, completes, fails = self.span_lines(batch)
         if not (starts or completes or fails):
             return
         flags, opened = self._flags, self._open
@@ -181,10 +212,15 @@ class TraceColumns:
         tids, index = batch.trace_ids, self._index
         shipped = batch.shipped_sums
         if shipped is not None:
-            for k, values in shipped.items():
+            amounts, payouts, costs, tokens = self._amount, self._payout, self._cost, self._tokens
+            for k, (amount, payout, cost, used) in shipped.items():
                 tid = tids[k]
                 if tid is not None:
-                    self.add_sums(index[tid], *values)
+                    i = index[tid]
+                    amounts[i] += amount
+                    payouts[i] += payout
+                    costs[i] += cost
+                    tokens[i] += used
             return
         for k, attrs in sum_candidates(batch, self._attrs_of):
             tid = tids[k]
@@ -197,6 +233,14 @@ class TraceColumns:
         self._payout[index] += payout
         self._cost[index] += cost
         self._tokens[index] += tokens
+
+
+def _worst_levels(tids: Sequence[str | None], levels: bytes) -> dict[str | None, int]:
+    """Each trace's most severe level in the batch: one C-level pass per distinct level, lowest first."""
+    top: dict[str | None, int] = {}
+    for level in sorted(set(levels)):
+        top.update(zip(compress(tids, levels.translate(_EQUAL[level])), repeat(level)))
+    return top
 
 
 def _first_per_trace(tids: Sequence[str | None], picks: list[int]) -> dict[str | None, int]:

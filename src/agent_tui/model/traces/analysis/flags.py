@@ -8,10 +8,10 @@ closes, so memory follows the traces in flight, not the history.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import compress
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.query.flagfield import FLAG_NAMES
@@ -71,16 +71,6 @@ class Flag:
     """Seqs of the records that raised it, oldest first."""
 
 
-class _Calls:
-    """Repeats of one tool/LLM call key in one trace; fingerprints are taken once there are enough."""
-
-    __slots__ = ("fps", "seqs")
-
-    def __init__(self) -> None:
-        self.seqs: list[int] = []
-        self.fps: list[str] = []
-
-
 class _OpStats:
     """What finished traces of one op looked like: duration quantile and median, cost and tokens."""
 
@@ -128,13 +118,16 @@ class FlagTracker:
         """Bumped whenever a flag is raised or cleared (views showing flags refresh on it)."""
         self._events: dict[str, tuple[bool, bool]] = {}
         self._retries: dict[str, dict[str, list[int]]] = {}
-        self._calls: dict[str, dict[str, _Calls]] = {}
+        self._calls: dict[str, dict[str, list[int]]] = {}
+        """Per trace, the seqs of each tool/LLM call key seen."""
+        self._fps: dict[str, dict[str, list[str]]] = {}
+        """Per trace and call key, the fingerprints of its calls (taken once a key repeats enough)."""
         self._rate: dict[str, deque[tuple[float, int, str | None]]] = {}
         self._storming: set[str] = set()
         self._ops: dict[str, _OpStats] = {}
         self._running: dict[str, tuple[str, float]] = {}
         self._queues: dict[str, deque[str]] = {}
-        self._closed: dict[str, None] = {}
+        self._closed: OrderedDict[str, None] = OrderedDict()
         """Ended traces whose call and retry counts are kept (oldest first), in case the trace goes on."""
 
     # -- reading ------------------------------------------------------------------------------
@@ -194,7 +187,7 @@ class FlagTracker:
 
     def forget(self, held: Callable[[str], bool]) -> None:
         """Drop the state and flags of traces no longer held (their records were evicted)."""
-        for table in (self._flags, self._retries, self._calls, self._running, self._closed):
+        for table in (self._flags, self._retries, self._calls, self._fps, self._running, self._closed):
             for tid in [t for t in table if not held(t)]:
                 del table[tid]
         self.counts = Counter(name for flags in self._flags.values() for name in flags)
@@ -214,16 +207,29 @@ class FlagTracker:
 
     def _signals(self, batch: Appended, signals: Mapping[int, Signal], changed: set[str]) -> None:
         first, tids, times = batch.first_seq, batch.trace_ids, batch.ts
+        calls, repeats = self._calls, self.thresholds.repeats
         for k, signal in signals.items():
-            seq, tid = first + k, tids[k]
+            tid = tids[k]
             if signal.rate_limit:
-                self._rate_hit(signal.agent or "", times[k], seq, tid, changed)
+                self._rate_hit(signal.agent or "", times[k], first + k, tid, changed)
             if tid is None:
                 continue
             if signal.retry_key is not None:
-                self._retry(tid, signal, seq, changed)
-            if signal.call_key is not None:
-                self._call(tid, signal.call_key, batch, k, changed)
+                self._retry(tid, signal, first + k, changed)
+            key = signal.call_key
+            if key is not None:
+                # Inline: most calls are a trace's first of their key and only need remembering.
+                by_key = calls.get(tid)
+                if by_key is None:
+                    calls[tid] = {key: [first + k]}
+                    continue
+                seqs = by_key.get(key)
+                if seqs is None:
+                    by_key[key] = [first + k]
+                    continue
+                seqs.append(first + k)
+                if len(seqs) >= repeats:
+                    self._call(tid, key, seqs, batch, changed)
 
     def _retry(self, tid: str, signal: Signal, seq: int, changed: set[str]) -> None:
         assert signal.retry_key is not None
@@ -237,17 +243,14 @@ class FlagTracker:
             op = signal.retry_key.split("\x00", 1)[0]
             self._raise(tid, "retry_storm", f"{op} retried {retries} times", tuple(state[2:]), changed)
 
-    def _call(self, tid: str, key: str, batch: Appended, k: int, changed: set[str]) -> None:
-        calls = self._calls.setdefault(tid, {}).setdefault(key, _Calls())
-        calls.seqs.append(batch.first_seq + k)
-        repeats = self.thresholds.repeats
-        if len(calls.seqs) < repeats:
-            return
-        for done in range(len(calls.fps), len(calls.seqs)):
-            calls.fps.append(call_fingerprint(self._attrs(calls.seqs[done], batch)))
-        fp, times = Counter(calls.fps).most_common(1)[0]
-        if times >= repeats:
-            same = tuple(s for s, f in zip(calls.seqs, calls.fps, strict=True) if f == fp)
+    def _call(self, tid: str, key: str, seqs: list[int], batch: Appended, changed: set[str]) -> None:
+        """Call ``key`` of trace ``tid`` happened often enough to be a loop: compare the calls' arguments."""
+        fps = self._fps.setdefault(tid, {}).setdefault(key, [])
+        for done in range(len(fps), len(seqs)):
+            fps.append(call_fingerprint(self._attrs(seqs[done], batch)))
+        fp, times = Counter(fps).most_common(1)[0]
+        if times >= self.thresholds.repeats:
+            same = tuple(s for s, f in zip(seqs, fps, strict=True) if f == fp)
             what = f"{key} {call_target(self._attrs(same[0], batch))}".strip()
             why = f"{what} repeated {times} times with the same arguments"
             self._raise(tid, "agent_loop", why, same, changed)
@@ -267,7 +270,8 @@ class FlagTracker:
         if len(window) < self.thresholds.rate_limits:
             self._storming.discard(agent)
             return
-        evidence = tuple(s for _, s, _ in window)
+        # Flags keep the oldest _EVIDENCE seqs: later ones of the window (seq order) could never show.
+        evidence = tuple(s for _, s, _ in islice(window, _EVIDENCE))
         reason = f"{len(window)} rate-limit hits by {agent or 'one agent'} within {span:g} s"
         self.agent_storms[agent] = Flag("retry_storm", agent, reason, evidence[:_EVIDENCE])
         hit = window if agent not in self._storming else (window[-1],)
@@ -277,25 +281,29 @@ class FlagTracker:
                 self._raise(trace_id, "retry_storm", reason, evidence, changed)
 
     def _span_lines(self, batch: Appended, changed: set[str]) -> None:
-        events = batch.events
-        marks = list(compress(range(len(events)), map(_SPAN_LINES.__contains__, events)))
-        if not marks:
+        starts, completes, fails = self.forest.span_lines(batch)
+        if not (starts or completes or fails):
             return
         tids, index = batch.trace_ids, self.forest._index
         opened = self.forest._open
-        starts = {tids[k] for k in marks if events[k] == EVENT_TRACE_START}
-        ends = {tids[k]: k for k in marks if events[k] != EVENT_TRACE_START}
-        for tid in starts:
-            if tid is None or tid in self._running:
+        running = self._running
+        for tid in dict.fromkeys([tids[k] for k in starts]):
+            if tid is None or tid in running:
                 continue
             i = index[tid]
             if opened[i] > 0:
                 op = self._op(i)
-                self._running[tid] = (op, self.forest._start[i])
-                self._queues.setdefault(op, deque()).append(tid)
-        for tid in ends:
-            if tid is not None and opened[index[tid]] <= 0:
-                self._close(tid, index[tid], changed)
+                running[tid] = (op, self.forest._start[i])
+                queue = self._queues.get(op)
+                if queue is None:
+                    queue = self._queues[op] = deque()
+                queue.append(tid)
+        ends = sorted(completes + fails) if fails else completes
+        for tid in dict.fromkeys([tids[k] for k in ends]):
+            if tid is not None:
+                i = index[tid]
+                if opened[i] <= 0:
+                    self._close(tid, i, changed)
 
     def _op(self, i: int) -> str:
         # The name column, not Trace.op: that falls back to building the span tree.
@@ -317,24 +325,62 @@ class FlagTracker:
             stats = self._ops[op] = _OpStats(th.quantile)
         duration = (forest._end[i] - forest._start[i]) * 1000.0
         cost, tokens = forest._cost[i], forest._tokens[i]
-        evidence = (forest._first[i], forest._last[i])
         seen = len(stats.duration)
         if seen >= th.min_traces:
-            pct = f"p{th.quantile * 100:g}"
-            limit = stats.duration.value * th.margin
-            if duration > limit:
-                why = f"{duration:.0f} ms > {pct} {stats.duration.value:.0f} ms of {seen} {op or '?'} traces"
-                self._raise(tid, "slow", why, evidence, changed)
-            if cost and cost > stats.cost.value * th.margin:
-                why = f"cost ${cost:.4f} > {pct} ${stats.cost.value:.4f} of {seen} {op or '?'} traces"
-                self._raise(tid, "costly", why, evidence, changed)
-            elif tokens and tokens > stats.tokens.value * th.margin:
-                why = f"{tokens} tokens > {pct} {stats.tokens.value:.0f} of {seen} {op or '?'} traces"
-                self._raise(tid, "costly", why, evidence, changed)
+            margin = th.margin
+            if duration > stats.duration.value * margin:
+                self._judged(
+                    tid,
+                    i,
+                    "slow",
+                    op=op,
+                    seen=seen,
+                    found=duration,
+                    limit=stats.duration.value,
+                    changed=changed,
+                )
+            if cost and cost > stats.cost.value * margin:
+                self._judged(
+                    tid, i, "costly", op=op, seen=seen, found=cost, limit=stats.cost.value, changed=changed
+                )
+            elif tokens and tokens > stats.tokens.value * margin:
+                self._judged(
+                    tid,
+                    i,
+                    "tokens",
+                    op=op,
+                    seen=seen,
+                    found=tokens,
+                    limit=stats.tokens.value,
+                    changed=changed,
+                )
         stats.duration.add(duration)
         stats.median.add(duration)
         stats.cost.add(cost)
         stats.tokens.add(float(tokens))
+
+    def _judged(
+        self,
+        tid: str,
+        i: int,
+        what: str,
+        *,
+        op: str,
+        seen: int,
+        found: float,
+        limit: float,
+        changed: set[str],
+    ) -> None:
+        """Raise ``slow`` or ``costly`` (by cost or by tokens) on a closed trace, with the reason."""
+        pct = f"p{self.thresholds.quantile * 100:g}"
+        of = f"of {seen} {op or '?'} traces"
+        if what == "slow":
+            name, why = what, f"{found:.0f} ms > {pct} {limit:.0f} ms {of}"
+        elif what == "costly":
+            name, why = what, f"cost ${found:.4f} > {pct} ${limit:.4f} {of}"
+        else:
+            name, why = "costly", f"{found} tokens > {pct} {limit:.0f} {of}"
+        self._raise(tid, name, why, (self.forest._first[i], self.forest._last[i]), changed)
 
     def _keep_counts(self, tid: str) -> None:
         """Keep an ended trace's call and retry counts, dropping the oldest ended trace's beyond the cap.
@@ -346,11 +392,11 @@ class FlagTracker:
         closed.pop(tid, None)
         if tid in self._calls or tid in self._retries:
             closed[tid] = None
-        while len(closed) > _KEPT_CLOSED:
-            oldest = next(iter(closed))
-            del closed[oldest]
-            self._calls.pop(oldest, None)
-            self._retries.pop(oldest, None)
+            if len(closed) > _KEPT_CLOSED:
+                oldest = closed.popitem(last=False)[0]
+                self._calls.pop(oldest, None)
+                self._fps.pop(oldest, None)
+                self._retries.pop(oldest, None)
 
     def _check_stuck(self, now: float, changed: set[str]) -> None:
         th = self.thresholds

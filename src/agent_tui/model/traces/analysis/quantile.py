@@ -7,36 +7,59 @@ import math
 
 __all__ = ["RunningQuantile"]
 
+_push = heapq.heappush
+_pop = heapq.heappop
+_pushpop = heapq.heappushpop
+
 
 class RunningQuantile:
     """The ``q`` quantile of every value added so far (nearest-rank definition)."""
 
-    __slots__ = ("_high", "_low", "q")
+    __slots__ = ("_high", "_low", "_n", "q")
 
     def __init__(self, q: float) -> None:
         self.q = q
+        self._n = 0
         self._low: list[float] = []
         """Max-heap (negated) of the ``ceil(q n)`` smallest values."""
         self._high: list[float] = []
         """Min-heap of the rest."""
 
     def __len__(self) -> int:
-        return len(self._low) + len(self._high)
+        return self._n
 
     @property
     def value(self) -> float:
         """The quantile (0.0 when empty)."""
-        return -self._low[0] if self._low else 0.0
+        low = self._low
+        return -low[0] if low else 0.0
 
     def add(self, value: float) -> None:
         """Take in one value."""
+        low = self._low
+        n = self._n = self._n + 1
+        grow = max(1, math.ceil(self.q * n)) - len(low)
+        # With 0 <= q <= 1 the split moves by at most one place per value: one push, at most one pushpop.
+        if grow == 1:
+            if not low or value <= -low[0]:
+                _push(low, -value)
+            else:
+                _push(low, -_pushpop(self._high, value))
+        elif grow == 0:
+            if low and value < -low[0]:
+                _push(self._high, -_pushpop(low, -value))
+            else:
+                _push(self._high, value)
+        else:
+            self._add_slowly(value, grow + len(low))
+
+    def _add_slowly(self, value: float, want: int) -> None:
         low, high = self._low, self._high
         if low and value <= -low[0]:
-            heapq.heappush(low, -value)
+            _push(low, -value)
         else:
-            heapq.heappush(high, value)
-        want = max(1, math.ceil(self.q * (len(low) + len(high))))
-        while len(low) < want:
-            heapq.heappush(low, -heapq.heappop(high))
+            _push(high, value)
+        while len(low) < want and high:
+            _push(low, -_pop(high))
         while len(low) > want:
-            heapq.heappush(high, -heapq.heappop(low))
+            _push(high, -_pop(low))
