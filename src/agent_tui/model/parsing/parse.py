@@ -23,7 +23,8 @@ from collections.abc import Sequence
 import orjson
 
 from agent_tui.model.parsing.formats.columns import ROW_FIELDS, Columns, Row
-from agent_tui.model.parsing.formats.generic import ROLES, GenericParser, Parsed, attrs_of, decode_line
+from agent_tui.model.parsing.formats.decoding import attrs_of, decode_line
+from agent_tui.model.parsing.formats.generic import ROLES, GenericParser, Parsed
 from agent_tui.model.parsing.formats.mapping import (
     ENVELOPE_KEYS,
     MAX_PLANS,
