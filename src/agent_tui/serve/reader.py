@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent_tui.serve.files import ServedDir, file_id_of, head_crc, same_file
+from agent_tui.serve.files import ServedDir, file_id_of, same_file
 from agent_tui.sources.cursor import Position
-from agent_tui.sources.rotated import MAX_ROTATED_OPEN, ROTATED_GRACE_S
+from agent_tui.sources.rotated import MAX_ROTATED_OPEN, ROTATED_GRACE_S, first_line
 
 __all__ = ["Chunk", "SourceReader"]
 
 _MAX_LINE = 16 << 20
 _MAX_HEADS = 1024
+_MAX_CLOSED = 4096
+_FIRST_LINE_MAX = 512
 Ident = tuple[int, int]
 
 
@@ -29,6 +32,16 @@ class Chunk:
     ends: list[int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Closed:
+    """A file let go: how to tell it again and how far it was read."""
+
+    head: int | None
+    offset: int
+    size: int
+    mtime_ns: int
+
+
 @dataclass(slots=True)
 class _Open:
     """A file of the source held open by identity, whatever it is called now."""
@@ -38,12 +51,19 @@ class _Open:
     file_id: str
     offset: int
     quiet_since: float
+    head: int | None = None
 
     def identity(self) -> str:
         """``dev.inode.headcrc``, filling in the crc once the first line is complete."""
         if self.file_id.endswith(".-"):
             self.file_id = file_id_of(self.fd)
         return self.file_id
+
+    def head_key(self) -> int | None:
+        """The key of the file's first line (see :func:`_head_key`), once that line is complete."""
+        if self.head is None:
+            self.head = _head_key(self.fd)
+        return self.head
 
 
 class SourceReader:
@@ -74,10 +94,10 @@ class SourceReader:
         self.pending: list[Ident] = []
         """Identities of the rotated files still to open for the history, oldest first."""
         self.live_ident: Ident | None = None
-        self.closed: dict[Ident, tuple[str, int]] = {}
-        """Files let go: identity → (head crc, bytes read), so a sibling scan knows them."""
-        self.heads: dict[str, None] = {}
-        """Head crcs of the files read, newest last and bounded: a sibling with one of them is a copy."""
+        self.closed: dict[Ident, _Closed] = {}
+        """Files let go by identity, oldest first and bounded, so a sibling scan knows them at any name."""
+        self.heads: dict[int, None] = {}
+        """First-line keys of the files read, newest last and bounded: a sibling with one is a copy."""
         self.warning = ""
         self._clock = clock
 
@@ -94,7 +114,7 @@ class SourceReader:
                 return
             self.warning = f"{self.source}: the cursor's file is gone or was truncated; resumed at its start"
         elif lines is None:
-            self.pending = _identities(chain[:-1])
+            self.pending = [i for i in map(_identity, chain[:-1]) if i is not None]
             return
         for path in chain[:-1]:
             self._remember_closed(path)  # history not asked for: only files rotated from now on
@@ -198,6 +218,7 @@ class SourceReader:
             if os.fstat(held.fd).st_size < held.offset:
                 held.offset = 0
                 held.file_id = file_id_of(held.fd)
+                held.head = None
                 return True
         return self._retire()
 
@@ -206,54 +227,76 @@ class SourceReader:
         return ident is not None and ident != self.live_ident
 
     def _retire(self) -> Chunk | bool:
-        """Let drained rotated files go once they are gone or quiet (a final partial line goes out first)."""
+        """Let drained rotated files go once gone or quiet, the oldest ones early when too many are open.
+
+        Lines appended since the read are read as lines first (True). A final partial line goes out only
+        once its file is gone or quiet: in a file still written it may be a write in progress, so such a
+        file stays open rather than be let go early.
+        """
         now = self._clock()
         rotated = [f for f in self.files if f.ident != self.live_ident]
         excess = len(rotated) - MAX_ROTATED_OPEN
         for held in rotated:
             st = os.fstat(held.fd)
-            if st.st_nlink and now - held.quiet_since < ROTATED_GRACE_S and excess <= 0:
+            ended = not st.st_nlink or now - held.quiet_since >= ROTATED_GRACE_S
+            if not ended and excess <= 0:
                 continue
-            excess -= 1
             if st.st_size > held.offset:
-                line = os.pread(held.fd, st.st_size - held.offset, held.offset)
-                held.offset += len(line)
-                return Chunk(self.source, held.identity(), [line], [held.offset])
+                tail = os.pread(held.fd, st.st_size - held.offset, held.offset)
+                if b"\n" in tail:
+                    return True
+                if not ended:
+                    continue
+                held.offset += len(tail)
+                return Chunk(self.source, held.identity(), [tail], [held.offset])
+            excess -= 1
+            self._remember_head(held.head_key())
             if st.st_nlink:
-                self.closed[held.ident] = (head_crc(held.fd), held.offset)
+                self._let_go(held.ident, held.head, held.offset, st)
             os.close(held.fd)
             self.files.remove(held)
         return False
 
     def _scan_siblings(self) -> None:
-        """Open the ``X.N`` files never seen (rotated away since the last look), oldest first."""
+        """Open the ``X.N`` files never seen, or grown since they were let go, oldest first.
+
+        A name gone between the listing and its ``stat`` was renamed by a rotation in progress; its file
+        is met under its new name at the next look, so what is known about it is kept (never forgotten
+        for being missed once). A deleted file's inode number can be handed to a new file, so a known
+        identity counts only with the same first line.
+        """
         held = {f.ident for f in self.files}
-        present: set[Ident] = set()
+        for f in self.files:
+            self._remember_head(f.head_key())  # a copy of a file being read is not read again
         for path in self.served.chain(self.source)[:-1]:
-            ident = _identity(path)
-            if ident is None:
+            try:
+                st = os.stat(path)
+            except OSError:
                 continue
-            present.add(ident)
-            closed = self.closed.get(ident)
-            if ident in held or ident in self.pending or (closed is not None and _size(path) == closed[1]):
+            ident = (st.st_dev, st.st_ino)
+            known = self.closed.get(ident)
+            if ident in held or ident in self.pending:
                 continue
-            fd = _open(path)
-            if fd is None:
+            if known is not None and (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
                 continue
-            st = os.fstat(fd)
-            crc = head_crc(fd)
-            if (st.st_dev, st.st_ino) != ident:
-                os.close(fd)  # renamed again meanwhile; the next look finds it
-            elif closed is not None and closed[0] == crc:
-                self._adopt(fd, closed[1])  # appended to after it was let go: only the new bytes
-                del self.closed[ident]
-            elif crc != "-" and crc in self.heads:
-                self.closed[ident] = (crc, st.st_size)  # a copy of a file already read
-                os.close(fd)
-            else:
-                self._adopt(fd, 0)
-        for ident in self.closed.keys() - present:
+            self._consider(path, ident, known)
+
+    def _consider(self, path: Path, ident: Ident, known: _Closed | None) -> None:
+        fd = _open(path)
+        if fd is None:
+            return
+        st = os.fstat(fd)
+        head = _head_key(fd)
+        if (st.st_dev, st.st_ino) != ident:
+            os.close(fd)  # renamed again meanwhile; the next look finds it
+        elif known is not None and known.head in (head, None):
             del self.closed[ident]
+            self._adopt(fd, known.offset)  # appended to after it was let go: only the new bytes
+        elif head is not None and head in self.heads:
+            self._let_go(ident, head, st.st_size, st)  # a copy of a file already read
+            os.close(fd)
+        else:
+            self._adopt(fd, 0)
 
     def _open_pending(self) -> None:
         """Open the next rotated file by identity (names shift when a writer rotates again)."""
@@ -286,17 +329,25 @@ class SourceReader:
         st = os.fstat(fd)
         held = _Open(fd, (st.st_dev, st.st_ino), file_id_of(fd), offset, self._clock())
         self.files.append(held)
-        crc = held.file_id.rpartition(".")[2]
-        if crc != "-":
-            self.heads[crc] = None
+        self._remember_head(held.head_key())
+
+    def _remember_head(self, head: int | None) -> None:
+        if head is not None:
+            self.heads[head] = None
             if len(self.heads) > _MAX_HEADS:
                 del self.heads[next(iter(self.heads))]
+
+    def _let_go(self, ident: Ident, head: int | None, offset: int, st: os.stat_result) -> None:
+        self.closed.pop(ident, None)
+        self.closed[ident] = _Closed(head, offset, st.st_size, st.st_mtime_ns)
+        if len(self.closed) > _MAX_CLOSED:
+            del self.closed[next(iter(self.closed))]
 
     def _remember_closed(self, path: Path) -> None:
         fd = _open(path)
         if fd is not None:
             st = os.fstat(fd)
-            self.closed[(st.st_dev, st.st_ino)] = (head_crc(fd), st.st_size)
+            self._let_go((st.st_dev, st.st_ino), _head_key(fd), st.st_size, st)
             os.close(fd)
 
 
@@ -315,15 +366,16 @@ def _identity(path: Path) -> Ident | None:
     return (st.st_dev, st.st_ino)
 
 
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return -1
+def _head_key(fd: int) -> int | None:
+    """The file's first line (up to 512 bytes) as crc32 and length; None while that line is incomplete.
 
-
-def _identities(paths: list[Path]) -> list[Ident]:
-    return [ident for ident in map(_identity, paths) if ident is not None]
+    The whole first line, not the 64 bytes of the cursor's crc: those hold little more than a
+    millisecond timestamp, which two files rotated within the same millisecond share.
+    """
+    head = first_line(fd)
+    if not head.endswith(b"\n") and len(head) < _FIRST_LINE_MAX:
+        return None
+    return zlib.crc32(head) << 16 | len(head)
 
 
 def _offset_of_last_lines(fd: int, lines: int) -> int:
