@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import Any
 
 from agent_tui.model.parsing.history import HistoryLoad
 from agent_tui.model.session import LogModel
+from agent_tui.schema import Level
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
 from agent_tui.tui.app import AgentTuiApp, make_app
@@ -49,6 +51,24 @@ class Gate:
                 super()._run()
 
         load = Held(*args, **kwargs)
+        self.loads.append(load)
+        return load
+
+
+class Trickle(Gate):
+    """Builds real history loads in 4 kB pieces that hand out their first piece, then wait for ``opened``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> HistoryLoad:
+        gate = self.opened
+
+        class Held(HistoryLoad):
+            def _parse(self, path: str, ranges: list[tuple[int, int]]) -> None:
+                super()._parse(path, ranges[:1])
+                while not gate.wait(0.01) and not self._cancelled.is_set():
+                    pass
+                super()._parse(path, ranges[1:])
+
+        load = Held(*args, **{**kwargs, "piece_bytes": 4096})
         self.loads.append(load)
         return load
 
@@ -186,3 +206,55 @@ def test_directories_with_rotated_logs_are_read_from_the_start(tmp_path: Path) -
     write_log(tmp_path / "a.jsonl.1", 100, 100)
     options = SourceOptions(follow=True)
     assert tail_first_options(str(tmp_path), options, min_bytes=0) == (options, [])
+
+
+async def test_a_key_pressed_while_history_folds_is_handled_before_the_fold_ends(tmp_path: Path) -> None:
+    """Space pauses at once while history is half folded, and the switch to the full index keeps it paused."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Trickle()
+    app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.logs.row_count == TAIL)
+        await until(pilot, lambda: app.merge is not None and len(app.merge.full.store) > 0)
+        await pilot.press("space")
+        await until(pilot, lambda: "PAUSED" in screen_text(app).splitlines()[0])
+        assert app.merge is not None and not gate.loads[0].finished
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        assert gc.isenabled()
+        assert app.paused and app.logs.row_count == len(app.view) == LINES
+        await pilot.press("space")
+        await until(pilot, lambda: "PAUSED" not in screen_text(app).splitlines()[0])
+
+
+async def test_a_level_chosen_mid_fold_holds_over_every_record_after_the_switch(tmp_path: Path) -> None:
+    """Key 4 (error+) pressed after history began folding: the full index shows exactly every error."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Trickle()
+    app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.merge is not None and len(app.merge.full.store) > 0)
+        await pilot.press("4")
+        await until(pilot, lambda: app.view.min_level is Level.ERROR)
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        store = app.model.store
+        assert [int(store.attrs(seq)["n"]) for seq in app.view] == [n for n in range(LINES) if n % 97 == 0]
+
+
+async def test_the_traces_view_shows_the_full_index_after_a_switch_made_while_hidden(tmp_path: Path) -> None:
+    """The traces view, hidden at the switch, lists history's traces (not only the tail's) when shown."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = Gate()
+    app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.logs.row_count == TAIL)
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        assert not app.traces_view.nodes
+        await pilot.press("t")
+        await until(pilot, lambda: len(app.traces_view.nodes) == LINES // 4)
+        assert "t_00000000" in app.traces_view.nodes

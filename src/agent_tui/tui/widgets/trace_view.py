@@ -180,13 +180,18 @@ class TraceView(Tree[NodeRef]):
     def rebind(
         self, forest: Forest, record_of: Callable[[int], Record], flags_of: FlagNames = _no_flags
     ) -> None:
-        """Show another forest (the full index replacing a preview): the tree is rebuilt from it."""
+        """Show another forest (the full index replacing a preview): the tree is rebuilt from it.
+
+        Hidden, it is only emptied: every way of showing it syncs it first, and building the newest
+        traces' rows here would hold up the keys for a few hundred milliseconds on a big index.
+        """
         self.forest = forest
         self.record_of = record_of
         self.flags_of = flags_of
         self.clear()
         self.nodes.clear()
-        self.sync(None)
+        if self.display:
+            self.sync(None)
 
     def sync(self, touched: Iterable[str] | None = None) -> None:
         """Add new traces at the top and refresh changed ones; None refreshes the newest MAX_TRACES.
