@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.model.parsing.parse import ROW_FIELDS, LineParser, Parsed
+from agent_tui.model.clock import FrozenClock
+from agent_tui.model.parsing.parse import ROW_FIELDS, LineParser, Parsed, attrs_of
+from agent_tui.model.session import LogModel
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -93,3 +95,18 @@ def test_bad_times_on_the_fast_path_fall_back() -> None:
     assert got[2].ts_inferred
     assert got[3].ts == pytest.approx(base)
     assert got[4].ts == pytest.approx(base - 0.312)
+
+
+def test_blank_lines_before_a_multi_record_line_keep_every_record_on_its_own_line(tmp_path: Path) -> None:
+    """Four blank lines then one OTLP line of five records: as many records as lines, and the last index
+    is the last line, yet the batch is not one record per line. Each record must point at the OTLP line
+    (the check used to look only at the count and the last index, and gave the records the blank lines)."""
+    otlp = (FIXTURES / "formats" / "otlp.jsonl").read_bytes().splitlines()[0]
+    path = tmp_path / "blank-then-otlp.jsonl"
+    path.write_bytes(b"\n\n\n\n" + otlp + b"\n")
+    with LogModel(clock=FrozenClock(0.0)) as model:
+        model.load_file(str(path))
+        assert len(model.store) == 5
+        assert [model.store.raw(seq) for seq in range(5)] == [otlp] * 5
+        expected = [attrs_of(otlp, part) for part in range(5)]
+        assert [dict(model.store.attrs(seq)) for seq in range(5)] == expected

@@ -171,7 +171,7 @@ def transpose(first: int, pairs: Sequence[tuple[int, ParsedLike]], lines: Sequen
         new_criticals=[],
         level_bytes=bytes(levels),
         inferred=[p.ts_inferred for p in parsed],
-        one_per_line=n == len(lines) and (not n or idxs[-1] == n - 1),
+        one_per_line=n == len(lines) and idxs == list(range(n)),
         ts_sorted=n < 2 or sorted(ts) == ts,
     )
 
@@ -223,7 +223,8 @@ def from_columns(first: int, columns: ColumnsLike, lines: Sequence[bytes]) -> Ap
         new_criticals=[],
         level_bytes=bytes(columns.level),
         inferred=columns.ts_inferred,
-        one_per_line=n == len(lines) and (not n or idxs[-1] == n - 1),
+        # Equal lengths and last index are not enough: a blank line then a two-record OTLP line match them.
+        one_per_line=n == len(lines) and idxs == list(range(n)),
         ts_sorted=n < 2 or sorted(ts) == ts,
     )
 
