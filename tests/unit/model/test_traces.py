@@ -226,3 +226,54 @@ def test_max_level_is_the_most_severe_record_of_each_trace_across_batches() -> N
     model.ingest(LineBatch("a", [rec("warning", "t1"), rec("debug", "t2"), rec("error", "t3")]))
     levels = {t.trace_id: t.max_level for t in model.traces.traces()}
     assert levels == {"t1": Level.WARNING, "t2": Level.INFO, "t3": Level.ERROR}
+
+
+def _mixed_traces() -> list[bytes]:
+    """Interleaved traces with nested spans, late roots, failures, unsorted times, errors and sums."""
+    traces: list[list[bytes]] = []
+    for n in range(12):
+        tid = f"t{n}"
+        root = {"trace_id": tid, "span_id": f"{n:04d}000000000001", "op": "agent.tick"}
+        child = {"trace_id": tid, "span_id": f"{n:04d}000000000002", "parent_span_id": root["span_id"]}
+        t = n * 0.7
+        out = []
+        if n % 3 == 0:  # a child span starts before its trace's root span (the root names the trace)
+            out.append(line(t, "trace.start", **child, op="llm.call"))
+        out.append(line(t + 0.1, "trace.start", **root))
+        out.append(line(t + 0.05 * (n % 4), "llm.response", **child, cost_usd=0.001 * n, tokens=3 * n))
+        out.append(line(t + 0.3, "bet.placed", level="error" if n % 5 == 0 else "info", **child,
+                        amount_usdc=1.5 * n))  # fmt: skip
+        if n % 3 == 0:
+            out.append(line(t + 0.35, "trace.complete", **child))
+        end = "trace.failed" if n % 4 == 1 else "trace.complete"
+        out.append(line(t + 0.4 + n * 0.01, end, level="critical" if n == 7 else "info", **root))
+        out.append(line(t + 0.2, "note"))
+        traces.append(out)
+    # Three traces at a time, round robin: each trace spans several batches of the smaller sizes.
+    lines: list[bytes] = []
+    for group in range(0, 12, 3):
+        members = traces[group : group + 3]
+        for step in range(max(map(len, members))):
+            lines.extend(member[step] for member in members if step < len(member))
+    return lines
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 1000])
+def test_trace_summaries_do_not_depend_on_batch_size(size: int) -> None:
+    """Every summary field of every trace is the same whether its records come in one batch or many."""
+
+    def summaries(batch_size: int) -> list[tuple[object, ...]]:
+        model = LogModel()
+        lines = _mixed_traces()
+        for at in range(0, len(lines), batch_size):
+            model.ingest(LineBatch("agent", lines[at : at + batch_size]))
+        return sorted(
+            (t.trace_id, t.status, t.op, t.start, t.end, t.first_seq, t.last_seq, t.record_count,
+             t.error_count, t.critical_count, t.max_level, t.amount_usdc, t.cost_usd, t.tokens)
+            for t in model.traces.traces()
+        )  # fmt: skip
+
+    whole = summaries(10_000)
+    assert len(whole) == 12 and {row[2] for row in whole} == {"agent.tick"}
+    assert {row[1] for row in whole} == {"ok", "error", "critical"}
+    assert summaries(size) == whole

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.parsing.columns import (
+    FLAG_HAS_ERROR,
     FLAG_ODD_PARENT,
     FLAG_ODD_SPAN,
+    FLAG_REPARSE,
     NAME_NONE,
     NO_NAME,
     Appended,
@@ -36,6 +41,9 @@ from agent_tui.model.store.rawio import RawFiles
 from agent_tui.schema import Level
 
 __all__ = ["ColumnStore"]
+
+_ERROR_LEVEL = re.compile(b"[\\x%02x-\\xff]" % Level.ERROR)
+"""Matches a level byte at error or above."""
 
 
 class ColumnStore:
@@ -163,10 +171,13 @@ class ColumnStore:
             self._run_seq.append(first)
             self._run_src.append(source)
             self._run_file.append(file)
-        if self._off.typecode == "I" and max(offsets) >> 32:
+        try:
+            added = array(self._off.typecode, offsets)
+        except OverflowError:  # an offset past 4 GiB: widen the column
             self._off = array("q", self._off)
+            added = array("q", offsets)
+        self._off.extend(added)
         # array(list(map(...))) is about twice as fast as array(map(...)) or extend(map(...)).
-        self._off.extend(array(self._off.typecode, offsets))
         self._len.extend(array("I", lengths))
         self._ts.extend(array("d", a.ts))
         self._lvl.frombytes(a.level_bytes)
@@ -183,16 +194,20 @@ class ColumnStore:
         self._op.extend(op_ids)
         self._ev.extend(ev_ids)
         capped = len(self.names.strings) >= NO_NAME - 1 and (NO_NAME in op_ids or NO_NAME in ev_ids)
-        if n_raw or a.errors.count(None) != n or a.inferred.count(True) or capped:
-            flags = batch_flags(raws, a.inferred, a.errors, op_ids, ev_ids)
+        errors = a.errors
+        if n_raw or a.inferred.count(True) or capped:
+            flags = batch_flags(raws, a.inferred, errors, op_ids, ev_ids)
         else:
             flags = bytearray(n)
+            if errors.count(None) != n:
+                for k in compress(range(n), map(is_not, errors, repeat(None))):
+                    flags[k] = FLAG_HAS_ERROR | FLAG_REPARSE
         self._add_spans(a, flags)
         self._flags.frombytes(flags)
         if not a.one_per_line:
             self._note_subrecords(first, a.line_index)
         levels = a.level_bytes
-        if max(levels) >= Level.ERROR:
+        if _ERROR_LEVEL.search(levels) is not None:
             a.new_errors.extend(first + k for k in indices_at_least(levels, Level.ERROR))
             a.new_criticals.extend(first + k for k in indices_at_least(levels, Level.CRITICAL))
             self._error_seqs.extend(a.new_errors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from operator import eq, is_, itemgetter, not_
 from typing import TYPE_CHECKING, TypeVar
@@ -65,35 +65,51 @@ class TraceColumns:
     def __len__(self) -> int:
         return len(self._index)
 
-    def _new(
-        self,
-        fresh: list[str],
-        *,
-        counts: Counter[str | None],
-        first_k: dict[str | None, int],
-        last_k: dict[str | None, int],
-        lo: dict[str | None, float],
-        hi: dict[str | None, float],
-        worst: dict[str | None, int],
-        first: int,
-    ) -> None:
+    def _new(self, fresh: list[str], b: _PerTrace, first: int) -> None:
         """Add columns for traces first seen in this batch, already holding the batch's values."""
         m = len(fresh)
         base = len(self._ids)
         self._index.update(zip(fresh, range(base, base + m), strict=True))
         self._ids.extend(fresh)
         zeros = bytes(m)
-        for column in (self._errors, self._criticals, self._open, self._flags, self._worst, self._tokens):
+        for column in (self._errors, self._criticals, self._tokens):
             column.frombytes(zeros * column.itemsize)
-        self._worst[-m:] = array("B", list(map(worst.__getitem__, fresh)))
-        self._count.extend(array("I", list(map(counts.__getitem__, fresh))))
-        self._first.extend(array("q", [first + first_k[t] for t in fresh]))
-        self._last.extend(array("q", [first + last_k[t] for t in fresh]))
-        self._start.extend(array("d", list(map(lo.__getitem__, fresh))))
-        self._end.extend(array("d", list(map(hi.__getitem__, fresh))))
-        self._op.extend(array("i", [-1]) * m)
+        self._count.extend(array("I", list(map(b.counts.__getitem__, fresh))))
+        self._first.extend(array("q", [first + b.first_k[t] for t in fresh]))
+        self._last.extend(array("q", [first + b.last_k[t] for t in fresh]))
+        self._start.extend(array("d", list(map(b.lo.__getitem__, fresh))))
+        self._end.extend(array("d", list(map(b.hi.__getitem__, fresh))))
+        self._worst.extend(array("B", list(map(b.top.__getitem__, fresh))))
+        opens, closes = b.opens, b.closes
+        if opens or closes:
+            self._open.extend(array("i", [opens.get(t, 0) - closes.get(t, 0) for t in fresh]))
+            flags = [STARTED if t in opens else 0 for t in fresh]
+            for j in compress(range(m), map(b.failed.__contains__, fresh)):
+                flags[j] |= FAILED
+            names = [-1] * m
+            if b.first_start:
+                self._name_fresh(fresh, b, names, flags)
+            self._flags.extend(array("B", flags))
+            self._op.extend(array("i", names))
+        else:
+            self._open.frombytes(zeros * self._open.itemsize)
+            self._flags.frombytes(zeros)
+            self._op.extend(array("i", [-1]) * m)
         for sums in (self._amount, self._payout, self._cost):
             sums.frombytes(zeros * 8)
+
+    def _name_fresh(self, fresh: list[str], b: _PerTrace, names: list[int], flags: list[int]) -> None:
+        """A new trace is named by its first real root span's op, else by its first start's op."""
+        first_start, first_root, ops, op_ids = b.first_start, b.first_root, b.ops, self._ops
+        for j, tid in enumerate(fresh):
+            k = first_root.get(tid)
+            if k is not None and ops[k] is not None:
+                names[j] = op_ids[ops[k]]
+                flags[j] |= _ROOT_OP
+                continue
+            k = first_start.get(tid)
+            if k is not None and ops[k] is not None:
+                names[j] = op_ids[ops[k]]
 
     def _fold(self, batch: Appended) -> set[str]:
         """Fold one appended batch into the summaries; return the ids of the traces it touched."""
@@ -103,45 +119,46 @@ class TraceColumns:
             self._marked = None
             return set()
         first = batch.first_seq
-        counts = Counter(tids)
-        del counts[None]
-        ks = range(n)
-        last_k = dict(zip(tids, ks, strict=True))
-        first_k = dict(zip(reversed(tids), reversed(ks), strict=True))
-        ts = batch.ts
-        if batch.ts_sorted:
-            # A trace's earliest and latest times in a sorted batch are those of its first and last record.
-            lo = dict(zip(first_k, map(ts.__getitem__, first_k.values()), strict=True))
-            hi = dict(zip(last_k, map(ts.__getitem__, last_k.values()), strict=True))
-        else:
-            lo, hi = _min_max(tids, ts)
-        top = _worst_levels(tids, batch.level_bytes or bytes(batch.levels))
+        b = _PerTrace(batch, self.span_lines(batch))
         index = self._index
-        fresh = [t for t in counts if t not in index]
-        if len(fresh) < len(counts):
-            count, last, start, end, worst = self._count, self._last, self._start, self._end, self._worst
-            for tid in counts.keys() - fresh:
-                i = index[tid]  # type: ignore[index]
-                count[i] += counts[tid]
-                last[i] = first + last_k[tid]
-                start[i] = min(start[i], lo[tid])
-                end[i] = max(end[i], hi[tid])
-                worst[i] = max(worst[i], top[tid])
+        fresh = [t for t in b.counts if t not in index]
+        if len(fresh) < len(b.counts):
+            self._fold_known(b.counts.keys() - fresh, b, first)  # type: ignore[arg-type]
         if fresh:
-            self._new(
-                fresh,  # type: ignore[arg-type]
-                counts=counts,
-                first_k=first_k,
-                last_k=last_k,
-                lo=lo,
-                hi=hi,
-                worst=top,
-                first=first,
-            )
+            self._new(fresh, b, first)  # type: ignore[arg-type]
         self._count_errors(batch)
-        self._span_events(batch)
         self._sums(batch)
-        return set(counts)  # type: ignore[arg-type]
+        return set(b.counts)  # type: ignore[arg-type]
+
+    def _fold_known(self, known: Iterable[str], b: _PerTrace, first: int) -> None:
+        """Fold the batch into traces seen in earlier batches."""
+        index = self._index
+        count, last, start, end, worst = self._count, self._last, self._start, self._end, self._worst
+        opened, flags = self._open, self._flags
+        for tid in known:
+            i = index[tid]
+            count[i] += b.counts[tid]
+            last[i] = first + b.last_k[tid]
+            start[i] = min(start[i], b.lo[tid])
+            end[i] = max(end[i], b.hi[tid])
+            worst[i] = max(worst[i], b.top[tid])
+            if tid in b.opens or tid in b.closes:
+                opened[i] += b.opens.get(tid, 0) - b.closes.get(tid, 0)
+                flags[i] |= (STARTED if tid in b.opens else 0) | (FAILED if tid in b.failed else 0)
+                self._name_known(tid, i, b)
+
+    def _name_known(self, tid: str, i: int, b: _PerTrace) -> None:
+        """The first start names a trace, unless a real root span (id, no parent) turns up later."""
+        ops, flags, names = b.ops, self._flags, self._op
+        root = b.first_root.get(tid)
+        for k in (b.first_start.get(tid), root):
+            if k is None or ops[k] is None:
+                continue
+            is_root = k == root
+            if names[i] < 0 or (is_root and not flags[i] & _ROOT_OP):
+                names[i] = self._ops[ops[k]]
+                if is_root:
+                    flags[i] |= _ROOT_OP
 
     def _count_errors(self, batch: Appended) -> None:
         first = batch.first_seq
@@ -172,42 +189,6 @@ class TraceColumns:
         self._marked = (batch, found)
         return found
 
-    def _span_events(self, batch: Appended) -> None:
-        tids, index = batch.trace_ids, self._index
-        starts, completes, fails = self.span_lines(batch)
-        if not (starts or completes or fails):
-            return
-        flags, opened = self._flags, self._open
-        for found, delta, flag in ((starts, 1, STARTED), (completes, -1, 0), (fails, -1, FAILED)):
-            for tid, times in Counter([tids[k] for k in found]).items():
-                if tid is not None:
-                    i = index[tid]
-                    opened[i] += delta * times
-                    flags[i] |= flag
-        self._name_traces(batch, starts)
-
-    def _name_traces(self, batch: Appended, starts: list[int]) -> None:
-        """The first start names a trace, unless a real root span (id, no parent) turns up later."""
-        if not starts:
-            return
-        tids, ops, parents, spans = batch.trace_ids, batch.ops, batch.parent_ids, batch.span_ids
-        first_start = _first_per_trace(tids, starts)
-        no_parent = list(compress(starts, _absent(parents, starts)))
-        roots = list(compress(no_parent, map(not_, _absent(spans, no_parent)))) if no_parent else []
-        first_root = _first_per_trace(tids, roots)
-        root_set = set(first_root.values())
-        flags, names = self._flags, self._op
-        for k in (*first_start.values(), *first_root.values()):
-            tid, op = tids[k], ops[k]
-            if tid is None or op is None:
-                continue
-            i = self._index[tid]
-            is_root = k in root_set
-            if names[i] < 0 or (is_root and not flags[i] & _ROOT_OP):
-                names[i] = self._ops[op]
-                if is_root:
-                    flags[i] |= _ROOT_OP
-
     def _sums(self, batch: Appended) -> None:
         tids, index = batch.trace_ids, self._index
         shipped = batch.shipped_sums
@@ -233,6 +214,46 @@ class TraceColumns:
         self._payout[index] += payout
         self._cost[index] += cost
         self._tokens[index] += tokens
+
+
+class _PerTrace:
+    """What one batch says about each trace in it, worked out in C-level passes over its columns."""
+
+    __slots__ = (
+        "closes", "counts", "failed", "first_k", "first_root", "first_start", "hi", "last_k", "lo", "opens",
+        "ops", "top",
+    )  # fmt: skip
+
+    def __init__(self, batch: Appended, span_lines: tuple[list[int], list[int], list[int]]) -> None:
+        tids = batch.trace_ids
+        ks = range(len(tids))
+        self.counts = Counter(tids)
+        del self.counts[None]
+        self.last_k = dict(zip(tids, ks, strict=True))
+        self.first_k = dict(zip(reversed(tids), reversed(ks), strict=True))
+        ts = batch.ts
+        if batch.ts_sorted:
+            # A trace's earliest and latest times in a sorted batch are those of its first and last record.
+            self.lo = dict(zip(self.first_k, map(ts.__getitem__, self.first_k.values()), strict=True))
+            self.hi = dict(zip(self.last_k, map(ts.__getitem__, self.last_k.values()), strict=True))
+        else:
+            self.lo, self.hi = _min_max(tids, ts)
+        self.top = _worst_levels(tids, batch.level_bytes or bytes(batch.levels))
+        starts, completes, fails = span_lines
+        self.opens: Counter[str | None] = Counter(map(tids.__getitem__, starts))
+        self.closes: Counter[str | None] = Counter(map(tids.__getitem__, completes))
+        self.failed = set(map(tids.__getitem__, fails))
+        if fails:
+            self.closes.update(map(tids.__getitem__, fails))
+        self.ops = batch.ops
+        self.first_start: dict[str | None, int] = {}
+        self.first_root: dict[str | None, int] = {}
+        if starts:
+            self.first_start = _first_per_trace(tids, starts)
+            no_parent = list(compress(starts, _absent(batch.parent_ids, starts)))
+            if no_parent:
+                roots = list(compress(no_parent, map(not_, _absent(batch.span_ids, no_parent))))
+                self.first_root = _first_per_trace(tids, roots)
 
 
 def _worst_levels(tids: Sequence[str | None], levels: bytes) -> dict[str | None, int]:
