@@ -17,6 +17,7 @@ import pytest
 from agent_tui.model.parsing.parse import LineParser, Parsed
 from agent_tui.model.query import compile_filter
 from agent_tui.model.query.linesubject import LineSubject
+from agent_tui.model.query.numbers import NumberTest
 from agent_tui.model.query.scan import Scanner, ScanPlan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +113,85 @@ def test_spaced_level_lines_take_the_byte_shortcut() -> None:
     assert count == len(found) == truth(spaced.splitlines(), 'level == "error"') > 0
     assert sum(parsed) == 0
     assert all(re.search(rb'"level": "error"', line) for line in found)
+
+
+AMOUNT_LINES = [
+    b'{"ts":"2026-03-04T00:00:00Z","level":"info","amount_usdc":60}',
+    b'{"ts":"2026-03-04T00:00:01Z","level":"info","amount_usdc": 40}',
+    b'{"ts": "2026-03-04T00:00:02Z", "level": "info", "amount_usdc" : 50.5 }',
+    b'{"amount_usdc":-1e2,"level":"info"}',
+    b'{"amount_usdc":5E+1}',
+    b'{"amount_usdc":50}',
+    b'{"amount_usdc":10,"amount_usdc":70}',
+    b'{"amount_usdc":70,"amount_usdc":10}',
+    b'{"\\u0061mount_usdc":70,"amount_usdc":10}',
+    b'{"amount_usdc":10,"\\u0061mount_usdc":70}',
+    b'{"nested":{"amount_usdc":70},"amount_usdc":10}',
+    b'{"nested":{"amount_usdc":10},"amount_usdc":70}',
+    b'{"nested":{"amount_usdc":70}}',
+    b'{"note":"\\"amount_usdc\\":70","amount_usdc":10}',
+    b'{"note":"amount_usdc","amount_usdc":70}',
+    b'{"amount_usdc":"70"}',
+    b'{"amount_usdc":true}',
+    b'{"amount_usdc":null}',
+    b'{"amount_usdc":[70]}',
+    b'{"amount_usdc":123456789012345678901234567890}',
+    b'{"amount_usdc":0.00000000000000000000000000000001}',
+    b'{"amount_usdc":70 broken',
+    b'{"amount_usdc":70}}',
+    b'{"amount_usdc":10} {"amount_usdc":70}',
+    b'  {"amount_usdc":70}',
+    b'{"amount_usdc_total":70,"amount_usdc":10}',
+    b'{"amount_usdc":10,"amount_usdc_total":70}',
+    b'{"amount_usdc":70,"MESSAGE":"m","__REALTIME_TIMESTAMP":"1"}',
+    b'{"amount_usdc":10,"MESSAGE":"{\\"amount_usdc\\": 70}","__REALTIME_TIMESTAMP":"1"}',
+    b'{"record":{"extra":{"amount_usdc":70}}}',
+    b'{"amount_usdc":10\t}',
+    b'{"amount_usdc":-0}',
+    b"amount_usdc=70",
+]
+
+
+@pytest.mark.parametrize(
+    "text", ["amount_usdc > 50", "amount_usdc <= 50", "amount_usdc < 0", "amount_usdc >= 50"]
+)
+@pytest.mark.parametrize("escaped", [False, True], ids=["shortcut", "escaped-keys"])
+def test_numbers_read_from_bytes_agree_with_a_full_parse(
+    text: str, escaped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines the number shortcut judges (and those it must leave alone) give the full parse's answer."""
+    rejected: list[bool] = []
+    rejects = NumberTest.rejects
+
+    def counting(self: NumberTest, data: bytes, hit: int, start: int, end: int) -> bool:
+        rejected.append(rejects(self, data, hit, start, end))
+        return rejected[-1]
+
+    monkeypatch.setattr(NumberTest, "rejects", counting)
+    some = [line for line in AMOUNT_LINES if escaped or b"\\u" not in line]
+    # Pad past the byte searcher's small-buffer cutoff so its probing path runs too.
+    filler = [b'{"ts":"2026-03-04T00:00:03Z","level":"debug","event":"tick","n":%d}' % i for i in range(6000)]
+    lines = [*some, *filler, *some]
+    for data in (b"\n".join(lines) + b"\n", b"\n".join(lines)):
+        count, found = scanned(data, text)
+        assert count == truth(lines, text), text
+        assert found == [line for line in lines if _matches(line, text)], text
+    # Without escaped keys the shortcut runs and drops lines unread; with them every line is parsed.
+    assert any(rejected) != escaped
+
+
+def test_a_buffer_mixing_compact_and_spaced_lines_gives_the_answers_of_a_full_parse() -> None:
+    """The level shortcut reads one spelling per buffer; lines in the other are parsed, never misjudged."""
+    lines = FLEET.read_bytes().splitlines()
+    mixed = [spell(line, "spaced") if i % 3 == 0 else line for i, line in enumerate(lines)]
+    for first in (mixed, [spell(mixed[0], "spaced"), *mixed[1:]], [lines[0], *mixed[1:]]):
+        data = b"\n".join(first * 3) + b"\n"
+        for text in ('level == "error"', "level >= warning", "level <= debug"):
+            count, found = scanned(data, text)
+            assert count == truth(first * 3, text), text
+            assert found == [line for line in first * 3 if count and _matches(line, text)], text
+
+
+def _matches(line: bytes, text: str) -> bool:
+    flt = compile_filter(text)
+    return any(flt.matches(LineSubject(p, line)) for p in LineParser(keep_attrs=True).parse(line))

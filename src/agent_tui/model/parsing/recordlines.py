@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.parsing.formats.generic import decode_line
 from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of
-from agent_tui.model.query.linesubject import LineSubject
+from agent_tui.model.query.bytesearch import Finder
+from agent_tui.model.query.linesubject import LineSubject, RowSubject
 from agent_tui.model.query.prefilter import ESCAPED_KEY
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ __all__ = [
 
 _STREAM_KEY: Final = b'"stream"'
 """Every Docker json-file envelope names ``stream`` (unless the key is escaped: see ``ESCAPED_KEY``)."""
+_UNICODE_ESCAPE: Final = Finder(b"\\u")
+"""Where ``ESCAPED_KEY`` can start; found by its backslash, which most buffers hold rarely or never."""
 
 
 def is_blank(line: bytes) -> bool:
@@ -50,7 +53,10 @@ def is_blank(line: bytes) -> bool:
 
 def pieces_possible(data: bytes) -> bool:
     """False when no line of ``data`` can be a Docker envelope, so no record spans two lines."""
-    return _STREAM_KEY in data or ESCAPED_KEY.search(data) is not None
+    if _STREAM_KEY in data:
+        return True
+    first = _UNICODE_ESCAPE.find(data)
+    return first >= 0 and ESCAPED_KEY.search(data, first) is not None
 
 
 def may_be_piece(line: bytes) -> bool:
@@ -190,21 +196,30 @@ class RecordJudge:
         self.since = since
         self.until = until
         self.parser = parser if parser is not None else LineParser(keep_attrs=needs_attrs(filt))
+        # A filter that reads only the record is judged on the parser's row, no Record built.
+        self._on_rows = filt is not None and filt.record_only
 
     def judge(self, lines: Sequence[bytes]) -> tuple[int, list[int]]:
         """``(matching records, indices of their lines)``: each line once, in order, pieces included."""
         filt, since, until = self.filter, self.since, self.until
-        rows = self.parser.parse_batch(lines)
-        starts = record_starts(lines, [index for index, _ in rows])
+        rows = self.parser.parse_rows(lines)
+        starts = record_starts(lines, [row[0] for row in rows])
         count = 0
         keep: list[int] = []
         last = -1
-        for (index, parsed), start in zip(rows, starts, strict=True):
-            if since is not None and parsed.ts < since:
+        on_rows = self._on_rows
+        matches = filt.matches if filt is not None else None
+        for row, start in zip(rows, starts, strict=True):
+            index = row[0]
+            if since is not None and row[1] < since:
                 continue
-            if until is not None and parsed.ts > until:
+            if until is not None and row[1] > until:
                 continue
-            if filt is not None:
+            if on_rows:
+                if not matches(RowSubject(row)):  # type: ignore[misc]
+                    continue
+            elif filt is not None:
+                parsed = Parsed(*row[1:])
                 raw = lines[index]
                 if start != index:
                     raw = _joined(lines, start, index)

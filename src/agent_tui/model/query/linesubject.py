@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from agent_tui.model.parsing.parse import Parsed, attrs_of
 from agent_tui.model.record import Record
 
-__all__ = ["LineSubject"]
+__all__ = ["LineSubject", "RowSubject"]
 
 
 class LineSubject:
@@ -49,3 +50,38 @@ class LineSubject:
         if self._attrs is None:
             self._attrs = attrs_of(self.raw)
         return self._attrs
+
+
+class RowSubject(tuple[Any, ...]):
+    """A parser row (``LineParser.parse_rows``) as a filter that reads only the record sees it.
+
+    The row is its own ``record``: the same values ``LineSubject.record`` would copy into a Record, read in
+    place. Only for filters with ``record_only`` set (no attributes, no raw bytes).
+    """
+
+    __slots__ = ()
+
+    ts = property(itemgetter(1))
+    ts_inferred = property(itemgetter(2))
+    level = property(itemgetter(3))
+    event = property(itemgetter(4))
+    trace_id = property(itemgetter(5))
+    span_id = property(itemgetter(6))
+    parent_span_id = property(itemgetter(7))
+    op = property(itemgetter(8))
+    error = property(itemgetter(9))
+
+    @property
+    def record(self) -> Record:
+        """The row itself, read as a Record."""
+        return self  # type: ignore[return-value]
+
+    @property
+    def attrs(self) -> Mapping[str, Any]:
+        """Never read by a record-only filter."""
+        raise TypeError("a record-only filter read the attributes")
+
+    @property
+    def raw(self) -> bytes:
+        """Never read by a record-only filter."""
+        raise TypeError("a record-only filter read the line")

@@ -4,11 +4,12 @@ Strategies, chosen per filter, all giving the lines a full parse of every line w
 
 * **anchor** — a substring every matching line holds (``required_substrings``; or an id or error type
   from ``id_substrings`` plus OTLP and journald lines; or an attribute key from ``required_keys`` plus
-  nested shapes) is searched in the whole buffer; only lines holding it are looked at. Values and keys
-  are found whatever the spacing around ``:`` and ``,``.
+  nested shapes) is searched in the whole buffer (``bytesearch``: by a rare byte where it has one); only
+  lines holding it are looked at. Values and keys are found whatever the spacing around ``:`` and ``,``.
+  For ``key > 50`` and the like, lines whose number visibly fails are dropped unread (``numbers``).
 * **level** — when the result depends on the level alone (probed with every level; a probe that looks at
   anything else aborts), lines shaped ``{"ts":"…","level":"<name>"`` (compact, or spaced the way
-  ``json.dumps`` writes: ``{"ts": "…", "level": "<name>"``) are classified from their bytes.
+  ``json.dumps`` writes: ``{"ts": "…", "level": "<name>"``; ``levelshape``) are classified from their bytes.
   Other lines, lines with a ``\\u`` escape, and — if a line may hold ``"level"`` twice — the whole buffer
   are parsed.
 * **lazy** — attribute and text filters run on the decoded object, no Record built; lines whose evaluation
@@ -39,6 +40,9 @@ from agent_tui.model.parsing.recordlines import (
     pieces_possible,
     trailing_pieces,
 )
+from agent_tui.model.query.bytesearch import Finder
+from agent_tui.model.query.levelshape import Shape, odd_line_starts, shape_of
+from agent_tui.model.query.numbers import NumberTest
 from agent_tui.model.query.prefilter import NESTED_MARKERS, OTLP_MARKER, REWRITING_MARKERS
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
@@ -48,25 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ByteSink", "ScanPlan", "Scanner", "level_set", "needs_exact_numbers"]
 
-_NAMES: Final = tuple(level.label for level in Level)
 _WIRE_LEVELS: Final[dict[str, Level]] = {level.label: level for level in Level}
-_NAME_GROUP: Final = rb"(" + b"|".join(n.encode() for n in _NAMES) + rb")"
-_SIMPLE: Final = re.compile(
-    rb'\{"ts":"[^"\\\n]{1,64}","level":"' + _NAME_GROUP + rb'"'
-    rb'|\{"ts": "[^"\\\n]{1,64}", "level": "' + _NAME_GROUP + rb'"'
-)
-"""Line shapes the level shortcut classifies from bytes: compact, and ``json.dumps``' ``", "``/``": "``."""
-_NOT_SIMPLE: Final = re.compile(rb"\n(?!" + _SIMPLE.pattern.replace(rb"(", rb"(?:") + rb")")
-_LEVEL_SEPARATORS: Final = (b'","level":"', b'", "level": "')
-"""What precedes the level name in each ``_SIMPLE`` shape."""
-_ENVELOPE_KEY: Final = re.compile(rb'"(?:resourceLogs|record|stream|__REALTIME_TIMESTAMP|MESSAGE)"')
-"""Keys that make the parser unwrap a nested shape (``formats.mapping.ENVELOPE_KEYS``), as written."""
-_LEVELLESS_ENVELOPES: Final = (b'"resourceLogs"', b'"MESSAGE"', b'"__REALTIME_TIMESTAMP"')
-"""Envelopes whose records take their level from somewhere other than a ``"level"`` key."""
 _NESTED_KEYS: Final = (*ENVELOPE_KEYS, "attributes")
 """Decoded keys of the nested shapes, whose attribute mapping is not the object itself."""
-_LEVEL_KEY: Final = b'"level"'
-_UNICODE_ESCAPE: Final = b"\\u"
 _LAZY_GIVE_UP: Final = 64
 _WIDE_NUMBER: Final = re.compile(r"\d{16}")
 
@@ -188,17 +176,23 @@ class Scanner:
         self._carry = b""
         filt = plan.filter
         self._may_match = filt.may_match_line if filt is not None and filt.prefiltered else None
-        self._anchors: tuple[bytes, ...] = ()
+        anchors: tuple[bytes, ...] = ()
         if filt is not None and filt.required_substrings:
-            self._anchors = (max(filt.required_substrings, key=len),)
+            anchors = (max(filt.required_substrings, key=len),)
         elif filt is not None and filt.id_substrings:
             # Lines holding the id or error type, plus the lines that may spell it otherwise.
-            self._anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
+            anchors = (max(filt.id_substrings, key=len), *REWRITING_MARKERS)
         elif filt is not None and filt.required_keys:
             # Lines naming the key, plus nested shapes; only used where no key is escaped and no line
             # names "stream" (``pieces_possible``), so Docker envelopes need no search of their own.
-            self._anchors = (filt.required_keys[0], *(m for m in NESTED_MARKERS if m != b'"stream"'))
+            anchors = (filt.required_keys[0], *(m for m in NESTED_MARKERS if m != b'"stream"'))
+        self._anchors = tuple(map(Finder, anchors))
         custom = bool(plan.fields)
+        # ``amount_usdc > 50``: lines naming the key are decided from its number's bytes where they can be.
+        self._number = None
+        if filt is not None and anchors and not custom and not plan.timed and not needs_exact_numbers(filt):
+            number = NumberTest.of(filt.ast)
+            self._number = number if number is not None and number.key.startswith(anchors[0]) else None
         self._levels = level_set(filt) if filt is not None and not self._anchors and not custom else None
         self._lazy = (
             not custom
@@ -208,11 +202,7 @@ class Scanner:
             and (filt.needs_attrs or filt.needs_raw)
             and self._levels is None
         )
-        self._level_needles = [
-            (level.label.encode(), sep + level.label.encode() + b'"')
-            for level in self._levels or ()
-            for sep in _LEVEL_SEPARATORS
-        ]
+        self._level_names = [level.label.encode() for level in self._levels or ()]
 
     def matches(self, line: bytes) -> bool:
         """True when some record parsed from the line passes the time bounds and the filter."""
@@ -293,22 +283,27 @@ class Scanner:
     def _scan_anchors(self, data: bytes) -> tuple[int, list[bytes]]:
         candidates: dict[int, bytes] = {}
         find, rfind = data.find, data.rfind
+        # Only the first anchor is the key; a line the number rejects but a nested marker names is judged.
+        number = self._number
         for anchor in self._anchors:
-            pos = 0
+            search, pos = anchor.searcher(data), 0
             while True:
-                hit = find(anchor, pos)
+                hit = search(pos)
                 if hit < 0:
                     break
                 start = rfind(b"\n", 0, hit) + 1
                 end = find(b"\n", hit)
                 if end < 0:
                     end = len(data)
-                candidates[start] = data[start:end]
                 pos = end + 1
+                if number is None or not number.rejects(data, hit, start, end):
+                    candidates[start] = data[start:end]
+            number = None
         return self.matching([candidates[start] for start in sorted(candidates)], pieces=False)
 
     def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
-        odd = _odd_line_starts(data)
+        shape = shape_of(data)
+        odd = odd_line_starts(data, shape)
         if odd is None:
             return self.matching(_split(data), pieces=False)
         keep: dict[int, bytes] = {}
@@ -323,14 +318,15 @@ class Scanner:
         passed = {id(line) for line in matched}
         keep.update((start, odd_lines[start]) for start in ordered if id(odd_lines[start]) in passed)
         simple = len(keep)
-        for name, needle in self._level_needles:
-            self._collect_level(data, name, needle, odd, keep)
+        for name in self._level_names:
+            self._collect_level(data, name, shape, odd, keep)
         return count + len(keep) - simple, [keep[start] for start in sorted(keep)]
 
     def _collect_level(
-        self, data: bytes, name: bytes, needle: bytes, odd: set[int], keep: dict[int, bytes]
+        self, data: bytes, name: bytes, shape: Shape, odd: set[int], keep: dict[int, bytes]
     ) -> None:
-        find, rfind, match = data.find, data.rfind, _SIMPLE.match
+        find, rfind, match = data.find, data.rfind, shape.simple.match
+        needle = shape.separator + name + b'"'
         timed = self.plan.timed
         pos = 0
         while True:
@@ -345,7 +341,7 @@ class Scanner:
             if start in odd:
                 continue
             simple = match(data, start)
-            if simple is not None and (simple.group(1) or simple.group(2)) == name:
+            if simple is not None and simple.group(1) == name:
                 line = data[start:end]
                 if not timed or self.matches(line):
                     keep[start] = line
@@ -356,47 +352,3 @@ def _split(data: bytes) -> list[bytes]:
     if lines and not lines[-1]:
         lines.pop()
     return lines
-
-
-def _odd_line_starts(data: bytes) -> set[int] | None:
-    """Starts of lines the level shortcut must not classify, or None when the whole buffer must be parsed.
-
-    Odd lines are those not in a simple ``{"ts":…,"level":"<name>"`` shape, those naming an envelope key,
-    those holding a ``\\u`` escape (a key could spell ``level`` in escapes), and an unterminated last
-    line. If the ``"level"`` key occurs more often in the simple lines than there are simple lines, one of
-    them has it twice (JSON keeps the last), and the count cannot say which: return None.
-    """
-    odd: set[int] = set()
-    if data and _SIMPLE.match(data, 0) is None:
-        odd.add(0)
-    size = len(data)
-    odd.update(m.start() + 1 for m in _NOT_SIMPLE.finditer(data) if m.start() + 1 < size)
-    if data and not data.endswith(b"\n"):
-        odd.add(data.rfind(b"\n") + 1)
-    # A simple-looking line that also names an envelope key is a nested shape to the parser. Docker
-    # lines never reach here (``pieces_possible``) and loguru's nested "level" fails the key count below.
-    if any(marker in data for marker in _LEVELLESS_ENVELOPES):
-        odd.update(data.rfind(b"\n", 0, m.start()) + 1 for m in _ENVELOPE_KEY.finditer(data))
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    shaped = lines - len(odd)
-    keys = data.count(_LEVEL_KEY)
-    for start in odd:
-        end = data.find(b"\n", start)
-        keys -= data.count(_LEVEL_KEY, start, end if end >= 0 else size)
-    if keys != shaped:
-        return None
-    # Counting one byte is several times faster than searching two, and backslashes are rare.
-    escape = b"\\" if data.count(b"\\") < lines else _UNICODE_ESCAPE
-    pos = 0
-    while True:
-        hit = data.find(escape, pos)
-        if hit < 0:
-            return odd
-        if data[hit + 1 : hit + 2] != b"u":
-            pos = hit + 2
-            continue
-        odd.add(data.rfind(b"\n", 0, hit) + 1)
-        end = data.find(b"\n", hit)
-        if end < 0:
-            return odd
-        pos = end + 1
