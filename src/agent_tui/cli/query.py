@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import gzip
 import mmap
-import multiprocessing
 import os
 import stat
 import sys
@@ -45,7 +44,6 @@ from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.recordlines import is_partial_piece
 from agent_tui.model.query import compile_filter
 from agent_tui.model.query.scan import ByteSink, Scanner, ScanPlan
-from agent_tui.shutdown import ExitGuard, run_until_signal
 
 __all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]
 
@@ -271,6 +269,8 @@ def _read_sources(paths: Sequence[str], plan: ScanPlan, out: _Out | None, *, fol
     if not follow:
         return asyncio.run(gather())
     # Following ends only by a signal: sources are closed, then the process exits with 128 + signum.
+    from agent_tui.shutdown import ExitGuard, run_until_signal  # noqa: PLC0415 -- loads asyncio
+
     guard = ExitGuard()
     guard.install()
     total = run_until_signal(gather(), guard)
@@ -363,6 +363,8 @@ def scan_path(path: str, plan: ScanPlan, out: ByteSink | None, *, workers: int |
         if workers <= 1 or len(spans) == 1:
             results: Iterator[tuple[int, bytes]] = map(_work, spans)
             return _drain(_reporting(results, spans, size, path), out, plan)
+        import multiprocessing  # noqa: PLC0415 -- a one-process scan never needs it
+
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
             return _drain(_reporting(pool.imap(_work, spans), spans, size, path), out, plan)
