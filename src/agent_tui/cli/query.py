@@ -47,7 +47,10 @@ from agent_tui.model.query.scan import ByteSink, Scanner, ScanPlan
 
 __all__ = ["add_arguments", "run", "scan_path", "scan_sources", "scan_stream", "split_positionals"]
 
-_CHUNK: Final = 32 << 20
+_CHUNK: Final = 16 << 20
+"""Bytes a worker copies out of the map at once: under glibc's largest mmap threshold (32 MiB), so each
+copy reuses the heap memory the last one freed instead of faulting in fresh pages (a third of the CPU of
+reading, measured)."""
 _STREAM_BLOCK: Final = 8 << 20
 
 

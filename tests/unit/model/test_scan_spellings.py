@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from agent_tui.model.parsing.parse import LineParser, Parsed
-from agent_tui.model.query import compile_filter
+from agent_tui.model.query import FilterError, compile_filter
 from agent_tui.model.query.linesubject import LineSubject
 from agent_tui.model.query.numbers import NumberTest
+from agent_tui.model.query.prefilter import REBUILT_NAMES
 from agent_tui.model.query.scan import Scanner, ScanPlan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,3 +196,38 @@ def test_a_buffer_mixing_compact_and_spaced_lines_gives_the_answers_of_a_full_pa
 def _matches(line: bytes, text: str) -> bool:
     flt = compile_filter(text)
     return any(flt.matches(LineSubject(p, line)) for p in LineParser(keep_attrs=True).parse(line))
+
+
+def test_loguru_and_otel_lines_name_every_attribute_but_loguru_own_names() -> None:
+    """Why the key shortcut skips the "record"/"attributes" searches: flattening invents only those names."""
+    for name in ("loguru.jsonl", "otel-console.jsonl"):
+        for line in (FORMATS / name).read_bytes().splitlines():
+            for parsed in LineParser(keep_attrs=True).parse(line):
+                invented = {key for key in parsed.attrs or {} if b'"' + key.encode() + b'"' not in line}
+                assert invented <= REBUILT_NAMES, (name, invented)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_attribute_key_is_found_by_the_key_shortcut(path: Path) -> None:
+    """``exists(KEY)`` and ``KEY > 0`` for each attribute name of the fixture count what a full parse does."""
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    keys = sorted(
+        {
+            key
+            for line in lines
+            for parsed in LineParser(keep_attrs=True).parse(line)
+            for key in parsed.attrs or {}
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
+        }
+    )
+    assert keys
+    for how in ("compact", "spaced"):
+        some = lines if how == "compact" else [spell(line, how) for line in lines]
+        data = b"\n".join(some) + b"\n"
+        for key in keys:
+            for text in (f"exists({key})", f"{key} > 0"):
+                try:
+                    compile_filter(text)
+                except FilterError:
+                    continue
+                assert scanned(data, text)[0] == truth(some, text), (text, how)

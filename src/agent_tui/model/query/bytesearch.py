@@ -19,7 +19,7 @@ __all__ = ["Finder"]
 
 _SMALL: Final = 256 << 10
 """Below this many bytes a plain search is cheaper than choosing a probe byte."""
-_SAMPLE: Final = 64 << 10
+_SAMPLE: Final = 32 << 10
 _MISSES_PER_KIB: Final = 1
 """False hits of the probe byte per KiB beyond which ``bytes.find`` is the cheaper search."""
 

@@ -43,6 +43,8 @@ __all__ = [
     "ESCAPED_KEY",
     "NESTED_MARKERS",
     "OTLP_MARKER",
+    "REBUILT_MARKERS",
+    "REBUILT_NAMES",
     "REWRITING_MARKERS",
     "Needles",
     "any_line",
@@ -63,6 +65,14 @@ ESCAPED_KEY: Final = re.compile(rb'\\u[0-9a-fA-F]{4}(?:[^"\\]|\\.)*"[ \t\r\n]*:'
 NESTED_MARKERS: Final = (b'"resourceLogs"', b'"record"', b'"stream"', b'"MESSAGE"', b'"attributes"')
 """Keys of the nested shapes whose mappings are rebuilt (OTLP, loguru, Docker, journald, OTel)."""
 _NESTED: Final = re.compile(b"|".join(map(re.escape, NESTED_MARKERS)))
+
+REBUILT_MARKERS: Final = (b'"record"', b'"attributes"')
+"""Loguru and OTel console lines: their attributes are keys the line holds as written (escaped keys aside),
+but for the names loguru's flattening gives record fields (``REBUILT_NAMES``)."""
+REBUILT_NAMES: Final = frozenset(
+    {"time", "level", "message", "logger", "module", "function", "line", "file", "process", "thread", "error"}
+)
+"""Attribute names ``formats.shapes.loguru_flat`` may give a line that does not name them as a key."""
 
 _JOURNALD: Final = REWRITING_MARKERS[1]
 _PIECES: Final = b"\n"

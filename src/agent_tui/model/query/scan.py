@@ -43,7 +43,13 @@ from agent_tui.model.parsing.recordlines import (
 from agent_tui.model.query.bytesearch import Finder
 from agent_tui.model.query.levelshape import Shape, odd_line_starts, shape_of
 from agent_tui.model.query.numbers import NumberTest
-from agent_tui.model.query.prefilter import NESTED_MARKERS, OTLP_MARKER, REWRITING_MARKERS
+from agent_tui.model.query.prefilter import (
+    NESTED_MARKERS,
+    OTLP_MARKER,
+    REBUILT_MARKERS,
+    REBUILT_NAMES,
+    REWRITING_MARKERS,
+)
 from agent_tui.model.record import Record
 from agent_tui.schema import Level
 
@@ -185,7 +191,13 @@ class Scanner:
         elif filt is not None and filt.required_keys:
             # Lines naming the key, plus nested shapes; only used where no key is escaped and no line
             # names "stream" (``pieces_possible``), so Docker envelopes need no search of their own.
-            anchors = (filt.required_keys[0], *(m for m in NESTED_MARKERS if m != b'"stream"'))
+            # Loguru and OTel console lines name every attribute they have but loguru's own names.
+            key = filt.required_keys[0]
+            rebuilt = () if key[1:].decode() not in REBUILT_NAMES else REBUILT_MARKERS
+            nested = (
+                m for m in NESTED_MARKERS if m != b'"stream"' and (m in rebuilt or m not in REBUILT_MARKERS)
+            )
+            anchors = (key, *nested)
         self._anchors = tuple(map(Finder, anchors))
         custom = bool(plan.fields)
         # ``amount_usdc > 50``: lines naming the key are decided from its number's bytes where they can be.
