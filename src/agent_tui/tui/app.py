@@ -29,6 +29,7 @@ from agent_tui.shutdown import ExitGuard
 from agent_tui.sources.base import Source, SourceState
 from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
 from agent_tui.tui.export import Opener, open_export
+from agent_tui.tui.gcpace import GcPacer
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
@@ -117,6 +118,7 @@ class AgentTuiApp(DeadLetterActions):
         self._last_stats = 0.0
         self._last_frame = 0.0
         self._since_frame = 0
+        self._gc = GcPacer()
         for theme_obj in load_themes().values():
             self.register_theme(theme_obj)
         self.theme = theme if theme in self.available_themes else "dark"
@@ -206,6 +208,7 @@ class AgentTuiApp(DeadLetterActions):
             if merge is not None:
                 merge.keep(batch)
             self.view.update(result)
+            self._gc.grew(result.count)
             self._since_frame += result.count
             self._touched.update(result.touched_traces)
             fresh.extend((seq, batch.live) for seq in result.new_criticals)
