@@ -23,7 +23,7 @@ from typing import BinaryIO
 from agent_tui.sources.base import LineBatch, SourceStatus
 from agent_tui.sources.lines import LineSplitter
 
-__all__ = ["MAX_ROTATED_OPEN", "ROTATED_GRACE_S", "RotatedFile", "RotatedFiles", "first_line"]
+__all__ = ["MAX_ROTATED_OPEN", "ROTATED_GRACE_S", "RotatedFile", "RotatedFiles", "first_line", "siblings_of"]
 
 ROTATED_GRACE_S = 5.0
 """A drained rotated file that got no new bytes for this long is closed (a late writer is long done)."""
@@ -31,6 +31,7 @@ MAX_ROTATED_OPEN = 32
 """Drained rotated files beyond this many are closed early; a later rotation still notices their growth."""
 _FIRST_LINE_MAX = 512
 _MAX_HEADS = 1024
+_MAX_SEEN = 4096
 
 Ident = tuple[int, int]
 Item = LineBatch | SourceStatus
@@ -115,12 +116,23 @@ class RotatedFile:
 class RotatedFiles:
     """The rotated files of one followed path, oldest first, plus every file identity already read."""
 
-    def __init__(self, path: str, clock: Callable[[], float], read_size: int) -> None:
-        """Track rotated siblings of ``path`` (``path.1``, ``path.2.gz`` …)."""
+    def __init__(
+        self,
+        path: str,
+        clock: Callable[[], float],
+        read_size: int,
+        *,
+        siblings: Callable[[str], list[tuple[str, bool]]] | None = None,
+    ) -> None:
+        """Track rotated siblings of ``path`` (``path.1``, ``path.2.gz`` …), listed by ``siblings``."""
         self.path = path
+        self._siblings = siblings or siblings_of
         self.files: list[RotatedFile] = []
         self.seen: dict[Ident, Seen] = {}
-        """Closed files by identity; a file that grew or changed since is looked at again."""
+        """Closed files by identity, oldest first and bounded; a file that grew or changed since is looked
+        at again. Never forgotten for being missed by one listing: a rotation in progress renames a file
+        between the listing and its ``stat``. A deleted file's inode number may be reused, so an entry
+        counts only while size and mtime match, or with the same first line."""
         self.heads: dict[bytes, None] = {}
         """First lines of the files read (newest last, bounded): a sibling starting with one is a copy."""
         self._clock = clock
@@ -154,26 +166,19 @@ class RotatedFiles:
         for _ in range(4):
             # Names shift while a writer rotates, so the listing is repeated until a pass finds nothing new.
             found = 0
-            present: set[Ident] = set()
-            for path, gz in _siblings(self.path):
-                found += self._consider(path, gz, live, present, read=read, history=history)
+            for path, gz in self._siblings(self.path):
+                found += self._consider(path, gz, live, read=read, history=history)
             added += found
             if not found:
-                # Forget closed files that are gone: their inode numbers may be handed to new files.
-                for ident in self.seen.keys() - present:
-                    del self.seen[ident]
                 break
         return added
 
-    def _consider(
-        self, path: str, gz: bool, live: Ident, present: set[Ident], *, read: bool, history: bool
-    ) -> int:
+    def _consider(self, path: str, gz: bool, live: Ident, *, read: bool, history: bool) -> int:
         try:
             st = os.stat(path)
         except OSError:
             return 0
         ident = (st.st_dev, st.st_ino)
-        present.add(ident)
         known = self.seen.get(ident)
         if ident == live or ident in self.idents():
             return 0
@@ -193,7 +198,7 @@ class RotatedFiles:
         elif not history and _is_key(head) and (head in self.heads or head in self._open_heads()):
             start = -1  # a copy of a file already read, or being read
         if start < 0 or not read or (not gz and start >= st.st_size):
-            self.seen[ident] = Seen(head, st.st_size, st.st_mtime_ns)
+            self._remember(ident, Seen(head, st.st_size, st.st_mtime_ns))
             os.close(fd)
             return 0
         rotated = RotatedFile(fd, ident, path, start)
@@ -204,6 +209,12 @@ class RotatedFiles:
         self.adopt(rotated)
         self.add_head(head)
         return 1
+
+    def _remember(self, ident: Ident, seen: Seen) -> None:
+        self.seen.pop(ident, None)
+        self.seen[ident] = seen
+        if len(self.seen) > _MAX_SEEN:
+            del self.seen[next(iter(self.seen))]
 
     def _open_heads(self) -> set[bytes]:
         return {first_line(f.fd, f.gz is not None) for f in self.files}
@@ -239,7 +250,7 @@ class RotatedFiles:
         if not _unlinked(rotated.fd):
             st = os.fstat(rotated.fd)
             size = st.st_size if rotated.gz is not None else rotated.pos
-            self.seen[rotated.ident] = Seen(head, size, st.st_mtime_ns)
+            self._remember(rotated.ident, Seen(head, size, st.st_mtime_ns))
         rotated.close()
         self.files.remove(rotated)
 
@@ -267,7 +278,7 @@ def _unlinked(fd: int) -> bool:
         return True
 
 
-def _siblings(path: str) -> list[tuple[str, bool]]:
+def siblings_of(path: str) -> list[tuple[str, bool]]:
     """Rotated siblings ``path.N`` and ``path.N.gz`` that exist now, oldest first (plain before gz)."""
     directory, base = os.path.split(path)
     try:
