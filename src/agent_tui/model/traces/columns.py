@@ -197,11 +197,16 @@ class TraceColumns:
             for k, (amount, payout, cost, used) in shipped.items():
                 tid = tids[k]
                 if tid is not None:
+                    # Zeros are skipped: a sum is never -0.0, so adding a zero never changes it.
                     i = index[tid]
-                    amounts[i] += amount
-                    payouts[i] += payout
-                    costs[i] += cost
-                    tokens[i] += used
+                    if amount:
+                        amounts[i] += amount
+                    if payout:
+                        payouts[i] += payout
+                    if cost:
+                        costs[i] += cost
+                    if used:
+                        tokens[i] += used
             return
         for k, attrs in sum_candidates(batch, self._attrs_of):
             tid = tids[k]
@@ -238,7 +243,7 @@ class _PerTrace:
             self.hi = dict(zip(self.last_k, map(ts.__getitem__, self.last_k.values()), strict=True))
         else:
             self.lo, self.hi = _min_max(tids, ts)
-        self.top = _worst_levels(tids, batch.level_bytes or bytes(batch.levels))
+        self.top = _worst_levels(tids, self.counts, batch.level_bytes or bytes(batch.levels))
         starts, completes, fails = span_lines
         self.opens: Counter[str | None] = Counter(map(tids.__getitem__, starts))
         self.closes: Counter[str | None] = Counter(map(tids.__getitem__, completes))
@@ -256,10 +261,14 @@ class _PerTrace:
                 self.first_root = _first_per_trace(tids, roots)
 
 
-def _worst_levels(tids: Sequence[str | None], levels: bytes) -> dict[str | None, int]:
-    """Each trace's most severe level in the batch: one C-level pass per distinct level, lowest first."""
-    top: dict[str | None, int] = {}
-    for level in sorted(set(levels)):
+def _worst_levels(
+    tids: Sequence[str | None], traces: Iterable[str | None], levels: bytes
+) -> dict[str | None, int]:
+    """Each trace's most severe level in the batch: one C-level pass per distinct level above the lowest."""
+    lowest, *higher = sorted(set(levels))
+    # Every trace of the batch has a record at the lowest level or above: no pass for that level.
+    top: dict[str | None, int] = dict.fromkeys(traces, lowest)
+    for level in higher:
         top.update(zip(compress(tids, levels.translate(_EQUAL[level])), repeat(level)))
     return top
 

@@ -118,8 +118,8 @@ class FlagTracker:
         """Bumped whenever a flag is raised or cleared (views showing flags refresh on it)."""
         self._events: dict[str, tuple[bool, bool]] = {}
         self._retries: dict[str, dict[str, list[int]]] = {}
-        self._calls: dict[str, dict[str, list[int]]] = {}
-        """Per trace, the seqs of each tool/LLM call key seen."""
+        self._calls: dict[str, dict[str, int | list[int]]] = {}
+        """Per trace, the seq of each tool/LLM call key seen once, the seqs of those seen more often."""
         self._fps: dict[str, dict[str, list[str]]] = {}
         """Per trace and call key, the fingerprints of its calls (taken once a key repeats enough)."""
         self._rate: dict[str, deque[tuple[float, int, str | None]]] = {}
@@ -209,25 +209,30 @@ class FlagTracker:
         first, tids, times = batch.first_seq, batch.trace_ids, batch.ts
         calls, repeats = self._calls, self.thresholds.repeats
         for k, signal in signals.items():
+            retry_key, _, _, rate_limit, key, agent = signal
             tid = tids[k]
-            if signal.rate_limit:
-                self._rate_hit(signal.agent or "", times[k], first + k, tid, changed)
+            if rate_limit:
+                self._rate_hit(agent or "", times[k], first + k, tid, changed)
             if tid is None:
                 continue
-            if signal.retry_key is not None:
+            if retry_key is not None:
                 self._retry(tid, signal, first + k, changed)
-            key = signal.call_key
             if key is not None:
                 # Inline: most calls are a trace's first of their key and only need remembering.
                 by_key = calls.get(tid)
                 if by_key is None:
-                    calls[tid] = {key: [first + k]}
-                    continue
-                seqs = by_key.get(key)
-                if seqs is None:
-                    by_key[key] = [first + k]
-                    continue
-                seqs.append(first + k)
+                    by_key = calls[tid] = {}
+                seen = by_key.get(key)
+                if seen is None:
+                    if repeats > 1:
+                        by_key[key] = first + k
+                        continue
+                    seqs = by_key[key] = [first + k]
+                elif type(seen) is int:
+                    seqs = by_key[key] = [seen, first + k]
+                else:
+                    seqs = seen  # type: ignore[assignment]
+                    seqs.append(first + k)
                 if len(seqs) >= repeats:
                     self._call(tid, key, seqs, batch, changed)
 
@@ -299,79 +304,71 @@ class FlagTracker:
                     queue = self._queues[op] = deque()
                 queue.append(tid)
         ends = sorted(completes + fails) if fails else completes
-        for tid in dict.fromkeys([tids[k] for k in ends]):
-            if tid is not None:
-                i = index[tid]
-                if opened[i] <= 0:
-                    self._close(tid, i, changed)
+        ended = [(tid, index[tid]) for tid in dict.fromkeys([tids[k] for k in ends]) if tid is not None]
+        self._close([(tid, i) for tid, i in ended if opened[i] <= 0], changed)
 
     def _op(self, i: int) -> str:
         # The name column, not Trace.op: that falls back to building the span tree.
         op = self.forest._op[i]
         return self.forest._ops.strings[op] if op >= 0 else ""
 
-    def _close(self, tid: str, i: int, changed: set[str]) -> None:
-        """The trace's last span ended: judge it against its op, then forget its in-flight state."""
-        self._running.pop(tid, None)
-        self._keep_counts(tid)
-        flags = self._flags.get(tid)
-        if flags is not None and flags.pop("stuck", None) is not None:
-            self.counts["stuck"] -= 1
-            changed.add(tid)
+    def _close(self, ended: list[tuple[str, int]], changed: set[str]) -> None:
+        """Traces whose last span ended: judge each against its op, then forget its in-flight state.
+
+        A hot loop (one pass per trace), so what it reads is bound to locals first.
+        """
         forest, th = self.forest, self.thresholds
-        op = self._op(i)
-        stats = self._ops.get(op)
-        if stats is None:
-            stats = self._ops[op] = _OpStats(th.quantile)
-        duration = (forest._end[i] - forest._start[i]) * 1000.0
-        cost, tokens = forest._cost[i], forest._tokens[i]
-        seen = len(stats.duration)
-        if seen >= th.min_traces:
-            margin = th.margin
-            if duration > stats.duration.value * margin:
-                self._judged(
-                    tid,
-                    i,
-                    "slow",
-                    op=op,
-                    seen=seen,
-                    found=duration,
-                    limit=stats.duration.value,
-                    changed=changed,
-                )
-            if cost and cost > stats.cost.value * margin:
-                self._judged(
-                    tid, i, "costly", op=op, seen=seen, found=cost, limit=stats.cost.value, changed=changed
-                )
-            elif tokens and tokens > stats.tokens.value * margin:
-                self._judged(
-                    tid,
-                    i,
-                    "tokens",
-                    op=op,
-                    seen=seen,
-                    found=tokens,
-                    limit=stats.tokens.value,
-                    changed=changed,
-                )
-        stats.duration.add(duration)
-        stats.median.add(duration)
-        stats.cost.add(cost)
-        stats.tokens.add(float(tokens))
+        ends, starts, costs, tokens_of, op_ids = (
+            forest._end,
+            forest._start,
+            forest._cost,
+            forest._tokens,
+            forest._op,
+        )
+        op_names, ops = forest._ops.strings, self._ops
+        running_pop, flags_get = self._running.pop, self._flags.get
+        closed, calls, retries = self._closed, self._calls, self._retries
+        min_traces, margin = th.min_traces, th.margin
+        for tid, i in ended:
+            running_pop(tid, None)
+            # Its call and retry counts stay a while (see _forget_oldest_closed).
+            closed.pop(tid, None)
+            if tid in calls or tid in retries:
+                closed[tid] = None
+                if len(closed) > _KEPT_CLOSED:
+                    self._forget_oldest_closed()
+            flags = flags_get(tid)
+            if flags is not None and flags.pop("stuck", None) is not None:
+                self.counts["stuck"] -= 1
+                changed.add(tid)
+            op_id = op_ids[i]
+            op = op_names[op_id] if op_id >= 0 else ""
+            stats = ops.get(op)
+            if stats is None:
+                stats = ops[op] = _OpStats(th.quantile)
+            duration = (ends[i] - starts[i]) * 1000.0
+            cost, tokens = costs[i], tokens_of[i]
+            seen = len(stats.duration)
+            if seen >= min_traces:
+                if duration > stats.duration.value * margin:
+                    self._judged(tid, i, "slow", (op, seen, duration, stats.duration.value), changed)
+                if cost and cost > stats.cost.value * margin:
+                    self._judged(tid, i, "costly", (op, seen, cost, stats.cost.value), changed)
+                elif tokens and tokens > stats.tokens.value * margin:
+                    self._judged(tid, i, "tokens", (op, seen, tokens, stats.tokens.value), changed)
+            stats.duration.add(duration)
+            stats.median.add(duration)
+            stats.cost.add(cost)
+            stats.tokens.add(float(tokens))
 
     def _judged(
-        self,
-        tid: str,
-        i: int,
-        what: str,
-        *,
-        op: str,
-        seen: int,
-        found: float,
-        limit: float,
-        changed: set[str],
+        self, tid: str, i: int, what: str, numbers: tuple[str, int, float, float], changed: set[str]
     ) -> None:
-        """Raise ``slow`` or ``costly`` (by cost or by tokens) on a closed trace, with the reason."""
+        """Raise ``slow`` or ``costly`` (by cost or by tokens) on a closed trace, with the reason.
+
+        ``numbers`` are the op, how many of its traces were seen, the trace's value and the quantile.
+        """
+        op, seen, found, limit = numbers
         pct = f"p{self.thresholds.quantile * 100:g}"
         of = f"of {seen} {op or '?'} traces"
         if what == "slow":
@@ -382,21 +379,17 @@ class FlagTracker:
             name, why = "costly", f"{found} tokens > {pct} {limit:.0f} {of}"
         self._raise(tid, name, why, (self.forest._first[i], self.forest._last[i]), changed)
 
-    def _keep_counts(self, tid: str) -> None:
-        """Keep an ended trace's call and retry counts, dropping the oldest ended trace's beyond the cap.
+    def _forget_oldest_closed(self) -> None:
+        """Drop the call and retry counts of the trace that ended longest ago.
 
-        A trace id can go on after its last span ended (sequential root spans under one id); its calls
-        still count together, as they would had the whole trace arrived in one batch.
+        An ended trace keeps them (newest ``_KEPT_CLOSED`` only) because a trace id can go on after its
+        last span ended (sequential root spans under one id): its calls still count together, as they
+        would had the whole trace arrived in one batch.
         """
-        closed = self._closed
-        closed.pop(tid, None)
-        if tid in self._calls or tid in self._retries:
-            closed[tid] = None
-            if len(closed) > _KEPT_CLOSED:
-                oldest = closed.popitem(last=False)[0]
-                self._calls.pop(oldest, None)
-                self._fps.pop(oldest, None)
-                self._retries.pop(oldest, None)
+        oldest = self._closed.popitem(last=False)[0]
+        self._calls.pop(oldest, None)
+        self._fps.pop(oldest, None)
+        self._retries.pop(oldest, None)
 
     def _check_stuck(self, now: float, changed: set[str]) -> None:
         th = self.thresholds

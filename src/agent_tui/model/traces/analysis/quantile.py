@@ -10,15 +10,18 @@ __all__ = ["RunningQuantile"]
 _push = heapq.heappush
 _pop = heapq.heappop
 _pushpop = heapq.heappushpop
+_ceil = math.ceil
 
 
 class RunningQuantile:
     """The ``q`` quantile of every value added so far (nearest-rank definition)."""
 
-    __slots__ = ("_high", "_low", "_n", "q")
+    __slots__ = ("_high", "_low", "_n", "_q", "q")
 
     def __init__(self, q: float) -> None:
         self.q = q
+        self._q = max(q, 0.0)
+        """``q`` where ``ceil(q n) or 1`` is ``max(1, ceil(q n))``."""
         self._n = 0
         self._low: list[float] = []
         """Max-heap (negated) of the ``ceil(q n)`` smallest values."""
@@ -38,7 +41,7 @@ class RunningQuantile:
         """Take in one value."""
         low = self._low
         n = self._n = self._n + 1
-        grow = max(1, math.ceil(self.q * n)) - len(low)
+        grow = (_ceil(self._q * n) or 1) - len(low)
         # With 0 <= q <= 1 the split moves by at most one place per value: one push, at most one pushpop.
         if grow == 1:
             if not low or value <= -low[0]:
