@@ -81,16 +81,7 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
     windows = {
         name: {level.label: n for level, n in stats.counts(seconds).items() if n} for name, seconds in WINDOWS
     }
-    traces = model.traces.traces()
-    timed = [t for t in traces if t.duration_ms is not None]
-    slowest = sorted(timed, key=lambda t: t.duration_ms or 0.0, reverse=True)[:top]
-    costliest = sorted((t for t in traces if t.cost_usd), key=lambda t: t.cost_usd or 0.0, reverse=True)[:top]
-    totals = {
-        "amount_usdc": sum(t.amount_usdc or 0 for t in traces),
-        "payout_usdc": sum(t.payout_usdc or 0 for t in traces),
-        "tokens": sum(t.tokens or 0 for t in traces),
-        "cost_usd": sum(t.cost_usd or 0 for t in traces),
-    }
+    traces = model.traces.rollup(top)
     return {
         "records": stats.total,
         "raw_records": store.raw_count,
@@ -101,13 +92,13 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
         "top_events": [[event, n] for event, n in stats.top_events(top)],
         "top_error_types": [[kind, n] for kind, n in stats.top_error_types(top)],
         "traces": {
-            "count": len(traces),
-            "failed": sum(1 for t in traces if t.status in ("error", "critical")),
-            "running": sum(1 for t in traces if t.status == "running"),
-            "totals": totals,
+            "count": traces.count,
+            "failed": traces.failed,
+            "running": traces.running,
+            "totals": traces.totals,
         },
-        "slowest_traces": [trace_json(t) for t in slowest],
-        "costliest_traces": [trace_json(t) for t in costliest],
+        "slowest_traces": [trace_json(t) for t in traces.slowest],
+        "costliest_traces": [trace_json(t) for t in traces.costliest],
         "flags": model.flags.summary(),
     }
 

@@ -277,3 +277,39 @@ def test_trace_summaries_do_not_depend_on_batch_size(size: int) -> None:
     assert len(whole) == 12 and {row[2] for row in whole} == {"agent.tick"}
     assert {row[1] for row in whole} == {"ok", "error", "critical"}
     assert summaries(size) == whole
+
+
+def test_rollup_reads_the_columns_as_the_trace_properties_do() -> None:
+    """``rollup`` (what ``stats`` prints) gives the counts, totals, slowest and costliest traces that
+    reading every ``Trace`` property gives, ties broken the same way, on running, failed and equal-length
+    traces with and without costs."""
+    model = LogModel()
+    lines = []
+    for k in range(40):
+        tid = f"t{k}"
+        lines.append(line(k, "trace.start", trace_id=tid, span_id="a", op="agent.tick"))
+        if k % 3:
+            lines.append(line(k + k % 4, "llm.response", trace_id=tid, span_id="b", parent_span_id="a",
+                              cost_usd=0.5 * (k % 5), amount_usdc=k % 7, output_tokens=k))  # fmt: skip
+        if k % 5 == 0:
+            lines.append(line(k + 2, "tool.failed", "error", trace_id=tid, span_id="c", parent_span_id="a"))
+        if k % 4:
+            lines.append(line(k + k % 4, "trace.complete", trace_id=tid, span_id="a"))
+    for corpus in sorted(CORPUS.glob("*.jsonl")):
+        lines.extend(corpus.read_bytes().splitlines())
+    ingest(model, *lines)
+    traces = model.traces.traces()
+    rollup = model.traces.rollup(7)
+    assert rollup.count == len(traces) > 40
+    assert rollup.failed == sum(1 for t in traces if t.status in ("error", "critical")) > 0
+    assert rollup.running == sum(1 for t in traces if t.status == "running") > 0
+    assert rollup.totals == {
+        "amount_usdc": sum(t.amount_usdc or 0 for t in traces),
+        "payout_usdc": sum(t.payout_usdc or 0 for t in traces),
+        "tokens": sum(t.tokens or 0 for t in traces),
+        "cost_usd": sum(t.cost_usd or 0 for t in traces),
+    }
+    slowest = sorted(traces, key=lambda t: t.duration_ms, reverse=True)[:7]
+    costliest = sorted((t for t in traces if t.cost_usd), key=lambda t: t.cost_usd, reverse=True)[:7]
+    assert [t.trace_id for t in rollup.slowest] == [t.trace_id for t in slowest]
+    assert [t.trace_id for t in rollup.costliest] == [t.trace_id for t in costliest]

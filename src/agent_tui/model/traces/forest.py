@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from agent_tui.model.traces.columns import FAILED, STARTED, TraceColumns
@@ -152,6 +154,21 @@ class Trace:
         return f"Trace({self.trace_id!r}, {self.status}, records={self.record_count})"
 
 
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """What ``stats`` reports of all traces (see ``TraceForest.rollup``)."""
+
+    count: int
+    failed: int
+    """Traces whose status is error or critical."""
+    running: int
+    totals: dict[str, float]
+    """``amount_usdc``, ``payout_usdc``, ``tokens`` and ``cost_usd`` summed over every trace."""
+    slowest: list[Trace]
+    costliest: list[Trace]
+    """The most expensive traces among those with a cost."""
+
+
 class TraceForest(TraceColumns):
     """All traces as summary columns (about 90 bytes per trace), updated per batch.
 
@@ -177,10 +194,44 @@ class TraceForest(TraceColumns):
     def traces(self) -> list[Trace]:
         """All traces, newest activity first."""
         if self._sorted is None:
-            last, ids = self._last, self._ids
-            live = sorted(self._index.values(), key=last.__getitem__, reverse=True)
-            self._sorted = [Trace(self, ids[i]) for i in live]  # type: ignore[arg-type]
+            ids = self._ids
+            self._sorted = [Trace(self, ids[i]) for i in self._newest_first()]  # type: ignore[arg-type]
         return self._sorted
+
+    def _newest_first(self) -> list[int]:
+        return sorted(self._index.values(), key=self._last.__getitem__, reverse=True)
+
+    def rollup(self, top: int) -> Rollup:
+        """Counts, totals and the slowest and costliest traces, read straight from the columns.
+
+        The same numbers as reading each ``Trace`` of ``traces()`` (sums in that order, ties in it), at a
+        fraction of the cost: ``stats`` on 1 M lines spent 0.7 s in the properties.
+        """
+        live = self._newest_first()
+        ids, start, end, cost = self._ids, self._start, self._end, self._cost
+        criticals, errors, flags, open_ = self._criticals, self._errors, self._flags, self._open
+        failed = [i for i in live if criticals[i] or errors[i] or flags[i] & FAILED]
+        gone = set(failed)
+        running = sum(1 for i in live if i not in gone and flags[i] & STARTED and open_[i] > 0)
+        slowest = heapq.nlargest(top, live, key=lambda i: (end[i] - start[i]) * 1000.0)
+        costliest = heapq.nlargest(top, [i for i in live if cost[i]], key=cost.__getitem__)
+        totals = {
+            name: sum(v or 0 for v in map(column.__getitem__, live))
+            for name, column in (
+                ("amount_usdc", self._amount),
+                ("payout_usdc", self._payout),
+                ("tokens", self._tokens),
+                ("cost_usd", cost),
+            )
+        }
+        return Rollup(
+            count=len(live),
+            failed=len(failed),
+            running=running,
+            totals=totals,
+            slowest=[Trace(self, ids[i]) for i in slowest],  # type: ignore[arg-type]
+            costliest=[Trace(self, ids[i]) for i in costliest],  # type: ignore[arg-type]
+        )
 
     def trace_of(self, seq: int) -> Trace | None:
         """The trace record ``seq`` belongs to."""
