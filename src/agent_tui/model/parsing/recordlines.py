@@ -199,11 +199,16 @@ class RecordJudge:
         # A filter that reads only the record is judged on the parser's row, no Record built.
         self._on_rows = filt is not None and filt.record_only
 
-    def judge(self, lines: Sequence[bytes]) -> tuple[int, list[int]]:
-        """``(matching records, indices of their lines)``: each line once, in order, pieces included."""
+    def judge(self, lines: Sequence[bytes], *, pieces: bool = True) -> tuple[int, list[int]]:
+        """``(matching records, indices of their lines)``: each line once, in order, pieces included.
+
+        ``pieces``: False when the caller knows no line can be a Docker piece (``pieces_possible``), so
+        every record starts on its own line.
+        """
         filt, since, until = self.filter, self.since, self.until
         rows = self.parser.parse_rows(lines)
-        starts = record_starts(lines, [row[0] for row in rows])
+        indices = [row[0] for row in rows]
+        starts = record_starts(lines, indices) if pieces else indices
         count = 0
         keep: list[int] = []
         last = -1
@@ -230,8 +235,11 @@ class RecordJudge:
                     continue
             count += 1
             if index > last:
-                first = max(start, last + 1)
-                keep.extend(j for j in range(first, index + 1) if j == index or lines[j].strip())
+                if start == index:
+                    keep.append(index)
+                else:
+                    first = max(start, last + 1)
+                    keep.extend(j for j in range(first, index + 1) if j == index or lines[j].strip())
                 last = index
         return count, keep
 

@@ -224,11 +224,11 @@ class Scanner:
         """``(matching records, their lines)`` of whole lines in order (``pieces``: see ``candidates``)."""
         picked = [lines[i] for i in candidates(lines, self._may_match, pieces=pieces)]
         if self._lazy:
-            return self._matching_lazily(picked)
-        count, keep = self._judge.judge(picked)
+            return self._matching_lazily(picked, pieces=pieces)
+        count, keep = self._judge.judge(picked, pieces=pieces)
         return count, [picked[i] for i in keep]
 
-    def _matching_lazily(self, lines: list[bytes]) -> tuple[int, list[bytes]]:
+    def _matching_lazily(self, lines: list[bytes], *, pieces: bool) -> tuple[int, list[bytes]]:
         """Match on the decoded object and raw bytes alone, never building a Record.
 
         For a flat JSON object the attributes are the object itself (``parse.attrs_of``); objects naming
@@ -262,7 +262,7 @@ class Scanner:
         count = sum(1 for verdict in verdicts if verdict)
         passed: set[int] = set()
         if deferred:
-            found, keep = self._judge.judge(deferred)
+            found, keep = self._judge.judge(deferred, pieces=pieces)
             count += found
             passed = {id(deferred[i]) for i in keep}
         kept = [
