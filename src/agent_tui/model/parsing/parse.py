@@ -19,6 +19,7 @@ mapping documented in ``agent_tui.model.parsing.formats`` for nested ones; ``{}`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 
@@ -99,10 +100,12 @@ class LineParser(GenericParser):
                     error = None
                     attrs = None
             if decode is None or s is None:
-                try:
-                    obj = loads(line)
-                except orjson.JSONDecodeError:
-                    obj = None
+                obj: Any = None  # plain text stays None: raising (and building) orjson's error costs µs
+                if line[:1] in _OBJECT_STARTS:
+                    try:  # noqa: SIM105 - a hot loop: contextlib.suppress costs a call per line
+                        obj = loads(line)
+                    except orjson.JSONDecodeError:
+                        pass
                 plan = plans.get(tuple(obj)) if type(obj) is dict else None
                 if plan is None:
                     self._last_ts = last
@@ -192,8 +195,12 @@ class LineParser(GenericParser):
         A blank line (whitespace only, a lone ``\\r`` of a CRLF file too) is no record, as for jq.
         """
         if obj is None:
-            if not line.strip():
+            start = line.lstrip()[:3]
+            if not start:
                 return []
+            if start[:1] != b"{" and start != _BOM:
+                # Plain text (or a JSON scalar or array): no decode can make it an object.
+                return [self._raw(line)]
             try:
                 obj = decode_line(line)
             except ValueError:
@@ -214,6 +221,9 @@ class LineParser(GenericParser):
         return self._envelope(obj, line)
 
 
+_BOM = b"\xef\xbb\xbf"
+_OBJECT_STARTS = frozenset((b"{", b" ", b"\t", b"\r", b"\n", b"\xef"))
+"""First bytes of a line that may decode to a JSON object (after whitespace or a BOM)."""
 _NO_OBJECT: dict[str, object] = {}
 """``time_of``'s object argument for projected lines (it is only read for mapping-shaped times)."""
 

@@ -40,6 +40,10 @@ class Signal(NamedTuple):
 _RETRY_EVENT: Final = re.compile(r"retr(?:y|ies|ying)|rate.?limit|throttl|too.?many.?requests|backoff", re.I)
 _RATE_EVENT: Final = re.compile(r"rate.?limit|throttl|too.?many.?requests", re.I)
 _CALL_EVENT: Final = re.compile(r"tool|llm|gen_ai|completion|function.?call", re.I)
+_RETRY_WORDS: Final = ("retr", "rate", "throttl", "too", "backoff")
+_CALL_WORDS: Final = ("tool", "llm", "gen_ai", "completion", "function")
+"""Words without which, in an ASCII name, ``_RETRY_EVENT`` / ``_CALL_EVENT`` cannot match (``in`` is
+many times cheaper than the case-blind regex, and plain-text lines are event names that never repeat)."""
 _STATUS_KEYS: Final = (
     "http_status",
     "status_code",
@@ -163,7 +167,7 @@ def batch_signals(
     """
     names = batch.events
     for name in set(names).difference(events):
-        events[name] = (_RETRY_EVENT.search(name) is not None, _CALL_EVENT.search(name) is not None)
+        events[name] = _kinds(name)
     kinds = list(map(events.__getitem__, names))
     every = range(len(names))
     retries = set(compress(every, map(itemgetter(0), kinds))) | _keyed(batch)
@@ -181,6 +185,18 @@ def batch_signals(
         elif call is not None:
             out[k] = Signal(None, False, 0, False, call, None)
     return out
+
+
+def _kinds(name: str) -> tuple[bool, bool]:
+    """(may signal a retry, is a call) by an event name."""
+    if name.isascii():
+        # re.IGNORECASE also folds a few non-ASCII letters (the Kelvin sign, the long s) into ASCII ones:
+        # only ASCII names can be ruled out by their lowercase words.
+        low = name.lower()
+        retry = any(word in low for word in _RETRY_WORDS) and _RETRY_EVENT.search(name) is not None
+        call = any(word in low for word in _CALL_WORDS) and _CALL_EVENT.search(name) is not None
+        return retry, call
+    return _RETRY_EVENT.search(name) is not None, _CALL_EVENT.search(name) is not None
 
 
 def _attrs(batch: Appended, k: int, attrs_of: AttrsOf | None) -> Mapping[str, Any]:
