@@ -3,8 +3,9 @@ line→screen latency while following at 10 000 lines/s, peak RSS; toolong (``tl
 
 Usage: ``python benchmarks/bench_tui.py [N] [--follow-only]`` (default 1 000 000 lines, reused from
 benchmarks/data/).
-Times are wall clock measured by polling ``tmux capture-pane`` (≈10 ms resolution); the box may be
-shared, so the load average is printed with the table.
+Times are wall clock measured by polling ``tmux capture-pane`` (≈10 ms resolution), except key → redraw,
+seen in the app's output through a tmux control-mode client (``KeyProbe``); the box may be shared, so the
+load average is printed with the table.
 """
 
 from __future__ import annotations
@@ -93,6 +94,63 @@ class Term:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
         if path:
             Path(path).unlink(missing_ok=True)
+
+
+class KeyProbe:
+    """A tmux control-mode client on ``term``'s pane: sends keys and sees the app's output as tmux gets it.
+
+    Key -> redraw is then the time until the awaited word is in the app's output, without a
+    ``capture-pane`` process started every few milliseconds (on a 2-core machine that polling took a
+    good part of a core away from the app being measured).
+    """
+
+    def __init__(self, term: Term) -> None:
+        self._proc = subprocess.Popen(
+            ["tmux", "-L", term.socket, "-C", "attach", "-t", "main"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._seen = threading.Condition()
+        self._output: list[tuple[float, bytes]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if line.startswith(b"%output "):
+                with self._seen:
+                    self._output.append((time.perf_counter(), line))
+                    self._seen.notify_all()
+
+    def take(self) -> list[tuple[float, bytes]]:
+        """The output chunks received since the last call, each with when it arrived."""
+        with self._seen:
+            out, self._output = self._output, []
+        return out
+
+    def press(self, key: str, word: str, limit: float = 10.0) -> float:
+        """Seconds from sending ``key`` until ``word`` is in the app's output after it (else TimeoutError)."""
+        assert self._proc.stdin is not None
+        want = word.encode()
+        started = time.perf_counter()
+        self._proc.stdin.write(f"send-keys -t main {key}\n".encode())
+        self._proc.stdin.flush()
+        with self._seen:
+            while not any(at >= started and want in chunk for at, chunk in self._output):
+                left = limit - (time.perf_counter() - started)
+                if left <= 0:
+                    raise TimeoutError(word)
+                self._seen.wait(left)
+            return time.perf_counter() - started
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(2)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
 
 
 def _children(pid: int) -> list[int]:
@@ -185,8 +243,10 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
         term = Term(f"{AGENT_TUI} --follow --level warning {logs}")
         stop = threading.Event()
         marks: dict[str, float] = {}
+        probe: KeyProbe | None = None
         try:
             term.wait(lambda s: "FOLLOW" in s)
+            probe = KeyProbe(term)
             thread = threading.Thread(target=writer, args=(path, rate, stop, marks), daemon=True)
             thread.start()
             line_lat: list[float] = []
@@ -196,20 +256,15 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
             paused = False
             next_key = time.perf_counter() + 1.5
             while time.perf_counter() < deadline:
-                text = term.screen()
                 now = time.perf_counter()
-                for name, at in list(marks.items()):
-                    if name not in seen and name in text:
-                        seen.add(name)
-                        line_lat.append(now - at)
+                for at_seen, chunk in probe.take():
+                    for name, at in list(marks.items()):
+                        if name not in seen and name.encode() in chunk:
+                            seen.add(name)
+                            line_lat.append(at_seen - at)
                 if now >= next_key:
-                    sent = time.perf_counter()
-                    term.send("space")
                     paused = not paused
-                    want = "PAUSED" if paused else "FOLLOW"
-                    key_lat.append(
-                        sent + term.wait(lambda s, w=want: w in s.splitlines()[0], 10, 0.002) - sent
-                    )
+                    key_lat.append(probe.press("space", "PAUSED" if paused else "FOLLOW"))
                     next_key = time.perf_counter() + 0.7
                 time.sleep(0.005)
             stop.set()
@@ -219,6 +274,8 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
             return {"line": line_lat, "key": key_lat, "rss": [term.peak_rss_mb()], "kept_up": [kept_up]}
         finally:
             stop.set()
+            if probe is not None:
+                probe.close()
             term.close()
 
 
@@ -292,14 +349,17 @@ def open_ours(path: Path, n: int) -> tuple[dict[str, float], list[float]]:
         result = {"first": term.wait(has_rows, poll=0.005)}
         keys: list[float] = []
         paused = False
-        while "indexing history" in _head(term.screen()) and len(keys) < 60:
-            paused = not paused
-            want = "PAUSED" if paused else "STATIC"
-            term.send("space")
-            keys.append(term.wait(lambda s, w=want: w in _head(s), 10, 0.002))
-            time.sleep(0.05)
-        if paused:
-            term.send("space")
+        probe = KeyProbe(term)
+        try:
+            while "indexing history" in _head(term.screen()) and len(keys) < 60:
+                paused = not paused
+                probe.take()
+                keys.append(probe.press("space", "PAUSED" if paused else "STATIC"))
+                time.sleep(0.05)
+            if paused:
+                probe.press("space", "STATIC")
+        finally:
+            probe.close()
         term.wait(lambda s: _full(s, n), limit=600, poll=0.05)
         result["full"] = time.perf_counter() - started
         result["rss"] = term.peak_rss_mb()
