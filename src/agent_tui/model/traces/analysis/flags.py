@@ -357,7 +357,7 @@ class FlagTracker:
                 elif tokens and tokens > stats.tokens.value * margin:
                     self._judged(tid, i, "tokens", (op, seen, tokens, stats.tokens.value), changed)
             stats.duration.add(duration)
-            stats.median.add(duration)
+            stats.median.later(duration)  # read once per batch, by _check_stuck
             stats.cost.add(cost)
             stats.tokens.add(float(tokens))
 

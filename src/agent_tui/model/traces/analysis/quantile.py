@@ -16,7 +16,7 @@ _ceil = math.ceil
 class RunningQuantile:
     """The ``q`` quantile of every value added so far (nearest-rank definition)."""
 
-    __slots__ = ("_high", "_low", "_n", "_q", "q")
+    __slots__ = ("_high", "_low", "_n", "_q", "_queued", "q")
 
     def __init__(self, q: float) -> None:
         self.q = q
@@ -27,18 +27,46 @@ class RunningQuantile:
         """Max-heap (negated) of the ``ceil(q n)`` smallest values."""
         self._high: list[float] = []
         """Min-heap of the rest."""
+        self._queued: list[float] = []
+        """Values given to ``later``, not in the heaps yet."""
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + len(self._queued)
 
     @property
     def value(self) -> float:
         """The quantile (0.0 when empty)."""
+        if self._queued:
+            self._take_queued()
         low = self._low
         return -low[0] if low else 0.0
 
+    def later(self, value: float) -> None:
+        """Take in one value when the quantile is next read (cheaper for a quantile read rarely)."""
+        self._queued.append(value)
+
+    def _take_queued(self) -> None:
+        # Each queued value joins its side of the split (every value of ``low`` stays <= every value of
+        # ``high``), then the tops move across once: ``low`` ends with the same smallest values as one
+        # ``add`` at a time would leave there.
+        low, high, queued = self._low, self._high, self._queued
+        for value in queued:
+            if low and value <= -low[0]:
+                _push(low, -value)
+            else:
+                _push(high, value)
+        self._n += len(queued)
+        queued.clear()
+        want = _ceil(self._q * self._n) or 1
+        while len(low) < want and high:
+            _push(low, -_pop(high))
+        while len(low) > want:
+            _push(high, -_pop(low))
+
     def add(self, value: float) -> None:
         """Take in one value."""
+        if self._queued:
+            self._take_queued()
         low = self._low
         n = self._n = self._n + 1
         grow = (_ceil(self._q * n) or 1) - len(low)
