@@ -254,6 +254,18 @@ def test_offsets_beyond_four_gib(tmp_path: Path) -> None:
     assert model.store.raw(0) == line(0, "near")
 
 
+def test_lines_longer_than_64_kib_keep_their_length(tmp_path: Path) -> None:
+    """A line past 64 KiB after short ones (the length column widens) is re-read whole, as are the others."""
+    path = tmp_path / "long.jsonl"
+    short = [line(0, "short"), line(1, "short")]
+    long = line(2, "long", blob="x" * 100_000)
+    model = LogModel()
+    model.ingest(file_batches(path, short))
+    model.ingest(file_batches(path, [long, line(3, "after")]))
+    assert [model.store.raw(s) for s in range(4)] == [*short, long, line(3, "after")]
+    assert model.store.record(2).length == len(long)
+
+
 def test_reopened_files_must_still_be_the_same_file(tmp_path: Path) -> None:
     """With few descriptors open, a file is reopened by path, and a replaced file never serves wrong bytes."""
     files = RawFiles(max_open=1)

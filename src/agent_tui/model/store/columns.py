@@ -70,7 +70,7 @@ class ColumnStore:
         self.raw_count = 0
         self._base = 0  # seq of column row 0 (rows of evicted records stay until compaction)
         self._off = array("I")  # widened to "q" when a file passes 4 GiB
-        self._len = array("I")
+        self._len = array("H")  # widened to "I" when a line passes 64 KiB
         self._ts = array("d")
         self._lvl = array("B")
         self._tr = array("i")
@@ -171,16 +171,11 @@ class ColumnStore:
             self._run_seq.append(first)
             self._run_src.append(source)
             self._run_file.append(file)
-        try:
-            added = array(self._off.typecode, offsets)
-        except OverflowError:  # an offset past 4 GiB: widen the column
-            self._off = array("q", self._off)
-            added = array("q", offsets)
-        self._off.extend(added)
-        # array(list(map(...))) is about twice as fast as array(map(...)) or extend(map(...)).
-        self._len.extend(array("I", lengths))
+        self._extend("_off", offsets, "q")  # an offset past 4 GiB
+        self._extend("_len", lengths, "I")  # a line longer than 64 KiB
         self._ts.extend(array("d", a.ts))
         self._lvl.frombytes(a.level_bytes)
+        # array(list(map(...))) is about twice as fast as array(map(...)) or extend(map(...)).
         self._tr.extend(array("i", list(map(self.ids.__getitem__, a.trace_ids))))
         names = self.names.__getitem__
         op_ids = array("H", list(map(names, a.ops)))
@@ -214,6 +209,17 @@ class ColumnStore:
         self._order.note(first, a.ts, a.ts_sorted, len(self._sources))
         self._evict()
         return a
+
+    def _extend(self, name: str, values: Sequence[int], wide: str) -> None:
+        """Append ``values`` to column ``name``, widening it to typecode ``wide`` if one does not fit."""
+        column: array[int] = getattr(self, name)
+        try:
+            added = array(column.typecode, values)
+        except OverflowError:
+            column = array(wide, column)
+            setattr(self, name, column)
+            added = array(wide, values)
+        column.extend(added)
 
     def _add_spans(self, a: Appended, flags: bytearray) -> None:
         spans = encode_span_ids(a.span_ids)
