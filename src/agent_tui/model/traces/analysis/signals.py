@@ -40,10 +40,6 @@ class Signal(NamedTuple):
 _RETRY_EVENT: Final = re.compile(r"retr(?:y|ies|ying)|rate.?limit|throttl|too.?many.?requests|backoff", re.I)
 _RATE_EVENT: Final = re.compile(r"rate.?limit|throttl|too.?many.?requests", re.I)
 _CALL_EVENT: Final = re.compile(r"tool|llm|gen_ai|completion|function.?call", re.I)
-_RETRY_WORDS: Final = ("retr", "rate", "throttl", "too", "backoff")
-_CALL_WORDS: Final = ("tool", "llm", "gen_ai", "completion", "function")
-"""Words without which, in an ASCII name, ``_RETRY_EVENT`` / ``_CALL_EVENT`` cannot match (``in`` is
-many times cheaper than the case-blind regex, and plain-text lines are event names that never repeat)."""
 _STATUS_KEYS: Final = (
     "http_status",
     "status_code",
@@ -192,9 +188,15 @@ def _kinds(name: str) -> tuple[bool, bool]:
     if name.isascii():
         # re.IGNORECASE also folds a few non-ASCII letters (the Kelvin sign, the long s) into ASCII ones:
         # only ASCII names can be ruled out by their lowercase words.
+        # Words without which the regexes cannot match: ``in`` is many times cheaper than a case-blind
+        # regex, and plain-text lines are event names that never repeat.
         low = name.lower()
-        retry = any(word in low for word in _RETRY_WORDS) and _RETRY_EVENT.search(name) is not None
-        call = any(word in low for word in _CALL_WORDS) and _CALL_EVENT.search(name) is not None
+        retry = (
+            "retr" in low or "rate" in low or "throttl" in low or "too" in low or "backoff" in low
+        ) and _RETRY_EVENT.search(name) is not None
+        call = (
+            "tool" in low or "llm" in low or "gen_ai" in low or "completion" in low or "function" in low
+        ) and _CALL_EVENT.search(name) is not None
         return retry, call
     return _RETRY_EVENT.search(name) is not None, _CALL_EVENT.search(name) is not None
 
