@@ -12,8 +12,9 @@ unread when its bytes show the key's value fails, as long as those bytes are sur
 * the value is a JSON number of at most 15 characters (read as orjson reads it: an int, or a correctly
   rounded float), followed by ``,`` or ``}``.
 
-Whatever the spacing around ``:`` and ``,``. If the line turns out not to be valid JSON it matches nothing
-either, so dropping it is right too. Every other line, and every line that passes, is judged as before.
+Whatever the spacing around ``:`` and ``,``. A line no decoder takes (not even ``decode_line``'s tolerant
+pass) has no attributes and matches nothing; one it takes holds this value: dropping it is right either
+way. Every other line, and every line that passes, is judged as before.
 """
 
 from __future__ import annotations
@@ -74,17 +75,32 @@ class NumberTest:
         pattern = re.compile(re.escape(key) + space + b":" + space + number + space + rb"[,}]")
         return cls(key, pattern, _ORDER[node.op], node.value.value)
 
-    def rejects(self, data: bytes, hit: int, start: int, end: int) -> bool:
-        """True when line ``data[start:end]``, which names the key at ``hit``, surely fails the comparison."""
-        found = self.pattern.match(data, hit, end)
-        if found is None or data[start] != 0x7B:
-            return False
-        if data.find(_OPEN, start + 1, end) >= 0 or data.find(_BACKSLASH, start, end) >= 0:
-            return False
-        if data.count(self.key, start, end) != 1:
-            return False
-        whole, rest = found.group(1, 2)
-        if len(whole) + len(rest) > _WIDEST:
-            return False
-        value = float(whole + rest) if rest else int(whole)
-        return not self.compare(value, self.literal)
+    def undecided(self, data: bytes, search: Callable[[int], int], into: dict[int, bytes]) -> None:
+        """Add to ``into`` (line start → line) each line naming the key that its bytes do not rule out.
+
+        ``search(pos)`` finds the next occurrence of the key's opening (``"amount_usdc``) in ``data``.
+        """
+        find, rfind, count, match = data.find, data.rfind, data.count, self.pattern.match
+        key, compare, literal, size = self.key, self.compare, self.literal, len(data)
+        pos = 0
+        # One hot loop: a flat line (one "{", no backslash) naming the key once, with a short number.
+        while (hit := search(pos)) >= 0:
+            start = rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = size
+            pos = end + 1
+            found = match(data, hit, end)
+            if (
+                found is not None
+                and data[start] == 0x7B
+                and find(_OPEN, start + 1, end) < 0
+                and find(_BACKSLASH, start, end) < 0
+                and count(key, start, end) == 1
+            ):
+                whole, rest = found.group(1, 2)
+                if len(whole) + len(rest) <= _WIDEST and not compare(
+                    float(whole + rest) if rest else int(whole), literal
+                ):
+                    continue
+            into[start] = data[start:end]

@@ -299,6 +299,10 @@ class Scanner:
         number = self._number
         for anchor in self._anchors:
             search, pos = anchor.searcher(data), 0
+            if number is not None:
+                number.undecided(data, search, candidates)
+                number = None
+                continue
             while True:
                 hit = search(pos)
                 if hit < 0:
@@ -308,9 +312,7 @@ class Scanner:
                 if end < 0:
                     end = len(data)
                 pos = end + 1
-                if number is None or not number.rejects(data, hit, start, end):
-                    candidates[start] = data[start:end]
-            number = None
+                candidates[start] = data[start:end]
         return self.matching([candidates[start] for start in sorted(candidates)], pieces=False)
 
     def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
