@@ -30,7 +30,8 @@ from agent_tui.model.query.nodes import (
 )
 from agent_tui.schema import LEVEL_NAMES
 
-_SPECIAL = {("level",), ("ts",)}
+_SPECIAL = {("level",), ("ts",), ("flag",)}
+"""Fields whose values the parser checks (levels, times, flag names): built by their own strategies."""
 
 texts = st.text(max_size=12)
 numbers = st.one_of(
