@@ -258,3 +258,38 @@ async def test_the_traces_view_shows_the_full_index_after_a_switch_made_while_hi
         await pilot.press("t")
         await until(pilot, lambda: len(app.traces_view.nodes) == LINES // 4)
         assert "t_00000000" in app.traces_view.nodes
+
+
+class StartWatch(Gate):
+    """A Gate that notes how many rows the logs view showed when each load started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app: AgentTuiApp | None = None
+        self.rows_at_start: list[int] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> HistoryLoad:
+        load = super().__call__(*args, **kwargs)
+        start = load.start
+
+        def noted() -> None:
+            assert self.app is not None
+            self.rows_at_start.append(self.app.logs.row_count)
+            start()
+
+        load.start = noted  # type: ignore[method-assign]
+        return load
+
+
+async def test_history_workers_start_only_once_the_tail_is_on_screen(tmp_path: Path) -> None:
+    """The first history load starts after the tail's rows are drawn, never in the drain that read them."""
+    path = tmp_path / "big.jsonl"
+    write_log(path, 0, LINES)
+    gate = StartWatch()
+    app = gate.app = open_app(path, gate, follow=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: bool(gate.rows_at_start))
+        assert gate.rows_at_start == [TAIL]
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        assert len(app.view) == LINES

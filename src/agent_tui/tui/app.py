@@ -119,6 +119,7 @@ class AgentTuiApp(DeadLetterActions):
         self._last_frame = 0.0
         self._since_frame = 0
         self._gc = GcPacer()
+        self._release_asked = False
         for theme_obj in load_themes().values():
             self.register_theme(theme_obj)
         self.theme = theme if theme in self.available_themes else "dark"
@@ -216,6 +217,10 @@ class AgentTuiApp(DeadLetterActions):
         if fresh:
             self._alert(fresh)
         if merge is not None:
+            if merge.held and not self._release_asked:
+                # History starts loading once the first screen with the tail is drawn.
+                self._release_asked = True
+                self.call_after_refresh(merge.release)
             merge.track(self.view.filter, self.view.min_level)
             if merge.fold(time.perf_counter() + HISTORY_SLICE_S):
                 self._switch_to_full(merge)
