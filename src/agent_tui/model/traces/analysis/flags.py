@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.query.flagfield import FLAG_NAMES
 from agent_tui.model.traces.analysis.quantile import RunningQuantile
 from agent_tui.model.traces.analysis.signals import Signal, batch_signals, call_fingerprint, call_target
-from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START
+from agent_tui.model.traces.analysis.thresholds import Flag, Thresholds
 
 if TYPE_CHECKING:
     from agent_tui.model.parsing.columns import Appended, AttrsOf
@@ -26,49 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FLAG_NAMES", "Flag", "FlagTracker", "Thresholds"]
 
-_SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
 _EVIDENCE: Final = 50
 """Most records kept as evidence of one flag."""
 _KEPT_CLOSED: Final = 4096
 """Ended traces whose call and retry counts stay (bounded: one small dict each)."""
 _NO_FLAGS: Final[Mapping[str, Flag]] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """When each flag is raised (defaults from the product contract; every one has a CLI option)."""
-
-    retries: int = 3
-    """Retries of one operation in one trace that make a retry storm."""
-    rate_limits: int = 10
-    """Rate-limit hits of one agent within ``rate_window_s`` that make a retry storm."""
-    rate_window_s: float = 60.0
-    repeats: int = 3
-    """Identical tool or LLM calls in one trace that make an agent loop."""
-    quantile: float = 0.99
-    """Slow and costly: above this quantile of the traces of the same op seen so far …"""
-    min_traces: int = 50
-    """… once at least this many have been seen."""
-    margin: float = 1.5
-    """… by this factor: steady traffic keeps about 1 % of its traces above its own p99, so a bare
-    quantile would flag healthy traces; 1.0 is the bare rule."""
-    stuck_factor: float = 10.0
-    """Stuck: running longer than this many times the median duration of its op …"""
-    stuck_min_traces: int = 10
-    """… once that many have finished …"""
-    stuck_floor_s: float = 1.0
-    """… and longer than this in any case (ops that finish instantly)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """One flag on one trace (or, for per-agent rate-limit storms, one agent)."""
-
-    name: str
-    trace_id: str
-    reason: str
-    evidence: tuple[int, ...]
-    """Seqs of the records that raised it, oldest first."""
 
 
 class _OpStats:
