@@ -188,7 +188,13 @@ def test_a_buffer_mixing_compact_and_spaced_lines_gives_the_answers_of_a_full_pa
     mixed = [spell(line, "spaced") if i % 3 == 0 else line for i, line in enumerate(lines)]
     for first in (mixed, [spell(mixed[0], "spaced"), *mixed[1:]], [lines[0], *mixed[1:]]):
         data = b"\n".join(first * 3) + b"\n"
-        for text in ('level == "error"', "level >= warning", "level <= debug"):
+        for text in (
+            'level == "error"',
+            "level >= warning",
+            "level <= debug",
+            "level >= trace",
+            'level != "info"',
+        ):
             count, found = scanned(data, text)
             assert count == truth(first * 3, text), text
             assert found == [line for line in first * 3 if count and _matches(line, text)], text

@@ -28,12 +28,26 @@ class Shape:
     simple: re.Pattern[bytes]
     not_simple: re.Pattern[bytes]
     separator: bytes
+    opening: bytes
 
     @classmethod
     def of(cls, opening: bytes, separator: bytes) -> Shape:
         simple = re.escape(opening) + rb'[^"\\\n]{1,64}' + re.escape(separator) + _NAME_GROUP + rb'"'
         lookahead = rb"\n(?!" + simple.replace(rb"(", rb"(?:") + rb")"
-        return cls(re.compile(simple), re.compile(lookahead), separator)
+        return cls(re.compile(simple), re.compile(lookahead), separator, opening)
+
+    def not_rejected(self, rejected: frozenset[bytes]) -> re.Pattern[bytes]:
+        """A newline not followed by the shape with a ``rejected`` name: before odd lines and wanted ones."""
+        names = b"|".join(sorted(rejected))
+        return re.compile(
+            rb"\n(?!"
+            + re.escape(self.opening)
+            + rb'[^"\\\n]{1,64}'
+            + re.escape(self.separator)
+            + rb"(?:"
+            + names
+            + rb')")'
+        )
 
 
 SHAPES: Final = (Shape.of(b'{"ts":"', b'","level":"'), Shape.of(b'{"ts": "', b'", "level": "'))
@@ -53,19 +67,32 @@ def shape_of(data: bytes) -> Shape:
     return SHAPES[head.count(b'{"ts": "') > head.count(b'{"ts":"')]
 
 
-def odd_line_starts(data: bytes, shape: Shape) -> set[int] | None:
-    """Starts of lines the level shortcut must not classify, or None when the whole buffer must be parsed.
+def odd_line_starts(
+    data: bytes, shape: Shape, wanted: tuple[frozenset[bytes], re.Pattern[bytes]] | None = None
+) -> tuple[set[int], set[int]] | None:
+    """``(odd, wanted)`` line starts, or None when the whole buffer must be parsed.
 
-    Odd lines are those not in a simple ``{"ts":…,"level":"<name>"`` shape, those naming an envelope key,
-    those holding a ``\\u`` escape (a key could spell ``level`` in escapes), and an unterminated last
-    line. If the ``"level"`` key occurs more often in the simple lines than there are simple lines, one of
-    them has it twice (JSON keeps the last), and the count cannot say which: return None.
+    Odd lines, which the level shortcut must not classify, are those not in a simple
+    ``{"ts":…,"level":"<name>"`` shape, those naming an envelope key, those holding a ``\\u`` escape (a
+    key could spell ``level`` in escapes), and an unterminated last line. If the ``"level"`` key occurs more
+    often in the simple lines than there are simple lines, one of them has it twice (JSON keeps the last),
+    and the count cannot say which: None. ``wanted``: the accepted names and ``shape.not_rejected`` of the
+    others; simple lines with an accepted name are then found in the same pass (else the set is empty).
     """
     odd: set[int] = set()
-    if data and shape.simple.match(data, 0) is None:
-        odd.add(0)
+    accepted, pattern = wanted if wanted is not None else (frozenset(), shape.not_simple)
     size = len(data)
-    odd.update(m.start() + 1 for m in shape.not_simple.finditer(data) if m.start() + 1 < size)
+    starts = [m.start() + 1 for m in pattern.finditer(data) if m.start() + 1 < size]
+    match = shape.simple.match
+    if data:
+        starts.append(0)
+    found: set[int] = set()
+    for start in starts:
+        simple = match(data, start)
+        if simple is None:
+            odd.add(start)
+        elif simple.group(1) in accepted:
+            found.add(start)
     if data and not data.endswith(b"\n"):
         odd.add(data.rfind(b"\n") + 1)
     # A simple-looking line that also names an envelope key is a nested shape to the parser. Docker
@@ -81,12 +108,10 @@ def odd_line_starts(data: bytes, shape: Shape) -> set[int] | None:
     if keys != shaped:
         return None
     search, pos = _UNICODE_ESCAPE.searcher(data), 0
-    while True:
-        hit = search(pos)
-        if hit < 0:
-            return odd
+    while (hit := search(pos)) >= 0:
         odd.add(data.rfind(b"\n", 0, hit) + 1)
         end = data.find(b"\n", hit)
         if end < 0:
-            return odd
+            break
         pos = end + 1
+    return odd, found - odd

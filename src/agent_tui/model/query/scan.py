@@ -41,7 +41,7 @@ from agent_tui.model.parsing.recordlines import (
     trailing_pieces,
 )
 from agent_tui.model.query.bytesearch import Finder
-from agent_tui.model.query.levelshape import Shape, odd_line_starts, shape_of
+from agent_tui.model.query.levelshape import SHAPES, Shape, odd_line_starts, shape_of
 from agent_tui.model.query.numbers import NumberTest
 from agent_tui.model.query.prefilter import (
     NESTED_MARKERS,
@@ -215,6 +215,13 @@ class Scanner:
             and self._levels is None
         )
         self._level_names = [level.label.encode() for level in self._levels or ()]
+        # Lines of the accepted levels come out of the pass that finds the odd lines (none rejected: every
+        # line would, so then each accepted name is searched for instead).
+        accepted = frozenset(self._level_names)
+        rejected = frozenset(label.encode() for label in _WIRE_LEVELS) - accepted
+        self._wanted = (
+            {shape: (accepted, shape.not_rejected(rejected)) for shape in SHAPES} if rejected else {}
+        )
 
     def matches(self, line: bytes) -> bool:
         """True when some record parsed from the line passes the time bounds and the filter."""
@@ -317,9 +324,11 @@ class Scanner:
 
     def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
         shape = shape_of(data)
-        odd = odd_line_starts(data, shape)
-        if odd is None:
+        wanted = self._wanted.get(shape)
+        classified = odd_line_starts(data, shape, wanted)
+        if classified is None:
             return self.matching(_split(data), pieces=False)
+        odd, found = classified
         keep: dict[int, bytes] = {}
         odd_lines = {}
         for start in odd:
@@ -332,8 +341,15 @@ class Scanner:
         passed = {id(line) for line in matched}
         keep.update((start, odd_lines[start]) for start in ordered if id(odd_lines[start]) in passed)
         simple = len(keep)
-        for name in self._level_names:
-            self._collect_level(data, name, shape, odd, keep)
+        if wanted is None:
+            for name in self._level_names:
+                self._collect_level(data, name, shape, odd, keep)
+        else:
+            for start in found:
+                end = data.find(b"\n", start)
+                line = data[start : end if end >= 0 else len(data)]
+                if not self.plan.timed or self.matches(line):
+                    keep[start] = line
         return count + len(keep) - simple, [keep[start] for start in sorted(keep)]
 
     def _collect_level(
