@@ -16,6 +16,7 @@ from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
 from agent_tui.tui.app import AgentTuiApp, make_app
 from agent_tui.tui.tailfirst import tail_first_options
+from tests.unit.analysis.fleet import build as build_fleet
 
 from .conftest import T0, line, screen_text, until
 
@@ -293,3 +294,20 @@ async def test_history_workers_start_only_once_the_tail_is_on_screen(tmp_path: P
         gate.opened.set()
         await until(pilot, lambda: app.merge is None)
         assert len(app.view) == LINES
+
+
+async def test_flag_badges_survive_the_switch_to_the_full_index(tmp_path: Path) -> None:
+    """A loop flagged in history carries its ⚑ badge in the traces view of the full index."""
+    fleet = build_fleet()
+    path = tmp_path / "fleet.jsonl"
+    path.write_bytes(b"\n".join(fleet.lines) + b"\n")
+    gate = Gate()
+    app = open_app(path, gate, follow=False)
+    (loop,) = fleet.expected["agent_loop"]
+    async with app.run_test(size=(160, 40)) as pilot:
+        gate.opened.set()
+        await until(pilot, lambda: app.merge is None)
+        assert app.model.flags.names(loop)
+        await pilot.press("t")
+        await until(pilot, lambda: loop in app.traces_view.nodes)
+        assert "⚑loop" in str(app.traces_view.nodes[loop].label)
