@@ -173,7 +173,8 @@ class ColumnStore:
             self._run_file.append(file)
         self._extend("_off", offsets, "q")  # an offset past 4 GiB
         self._extend("_len", lengths, "I")  # a line longer than 64 KiB
-        self._ts.extend(array("d", a.ts))
+        ts = a.ts
+        self._ts.extend(ts if isinstance(ts, array) and ts.typecode == "d" else array("d", ts))
         self._lvl.frombytes(a.level_bytes)
         # array(list(map(...))) is about twice as fast as array(map(...)) or extend(map(...)).
         self._tr.extend(array("i", list(map(self.ids.__getitem__, a.trace_ids))))

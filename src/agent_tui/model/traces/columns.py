@@ -181,7 +181,7 @@ class TraceColumns:
         marks = list(compress(range(len(events)), map(_SPAN_LINES.__contains__, events)))
         found: tuple[list[int], list[int], list[int]] = ([], [], [])
         if marks:
-            names = [events[k] for k in marks]
+            names = list(map(events.__getitem__, marks))
             found = tuple(  # type: ignore[assignment]
                 list(compress(marks, map(eq, names, repeat(name))))
                 for name in (EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED)
