@@ -45,10 +45,19 @@ def run_demo(args: argparse.Namespace) -> int:
     guard.install()
     stop = threading.Event()
     directory = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
-    guard.add_cleanup(stop.set)
+    fleet: list[threading.Thread] = []
+
+    def stop_fleet() -> None:
+        # A fleet step still running may rotate a file, which re-creates the directory: wait for it first.
+        stop.set()
+        for running in fleet:
+            running.join(timeout=FLEET_STOP_S)
+
+    guard.add_cleanup(stop_fleet)
     guard.add_cleanup(partial(remove_tree, directory))
     try:
         thread = start_fleet(directory, args, stop)
+        fleet.append(thread)
         try:
             source = open_source(str(directory), SourceOptions(follow=True))
             app = make_app(
