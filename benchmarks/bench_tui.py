@@ -249,7 +249,8 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
             probe = KeyProbe(term)
             thread = threading.Thread(target=writer, args=(path, rate, stop, marks), daemon=True)
             thread.start()
-            line_lat: list[float] = []
+            shown: list[tuple[float, float]] = []
+            pauses: list[tuple[float, float]] = []
             key_lat: list[float] = []
             seen: set[str] = set()
             deadline = time.perf_counter() + seconds
@@ -261,16 +262,27 @@ def follow_latency(rate: int, seconds: float = 12.0) -> dict[str, list[float]]:
                     for name, at in list(marks.items()):
                         if name not in seen and name.encode() in chunk:
                             seen.add(name)
-                            line_lat.append(at_seen - at)
+                            shown.append((at, at_seen))
                 if now >= next_key:
                     paused = not paused
+                    sent = time.perf_counter()
                     key_lat.append(probe.press("space", "PAUSED" if paused else "FOLLOW"))
+                    if paused:
+                        pauses.append((sent, float("inf")))
+                    elif pauses:
+                        pauses[-1] = (pauses[-1][0], sent + key_lat[-1])
                     next_key = time.perf_counter() + 0.7
                 time.sleep(0.005)
             stop.set()
             thread.join()
             behind = term.screen().splitlines()[0]
             kept_up = 0.0 if "pending" in behind else 1.0
+            # A marker drawn only once the rows were unpaused measures the pause, not the app.
+            line_lat = [
+                seen_at - at
+                for at, seen_at in shown
+                if not any(start < seen_at and at < end for start, end in pauses)
+            ]
             return {"line": line_lat, "key": key_lat, "rss": [term.peak_rss_mb()], "kept_up": [kept_up]}
         finally:
             stop.set()
