@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from pathlib import Path
 
 import orjson
@@ -142,3 +144,24 @@ def test_model_as_context_manager_closes_the_spill_file() -> None:
         model.ingest(LineBatch("stdin", [b'{"event":"x"}']))
         assert model.store.raw(0) == b'{"event":"x"}'
     assert model.store.raw(0) == b""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_load_file_pauses_the_collector_only_while_it_runs_headless(tmp_path: Path, workers: int) -> None:
+    """A headless whole-file load runs with the cyclic collector off and turns it back on, even on error."""
+    path = fleet_file(tmp_path / "fleet.jsonl", 3000)
+    headless = threading.active_count() == 1
+    seen: list[bool] = []
+    LogModel().load_file(
+        str(path), workers=workers, parallel_min_bytes=0, piece_bytes=32 << 10,
+        progress=lambda *_: seen.append(gc.isenabled()),
+    )  # fmt: skip
+    assert seen and set(seen) == {not headless}
+    assert gc.isenabled()
+
+    def fail(*_: int) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        LogModel().load_file(str(path), workers=workers, parallel_min_bytes=0, progress=fail)
+    assert gc.isenabled()
