@@ -298,7 +298,7 @@ def follow_in_process(rate: int, seconds: float = 8.0) -> tuple[list[float], lis
     from agent_tui.schema import Level
     from agent_tui.sources.factory import open_source
     from agent_tui.sources.options import SourceOptions
-    from agent_tui.tui.app import make_app
+    from agent_tui.tui.factory import make_app
 
     async def run(logs: Path) -> tuple[list[float], list[float]]:
         path = logs / "agent.jsonl"
@@ -432,7 +432,7 @@ def follow_throughput(source: Path, n: int) -> tuple[float, float, bool]:
 
     from agent_tui.sources.factory import open_source
     from agent_tui.sources.options import SourceOptions
-    from agent_tui.tui.app import make_app
+    from agent_tui.tui.factory import make_app
 
     async def run(path: Path) -> tuple[float, float, bool]:
         app = make_app([open_source(str(path), SourceOptions(follow=True))], follow=True, environ={})

@@ -13,7 +13,8 @@ from textual.pilot import Pilot
 
 from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import LineBatch, SourceState, SourceStatus
-from agent_tui.tui.app import AgentTuiApp, make_app
+from agent_tui.tui.app import AgentTuiApp
+from agent_tui.tui.factory import make_app
 from agent_tui.tui.widgets.filter_bar import FilterBar
 
 T0 = 1772582400.0  # 2026-03-04T00:00:00Z

@@ -10,7 +10,7 @@ import pytest
 from agent_tui.cli import tui as cli_tui
 from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import SourceState
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 
 from .conftest import Build, QueueSource, fleet_lines, screen_text, until
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_tui.model.clock import FrozenClock
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 from tests.integration.cli.helpers import custom_log
 
 from .conftest import T0, QueueSource, screen_text, until

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 from agent_tui.tui.gcpace import FREEZE_RECORDS, GcPacer
 
 from .conftest import T0, line, until

@@ -11,7 +11,8 @@ from agent_tui.model.clock import FrozenClock
 from agent_tui.sources.base import SourceState
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
-from agent_tui.tui.app import AgentTuiApp, make_app
+from agent_tui.tui.app import AgentTuiApp
+from agent_tui.tui.factory import make_app
 
 from .conftest import T0, Build, screen_text, until
 

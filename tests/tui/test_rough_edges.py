@@ -8,7 +8,7 @@ from agent_tui.model.clock import FrozenClock
 from agent_tui.schema import Level
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 from agent_tui.tui.keys import KEYS
 from agent_tui.tui.screens.help import HelpScreen
 

@@ -14,7 +14,8 @@ from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
-from agent_tui.tui.app import AgentTuiApp, make_app
+from agent_tui.tui.app import AgentTuiApp
+from agent_tui.tui.factory import make_app
 from agent_tui.tui.tailfirst import tail_first_options
 from tests.unit.analysis.fleet import build as build_fleet
 

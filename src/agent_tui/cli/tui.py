@@ -20,7 +20,7 @@ from agent_tui.shutdown import HANGUP, ExitGuard
 from agent_tui.sources.base import Source
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceError, SourceOptions
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 from agent_tui.tui.stdin import detach_stdin
 from agent_tui.tui.tailfirst import tail_first_options
 from agent_tui.tui.themes import load_themes

@@ -18,11 +18,10 @@ from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
-from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.parsing.history import HistoryLoad
+from agent_tui.model.clock import Clock
 from agent_tui.model.query import Filter, compile_filter
 from agent_tui.model.session import LogModel
-from agent_tui.model.traces.analysis import Flag, Thresholds
+from agent_tui.model.traces.analysis import Flag
 from agent_tui.model.views.filtered import FilteredView
 from agent_tui.schema import Level
 from agent_tui.shutdown import ExitGuard
@@ -37,7 +36,7 @@ from agent_tui.tui.messages import LinesArrived, SourceChanged
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.tailfirst import HistoryMerge
 from agent_tui.tui.terminal import TerminalDriver, bind_exit_guard
-from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, choose_theme, load_themes
+from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, load_themes
 from agent_tui.tui.viewstate import Widgets
 from agent_tui.tui.widgets.dead_letters import DeadLettersView
 from agent_tui.tui.widgets.detail import DetailPane
@@ -46,7 +45,7 @@ from agent_tui.tui.widgets.log_view import LogView
 from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot, human_count
 from agent_tui.tui.widgets.trace_view import TraceView
 
-__all__ = ["AgentTuiApp", "make_app"]
+__all__ = ["AgentTuiApp"]
 
 FRAME_S: Final = 1 / 20
 """Redraw at most 20 times a second however fast lines arrive."""
@@ -407,66 +406,3 @@ class AgentTuiApp(DeadLetterActions):
             await self.run_action(action)
 
         return run
-
-
-def make_app(
-    sources: Sequence[Source],
-    *,
-    clock: Clock | None = None,
-    follow: bool = False,
-    theme: str | None = None,
-    filter_text: str | None = None,
-    min_level: Level | None = None,
-    max_records: int | None = None,
-    export_dir: Path | None = None,
-    export_open: Opener = open_export,
-    environ: Mapping[str, str] | None = None,
-    dead_letters: Sequence[str] = (),
-    history: Mapping[str, Sequence[str]] | None = None,
-    history_workers: int | None = None,
-    history_load: Callable[..., HistoryLoad] = HistoryLoad,
-    exit_guard: ExitGuard | None = None,
-    overrides: Mapping[str, str] | None = None,
-    thresholds: Thresholds | None = None,
-) -> AgentTuiApp:
-    """Build the production graph: one LogModel, the sources, the clock and the theme.
-
-    Tests pass a FrozenClock, temp dirs and their own sources; ``environ`` decides NO_COLOR → mono.
-    ``history`` maps each source opened tail-first (``tail_first_options``) to its files, whose history
-    is then indexed by ``history_workers`` processes beside the screen and switched to once complete
-    (``history_load`` builds each load).
-    ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.
-    ``overrides`` are ``--field ROLE=KEY`` for every parser.
-    """
-    real_clock = clock or SystemClock()
-    model = LogModel(
-        max_records=max_records,
-        clock=real_clock,
-        following=follow,
-        overrides=overrides,
-        thresholds=thresholds,
-    )
-    app = AgentTuiApp(
-        model,
-        sources,
-        clock=real_clock,
-        follow=follow,
-        theme=choose_theme(theme, environ),
-        filter_text=filter_text,
-        min_level=min_level,
-        export_dir=export_dir,
-        export_open=export_open,
-        dead_letters=dead_letters,
-        exit_guard=exit_guard,
-    )
-    if history and max_records is None:
-        full = LogModel(clock=real_clock, following=follow, overrides=overrides, thresholds=thresholds)
-        app.merge = HistoryMerge(
-            full,
-            history,
-            wake=app.wake,
-            overrides=overrides,
-            workers=history_workers,
-            load_factory=history_load,
-        )
-    return app

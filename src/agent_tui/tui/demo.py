@@ -13,7 +13,7 @@ from typing import Any
 from agent_tui.shutdown import HANGUP, ExitGuard, remove_tree
 from agent_tui.sources.factory import open_source
 from agent_tui.sources.options import SourceOptions
-from agent_tui.tui.app import make_app
+from agent_tui.tui.factory import make_app
 
 __all__ = ["run_demo", "start_fleet"]
 
