@@ -35,9 +35,11 @@ _NO_FLAGS: Final[Mapping[str, Flag]] = {}
 class _OpStats:
     """What finished traces of one op looked like: duration quantile and median, cost and tokens."""
 
-    __slots__ = ("cost", "duration", "median", "tokens")
+    __slots__ = ("cost", "duration", "median", "seen", "tokens")
 
     def __init__(self, q: float) -> None:
+        self.seen = 0
+        """Finished traces (the length of each quantile, kept as a plain int for the hot loop)."""
         self.duration = RunningQuantile(q)
         self.median = RunningQuantile(0.5)
         self.cost = RunningQuantile(q)
@@ -309,7 +311,8 @@ class FlagTracker:
                 stats = ops[op] = _OpStats(th.quantile)
             duration = (ends[i] - starts[i]) * 1000.0
             cost, tokens = costs[i], tokens_of[i]
-            seen = len(stats.duration)
+            seen = stats.seen
+            stats.seen = seen + 1
             if seen >= min_traces:
                 if duration > stats.duration.value * margin:
                     self._judged(tid, i, "slow", (op, seen, duration, stats.duration.value), changed)
