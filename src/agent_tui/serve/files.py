@@ -16,6 +16,7 @@ __all__ = [
     "ServedDir",
     "file_id_of",
     "head_crc",
+    "offset_of_last_lines",
     "same_file",
 ]
 
@@ -135,3 +136,22 @@ class ServedDir:
                 siblings.append((int(match["n"]), Path(entry.path)))
         siblings.sort(key=lambda item: -item[0])
         return [path for _, path in siblings] + [live]
+
+
+def offset_of_last_lines(fd: int, lines: int) -> int:
+    """The offset where the last ``lines`` complete lines start (0: just after the last complete line)."""
+    size = os.fstat(fd).st_size
+    base = size
+    tail = b""
+    while base > 0 and tail.count(b"\n") <= lines:
+        start = max(0, base - 64 * 1024)
+        tail = os.pread(fd, base - start, start) + tail
+        base = start
+    pos = tail.rfind(b"\n")
+    if pos < 0:
+        return base
+    for _ in range(lines):
+        pos = tail.rfind(b"\n", 0, pos)
+        if pos < 0:
+            return base
+    return base + pos + 1

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent_tui.serve.files import ServedDir, file_id_of, same_file
+from agent_tui.serve.files import ServedDir, file_id_of, offset_of_last_lines, same_file
 from agent_tui.sources.cursor import Position
 from agent_tui.sources.rotated import MAX_ROTATED_OPEN, ROTATED_GRACE_S, first_line
 
@@ -19,6 +19,7 @@ _MAX_LINE = 16 << 20
 _MAX_HEADS = 1024
 _MAX_CLOSED = 4096
 _FIRST_LINE_MAX = 512
+_SNAPSHOT_TRIES = 8
 Ident = tuple[int, int]
 
 
@@ -108,47 +109,75 @@ class SourceReader:
         cursor does not name were finished. A cursor whose files are all gone (deleted, compressed,
         truncated) restarts at the live file's start with a ``warning``; ``.gz`` siblings are never read.
         """
-        chain = self.served.chain(self.source)
+        siblings, live = self._snapshot()
+        placed = False
         if start:
-            if self._resume(chain, [p for p in start if p.offset >= 0]):
-                return
-            self.warning = f"{self.source}: the cursor's file is gone or was truncated; resumed at its start"
+            placed = self._resume(siblings, live, [p for p in start if p.offset >= 0])
+            if not placed:
+                self.warning = (
+                    f"{self.source}: the cursor's file is gone or was truncated; resumed at its start"
+                )
         elif lines is None:
-            self.pending = [i for i in map(_identity, chain[:-1]) if i is not None]
-            return
-        for path in chain[:-1]:
-            self._remember_closed(path)  # history not asked for: only files rotated from now on
-        if self._open_live() and lines is not None:
-            live = self.files[-1]
-            live.offset = _offset_of_last_lines(live.fd, lines)
+            self.pending = [ident for ident, _ in siblings]
+            placed = True
+        if not placed:
+            for ident, fd in siblings:
+                st = os.fstat(fd)
+                self._let_go(ident, _head_key(fd), st.st_size, st)  # no history: only files rotated from now
+        held = {f.fd for f in self.files}
+        for _, fd in [*siblings, *([live] if live else [])]:
+            if fd not in held:
+                os.close(fd)
+        if not placed and self._open_live() and lines is not None:
+            newest = self.files[-1]
+            newest.offset = offset_of_last_lines(newest.fd, lines)
 
-    def _resume(self, chain: list[Path], start: list[Position]) -> bool:
+    def _snapshot(self) -> tuple[list[tuple[Ident, int]], tuple[Ident, int] | None]:
+        """The rotated siblings (oldest first) and the live file, opened, as one listing no rotation overtook.
+
+        A writer renaming between the listing and the opens shifts the names by one: opened by the listed
+        names, a file is skipped (met later by a sibling scan as unknown, so read again from 0) or a newer
+        one taken for the older. So the chain is listed again after the opens and the look retried until
+        both listings name the files opened (or the tries run out: the last look is used).
+        """
+        for attempt in range(_SNAPSHOT_TRIES):
+            chain = self.served.chain(self.source)
+            opened = [(path, fd) for path in chain if (fd := _open(path)) is not None]
+            seen = [(_fd_identity(fd), fd) for _, fd in opened]
+            again = [i for i in map(_identity, self.served.chain(self.source)) if i is not None]
+            if again == [ident for ident, _ in seen] or attempt == _SNAPSHOT_TRIES - 1:
+                break
+            for _, fd in seen:
+                os.close(fd)
+        if opened and opened[-1][0] == chain[-1]:
+            return seen[:-1], seen[-1]
+        return seen, None
+
+    def _resume(
+        self, siblings: list[tuple[Ident, int]], live: tuple[Ident, int] | None, start: list[Position]
+    ) -> bool:
+        files = [*siblings, *([live] if live else [])]
         newest = -1
-        for index, path in enumerate(chain):
-            fd = _open(path)
-            if fd is None:
-                continue
+        for index, (ident, fd) in enumerate(files):
             # The furthest position wins: a file's id gains its head crc once its first line is complete.
             matches = [p for p in start if same_file(fd, p.file_id, p.offset)]
             match = max(matches, key=lambda p: p.offset, default=None)
             if match is None:
-                os.close(fd)
-                self._remember_closed(path)
+                st = os.fstat(fd)
+                self._let_go(ident, _head_key(fd), st.st_size, st)
                 continue
             self._adopt(fd, match.offset)
             newest = index
         if newest < 0:
             self.closed.clear()
             return False
-        for path in chain[newest + 1 :]:
+        for ident, _ in files[newest + 1 :]:
             # Newer than anything the client got: read from the start, even if seen closed above.
-            ident = _identity(path)
-            if ident is not None:
-                self.closed.pop(ident, None)
-                if path != chain[-1]:
-                    self.pending.append(ident)
-        if newest == len(chain) - 1:
-            self.live_ident = self.files[-1].ident
+            self.closed.pop(ident, None)
+            if live is None or ident != live[0]:
+                self.pending.append(ident)
+        if live is not None and newest == len(files) - 1:
+            self.live_ident = live[0]
         return True
 
     def positions(self) -> list[Position]:
@@ -343,19 +372,17 @@ class SourceReader:
         if len(self.closed) > _MAX_CLOSED:
             del self.closed[next(iter(self.closed))]
 
-    def _remember_closed(self, path: Path) -> None:
-        fd = _open(path)
-        if fd is not None:
-            st = os.fstat(fd)
-            self._let_go((st.st_dev, st.st_ino), _head_key(fd), st.st_size, st)
-            os.close(fd)
-
 
 def _open(path: Path) -> int | None:
     try:
         return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+
+
+def _fd_identity(fd: int) -> Ident:
+    st = os.fstat(fd)
+    return (st.st_dev, st.st_ino)
 
 
 def _identity(path: Path) -> Ident | None:
@@ -376,22 +403,3 @@ def _head_key(fd: int) -> int | None:
     if not head.endswith(b"\n") and len(head) < _FIRST_LINE_MAX:
         return None
     return zlib.crc32(head) << 16 | len(head)
-
-
-def _offset_of_last_lines(fd: int, lines: int) -> int:
-    """The offset where the last ``lines`` complete lines start (0: just after the last complete line)."""
-    size = os.fstat(fd).st_size
-    base = size
-    tail = b""
-    while base > 0 and tail.count(b"\n") <= lines:
-        start = max(0, base - 64 * 1024)
-        tail = os.pread(fd, base - start, start) + tail
-        base = start
-    pos = tail.rfind(b"\n")
-    if pos < 0:
-        return base
-    for _ in range(lines):
-        pos = tail.rfind(b"\n", 0, pos)
-        if pos < 0:
-            return base
-    return base + pos + 1

@@ -193,3 +193,47 @@ def test_a_write_in_progress_in_a_file_let_go_early_arrives_whole_once(
     logs.rotate()
     got += drain(reader)
     assert sorted(got) == sorted([*expected, whole.rstrip(b"\n")])
+
+
+@pytest.mark.parametrize("rotations", [1, 2])
+def test_a_resume_whose_listing_is_overtaken_by_a_rotation_reads_no_file_twice(
+    tmp_path: Path, rotations: int
+) -> None:
+    """A client resuming with a cursor while a writer rotates between the reader's listing and its opens
+    gets the rest of each file once: the file renamed out of the listed names is not read from 0 again."""
+    logs = Logs(tmp_path)
+    first = SourceReader(RacingDir(tmp_path), NAME, clock=Clock())
+    first.start_at(None)
+    expected = logs.write(3)
+    got = drain(first)
+    logs.rotate()
+    expected += logs.write(2)
+    got += drain(first)
+    # The client's cursor: the finished file at its end and the live one where it stands.
+    cursor = {p.file_id.rpartition(".")[0]: p for p in first.positions()}
+    first.close()
+    served = RacingDir(tmp_path)
+    for _ in range(rotations):
+        served.after_listing.append(logs.rotate)
+    second = SourceReader(served, NAME, clock=Clock())
+    second.start_at(list(cursor.values()))
+    expected += logs.write(2)
+    got += drain(second)
+    assert second.warning == ""
+    assert once_each(got) == {}
+    assert sorted(got) == sorted(expected)
+
+
+def test_history_whose_listing_is_overtaken_by_a_rotation_is_read_oldest_first(tmp_path: Path) -> None:
+    """A new client reading the history while a writer rotates between the listing and the opens gets
+    every line once and in the order written (before: the renamed-away oldest file came after the next)."""
+    logs = Logs(tmp_path)
+    expected = logs.write(2)
+    logs.rotate()
+    expected += logs.write(2)
+    served = RacingDir(tmp_path)
+    served.after_listing.append(logs.rotate)
+    reader = SourceReader(served, NAME, clock=Clock())
+    reader.start_at(None)
+    expected += logs.write(2)
+    assert drain(reader) == expected
