@@ -124,13 +124,10 @@ class SourceReader:
             for ident, fd in siblings:
                 st = os.fstat(fd)
                 self._let_go(ident, _head_key(fd), st.st_size, st)  # no history: only files rotated from now
-        held = {f.fd for f in self.files}
-        for _, fd in [*siblings, *([live] if live else [])]:
-            if fd not in held:
-                os.close(fd)
-        if not placed and self._open_live() and lines is not None:
-            newest = self.files[-1]
-            newest.offset = offset_of_last_lines(newest.fd, lines)
+            if self._take_live(live) and lines is not None:
+                newest = self.files[-1]
+                newest.offset = offset_of_last_lines(newest.fd, lines)
+        self._close_unheld([*siblings, *([live] if live else [])])
 
     def _snapshot(self) -> tuple[list[tuple[Ident, int]], tuple[Ident, int] | None]:
         """The rotated siblings (oldest first) and the live file, opened, as one listing no rotation overtook.
@@ -199,7 +196,6 @@ class SourceReader:
             # Looked at on every read, not only at the end: a client lagging behind must still meet
             # every file rotated away before it is compressed or pruned.
             self._scan_siblings()
-            self._open_live()
         for _ in range(8):
             for held in self.files:
                 chunk = self._read_lines(held, size)
@@ -240,8 +236,7 @@ class SourceReader:
             return True
         if self.live_ident is None or self._live_replaced():
             # Siblings first: files rotated away while the history was read, or since the last look.
-            self._scan_siblings()
-            return self._open_live()
+            return self._scan_siblings()
         if self.files and self.files[-1].ident == self.live_ident:
             held = self.files[-1]
             if os.fstat(held.fd).st_size < held.offset:
@@ -286,39 +281,37 @@ class SourceReader:
             self.files.remove(held)
         return False
 
-    def _scan_siblings(self) -> None:
-        """Open the ``X.N`` files never seen, or grown since they were let go, oldest first.
+    def _scan_siblings(self) -> bool:
+        """Open the ``X.N`` files never seen, or grown since they were let go, oldest first, then the live
+        file (False when there is none).
 
-        A name gone between the listing and its ``stat`` was renamed by a rotation in progress; its file
-        is met under its new name at the next look, so what is known about it is kept (never forgotten
-        for being missed once). A deleted file's inode number can be handed to a new file, so a known
-        identity counts only with the same first line.
+        The siblings come from a listing no rotation overtook (:meth:`_snapshot`): a listing taken
+        halfway through a writer's renames misses a file, which would then come after newer ones. A
+        deleted file's inode number can be handed to a new file, so a known identity counts only with
+        the same first line.
         """
         held = {f.ident for f in self.files}
         for f in self.files:
             self._remember_head(f.head_key())  # a copy of a file being read is not read again
-        for path in self.served.chain(self.source)[:-1]:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            ident = (st.st_dev, st.st_ino)
+        siblings, live = self._snapshot()
+        for ident, fd in siblings:
+            st = os.fstat(fd)
             known = self.closed.get(ident)
-            if ident in held or ident in self.pending:
-                continue
-            if known is not None and (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
-                continue
-            self._consider(path, ident, known)
+            unchanged = known is not None and (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns)
+            if ident in held or ident in self.pending or unchanged:
+                os.close(fd)
+            else:
+                self._consider(fd, ident, known)
+        # The live file of the same look: opened again by name, a rotation meanwhile would leave the
+        # file it renamed unread until the next rotation.
+        taken = self._take_live(live)
+        self._close_unheld([live] if live else [])
+        return taken
 
-    def _consider(self, path: Path, ident: Ident, known: _Closed | None) -> None:
-        fd = _open(path)
-        if fd is None:
-            return
+    def _consider(self, fd: int, ident: Ident, known: _Closed | None) -> None:
         st = os.fstat(fd)
         head = _head_key(fd)
-        if (st.st_dev, st.st_ino) != ident:
-            os.close(fd)  # renamed again meanwhile; the next look finds it
-        elif known is not None and known.head in (head, None):
+        if known is not None and known.head in (head, None):
             del self.closed[ident]
             self._adopt(fd, known.offset)  # appended to after it was let go: only the new bytes
         elif head is not None and head in self.heads:
@@ -328,31 +321,30 @@ class SourceReader:
             self._adopt(fd, 0)
 
     def _open_pending(self) -> None:
-        """Open the next rotated file by identity (names shift when a writer rotates again)."""
+        """Open the next rotated file by identity, found in a listing no rotation overtook (looked up by
+        names shifting under it, a file would be missed and come after newer ones)."""
+        siblings, live = self._snapshot()
+        found = dict(siblings)
         while self.pending:
-            wanted = self.pending.pop(0)
-            for path in self.served.chain(self.source)[:-1]:
-                fd = _open(path)
-                if fd is None:
-                    continue
-                st = os.fstat(fd)
-                if (st.st_dev, st.st_ino) == wanted:
-                    self._adopt(fd, 0)
-                    return
-                os.close(fd)
+            fd = found.get(self.pending.pop(0))
+            if fd is not None:
+                self._adopt(fd, 0)
+                break
+        self._close_unheld([*siblings, *([live] if live else [])])
 
-    def _open_live(self) -> bool:
-        fd = _open(self.live)
-        if fd is None:
+    def _take_live(self, live: tuple[Ident, int] | None) -> bool:
+        if live is None:
             return False
-        st = os.fstat(fd)
-        ident = (st.st_dev, st.st_ino)
-        self.live_ident = ident
-        if any(f.ident == ident for f in self.files):
-            os.close(fd)
-            return True
-        self._adopt(fd, 0)
+        self.live_ident, fd = live
+        if not any(f.ident == self.live_ident for f in self.files):
+            self._adopt(fd, 0)
         return True
+
+    def _close_unheld(self, opened: list[tuple[Ident, int]]) -> None:
+        held = {f.fd for f in self.files}
+        for _, fd in opened:
+            if fd not in held:
+                os.close(fd)
 
     def _adopt(self, fd: int, offset: int) -> None:
         st = os.fstat(fd)

@@ -237,3 +237,34 @@ def test_history_whose_listing_is_overtaken_by_a_rotation_is_read_oldest_first(t
     reader.start_at(None)
     expected += logs.write(2)
     assert drain(reader) == expected
+
+
+def test_a_file_missing_from_a_listing_taken_mid_rotation_comes_in_order(
+    setup: tuple[Logs, RacingDir, Clock, SourceReader],
+) -> None:
+    """A sibling scan listing the directory halfway through a writer's renames (``.2`` already ``.3``,
+    ``.1`` not yet ``.2``) still delivers each line once and in the order written (before: the file
+    renamed ``.1`` → ``.2`` after the listing was missed and came after the newer files)."""
+    logs, served, _clock, reader = setup
+    expected = logs.write(2)
+    got = drain(reader)
+    for _ in range(2):
+        logs.rotate()
+        expected += logs.write(2)
+    os.rename(tmp_path_of(logs, 2), tmp_path_of(logs, 3))  # a rotation under way: the oldest moved first
+
+    def finish_rotation() -> None:
+        os.rename(tmp_path_of(logs, 1), tmp_path_of(logs, 2))
+        os.rename(logs.root / NAME, tmp_path_of(logs, 1))
+        (logs.root / NAME).touch()
+
+    served.after_listing.append(finish_rotation)
+    got += drain(reader)
+    expected += logs.write(2)
+    got += drain(reader)
+    assert got == expected
+
+
+def tmp_path_of(logs: Logs, n: int) -> Path:
+    """The path of rotated file number ``n``."""
+    return logs.root / f"{NAME}.{n}"
