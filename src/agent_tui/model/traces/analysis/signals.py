@@ -186,10 +186,9 @@ def batch_signals(
 def _kinds(name: str) -> tuple[bool, bool]:
     """(may signal a retry, is a call) by an event name."""
     if name.isascii():
-        # re.IGNORECASE also folds a few non-ASCII letters (the Kelvin sign, the long s) into ASCII ones:
-        # only ASCII names can be ruled out by their lowercase words.
         # Words without which the regexes cannot match: ``in`` is many times cheaper than a case-blind
-        # regex, and plain-text lines are event names that never repeat.
+        # regex, and plain-text lines are event names that never repeat. Only for ASCII names:
+        # re.IGNORECASE also folds the dotless i, the long s and the Kelvin sign into ASCII letters.
         low = name.lower()
         retry = (
             "retr" in low or "rate" in low or "throttl" in low or "too" in low or "backoff" in low
