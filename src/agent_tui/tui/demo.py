@@ -56,8 +56,7 @@ def run_demo(args: argparse.Namespace) -> int:
     guard.add_cleanup(stop_fleet)
     guard.add_cleanup(partial(remove_tree, directory))
     try:
-        thread = start_fleet(directory, args, stop)
-        fleet.append(thread)
+        fleet.append(start_fleet(directory, args, stop))
         try:
             source = open_source(str(directory), SourceOptions(follow=True))
             app = make_app(
@@ -70,8 +69,7 @@ def run_demo(args: argparse.Namespace) -> int:
             )
             result = app.run()
         finally:
-            stop.set()
-            thread.join(timeout=FLEET_STOP_S)
+            stop_fleet()
     finally:
         remove_tree(directory)
     guard.exit_if_stopped(0)
