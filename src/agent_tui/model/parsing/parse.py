@@ -25,7 +25,7 @@ import orjson
 
 from agent_tui.model.parsing.formats.columns import ROW_FIELDS, Columns, Row
 from agent_tui.model.parsing.formats.decoding import attrs_of, decode_line
-from agent_tui.model.parsing.formats.generic import ROLES, GenericParser, Parsed
+from agent_tui.model.parsing.formats.generic import BOM, ROLES, GenericParser, Parsed
 from agent_tui.model.parsing.formats.mapping import (
     ENVELOPE_KEYS,
     MAX_PLANS,
@@ -198,7 +198,7 @@ class LineParser(GenericParser):
             start = line.lstrip()[:3]
             if not start:
                 return []
-            if start[:1] != b"{" and start != _BOM:
+            if start[:1] != b"{" and start != BOM:
                 # Plain text (or a JSON scalar or array): no decode can make it an object.
                 return [self._raw(line)]
             try:
@@ -221,7 +221,6 @@ class LineParser(GenericParser):
         return self._envelope(obj, line)
 
 
-_BOM = b"\xef\xbb\xbf"
 _OBJECT_STARTS = frozenset((b"{", b" ", b"\t", b"\r", b"\n", b"\xef"))
 """First bytes of a line that may decode to a JSON object (after whitespace or a BOM)."""
 _NO_OBJECT: dict[str, object] = {}

@@ -40,7 +40,7 @@ from agent_tui.model.parsing.timeparse import epoch_from_number, parse_time, par
 from agent_tui.model.record import ErrorInfo
 from agent_tui.schema import Level
 
-__all__ = ["ROLES", "GenericParser", "Parsed", "decode_line"]
+__all__ = ["BOM", "ROLES", "GenericParser", "Parsed", "decode_line"]
 
 ROLES: Final = ("ts", "level", "event", "trace_id", "span_id", "parent_span_id", "op", "error")
 """Roles a ``--field ROLE=KEY`` override can name."""
@@ -49,7 +49,8 @@ _RAW_TIME: Final = re.compile(rb"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+
 _RAW_LEVEL: Final = re.compile(
     rb"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|CRIT|FATAL|PANIC|EMERG|ALERT)\b"
 )
-_BOM: Final = b"\xef\xbb\xbf"
+BOM: Final = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark some Windows tools put before a file's first line."""
 _SALVAGE_LEVEL: Final = re.compile(rb'"(?:level|levelname|severity|lvl)"\s*:\s*"?(\w+)')
 _SALVAGE_TIME: Final = re.compile(rb'"(?:ts|timestamp|time|@timestamp|asctime)"\s*:\s*"([^"]{10,40})"')
 
@@ -119,7 +120,7 @@ class GenericParser:
 
     def _raw(self, line: bytes, fallback_ts: float | None = None) -> Parsed:
         """A record for a line we cannot map: its text, and any leading time or level word it shows."""
-        if line.startswith(_BOM):
+        if line.startswith(BOM):
             line = line[3:]
         if line.endswith(b"\r"):
             line = line[:-1]
