@@ -284,3 +284,56 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+BURSTS = r"""
+import sys, time, orjson
+path = sys.argv[1]
+n = 0
+while True:
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    chunk = []
+    for _ in range(20_000):
+        n += 1
+        chunk.append(orjson.dumps({"ts": ts, "level": "info", "event": "burst.tick", "n": n}) + b"\n")
+    with open(path, "ab") as f:
+        f.write(b"".join(chunk))
+    time.sleep(0.5)
+"""
+
+
+def _parse_workers(parents: list[Proc]) -> list[Proc]:
+    """Live parse worker processes whose parent is one of ``parents``."""
+    pids = {p.pid for p in parents}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (fields := _stat(int(entry.name))) is None:
+            continue
+        if int(fields[1]) in pids and b"agent_tui.model.liveparse" in _cmdline(int(entry.name)):
+            found.append(Proc(int(entry.name), fields[19]))
+    return found
+
+
+def test_follow_ends_with_its_parse_worker_when_the_terminal_is_killed(
+    tmp_path: Path, terminals: Terminals, agent_tui: str
+) -> None:
+    """Bursts fast enough to start the live parse worker, the terminal killed each of three ways: agent-tui
+    and its worker process both exit."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", BURSTS, str(logs / "agent.jsonl")])
+    try:
+        for how in KILLS:
+            server = terminals.open(f"{agent_tui} --follow {logs}")
+            server.wait_for(lambda s: "FOLLOW" in s and "burst.tick" in s, limit=60)
+            procs = terminals.agent_tui(server)
+            assert procs, "agent-tui is not running in the terminal"
+            limit = time.monotonic() + 60
+            while not (workers := _parse_workers(procs)):
+                assert time.monotonic() < limit, "no parse worker started"
+                time.sleep(0.05)
+            survivors, _ = _wait_gone(dict.fromkeys([*procs, *workers], _kill_terminal(server, how)))
+            assert survivors == [], how
+    finally:
+        writer.kill()
+        writer.wait()

@@ -12,7 +12,16 @@ from typing import Any, Protocol
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.liveparse import (
+    LiveParsed,
+    ParserState,
+    ParseWorker,
+    SideValues,
+    parser_state,
+    resume_parser,
+)
 from agent_tui.model.parsing.columns import Appended, ParsedLike, columns_parser
+from agent_tui.model.parsing.formats.columns import Columns
 from agent_tui.model.parsing.loader import (
     PARALLEL_MIN_BYTES,
     PIECE_BYTES,
@@ -21,13 +30,10 @@ from agent_tui.model.parsing.loader import (
     sequential_batches,
 )
 from agent_tui.model.parsing.parse import LineParser
-from agent_tui.model.parsing.projection import PartialAttrs
 from agent_tui.model.parsing.recordlines import parse_record, record_attrs
 from agent_tui.model.store.index import Store
 from agent_tui.model.traces.analysis import FlagTracker, Thresholds
-from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
 from agent_tui.model.traces.forest import TraceForest
-from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
 from agent_tui.model.views.stats import RollingStats
 
 __all__ = ["IngestResult", "LineParserLike", "LogModel"]
@@ -89,13 +95,13 @@ def _combined(results: list[IngestResult], end_seq: int) -> IngestResult:
     )
 
 
-_EVENT_CACHE = 65536
-"""Most event names whose signal kinds are remembered."""
-
-
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
     # No kept mappings: lines are read by projection, and sums and signals by ``PartialAttrs``.
     return LineParser(overrides)
+
+
+_NO_COLUMNS = Columns([], [], [], [], [], [], [], [], [], [], [], [])
+"""A batch that made no record (Docker partial lines, blank lines): its lines are still placed."""
 
 
 def _default_attrs(line: bytes, part: int = 0) -> Mapping[str, Any]:
@@ -175,53 +181,54 @@ class LogModel:
         self._analysis = analysis
         self._compacted_at = 0
         # Sums and signals read a few keys: decode just those, once for both (as ``loader.parse_piece``).
-        self._side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, _default_attrs)
-        self._events: dict[str, tuple[bool, bool]] = {}
+        self._side = SideValues(analysis=analysis)
 
     def ingest(self, batch: LineBatch) -> IngestResult:
         """Parse, index and fold one batch of lines; return what was added."""
         store = self.store
         source = store.source_id(batch.source)
-        parser = self._parsers.get(source)
-        if parser is None:
-            parser = self._parsers[source] = self._factory(self._overrides)
+        parser = self._parser(source)
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
             appended = store.append_parsed_columns(source, batch, parse_columns(batch.lines))
         else:
             appended = store.append(source, batch, parser.parse_batch(batch.lines))
         if appended.count and appended.attrs and appended.attrs[0] is None:
-            appended = self._side_values(appended)
+            appended = self._side(appended)
         return self._fold(source, appended)
 
-    def _side_values(self, appended: Appended) -> Appended:
-        """Work out sums and signals from the read keys of each line, as a worker process does.
+    @property
+    def parses_elsewhere(self) -> bool:
+        """True when a worker process may parse for this model (its parsers are the default ones)."""
+        return self._factory is _default_parser
 
-        The parser kept no mappings, so without this sums and signals would fall back to byte scans and a
-        whole decode per candidate line; one projected decode of every line is cheaper and exact.
-        """
-        side = self._side
-        side.new_batch()
-        if len(self._events) > _EVENT_CACHE:
-            self._events.clear()  # raw text lines are events too: keep the cache bounded
-        read = appended
-        if appended.one_per_line:
-            lines = appended.lines
-            if True in appended.raws:
-                # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
-                # envelope lines, Docker's or journald's with plain text inside, still have some).
-                raws = appended.raws
-                lines = [
-                    b"{}" if raw and not line.lstrip().startswith(b"{") else line
-                    for line, raw in zip(lines, raws, strict=True)
-                ]
-            read = replace(appended, attrs=side.of_lines(lines))
-        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
-        signals: dict[int, Signal] | None = None
-        if self._analysis:
-            signals = batch_signals(read, side, self._events)
-        # The batch handed on keeps no mappings: a repeated call's arguments are read back whole.
-        return replace(appended, shipped_sums=sums, shipped_signals=signals)
+    def parse_worker(self, wake: Callable[[], object]) -> ParseWorker:
+        """A (not yet started) worker process that parses with this model's options."""
+        return ParseWorker(self._overrides, analysis=self._analysis, wake=wake)
+
+    def parser_state(self, name: str) -> ParserState:
+        """What the parser of source ``name`` carries to its next batch (for a worker to continue from)."""
+        return parser_state(self._parser(self.store.source_id(name)))
+
+    def resume_parser(self, name: str, state: ParserState) -> None:
+        """Continue source ``name``'s parser from ``state`` (where a worker left off)."""
+        resume_parser(self._parser(self.store.source_id(name)), state)
+
+    def _parser(self, source: int) -> LineParserLike:
+        parser = self._parsers.get(source)
+        if parser is None:
+            parser = self._parsers[source] = self._factory(self._overrides)
+        return parser
+
+    def ingest_parsed(self, batch: LineBatch, parsed: LiveParsed) -> IngestResult:
+        """Index and fold a batch a worker parsed (``liveparse.ParseWorker``): as ``ingest`` would."""
+        store = self.store
+        source = store.source_id(batch.source)
+        if parsed.columns is None:
+            return self._fold(source, store.append_parsed_columns(source, batch, _NO_COLUMNS))
+        appended = store.append_parsed_columns(source, batch, parsed.columns)
+        appended = replace(appended, shipped_sums=parsed.sums, shipped_signals=parsed.signals)
+        return self._fold(source, appended)
 
     def load_file(
         self,

@@ -32,6 +32,7 @@ from agent_tui.tui.gcpace import GcPacer
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
+from agent_tui.tui.livefold import LiveFold
 from agent_tui.tui.messages import LinesArrived, SourceChanged
 from agent_tui.tui.sanitize import safe_text
 from agent_tui.tui.tailfirst import HistoryMerge
@@ -61,8 +62,6 @@ drawing a screen of fresh rows costs tens of milliseconds, which a fast writer n
 HISTORY_SLICE_S: Final = 0.004
 """History folds for this long per drain (at least one parsed batch, ≈3 000 records): a key pressed
 meanwhile waits for one slice, not for the live budget as well."""
-INGEST_SLICE: Final = 512
-"""Lines ingested per step; the drain checks its time budget between steps."""
 STATS_EVERY_S: Final = 0.25
 """The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
 
@@ -97,6 +96,8 @@ class AgentTuiApp(DeadLetterActions):
         self.view = FilteredView(model, None, min_level)
         self.view_min_level = min_level
         self.inbox = BatchInbox()
+        self.live = LiveFold(self.inbox, self.wake)
+        """Hands the inbox's batches to ``_drain`` in order, parsed here or by a worker process."""
         self.merge: HistoryMerge | None = None
         """Big files opened tail-first: their full index, built in the background (None once switched)."""
         self.follow_mode = follow
@@ -181,11 +182,14 @@ class AgentTuiApp(DeadLetterActions):
             self.run_worker(self._hold_history(), group="history")
         if self._exit_guard is not None:
             bind_exit_guard(self, self._exit_guard)
+            self._exit_guard.add_cleanup(self.live.close)
         self.set_interval(FRAME_S, self._tick)
         self._tick()
 
     def on_unmount(self) -> None:
-        """A signal from now on ends the process at once (the guard's cleanups still run)."""
+        """A signal from now on ends the process at once (the guard's cleanups still run); the parse
+        worker ends."""
+        self.live.close()
         if self._exit_guard is not None:
             self._exit_guard.stopper = None
 
@@ -201,10 +205,11 @@ class AgentTuiApp(DeadLetterActions):
         fresh: list[tuple[int, bool]] = []
         merge = self.merge
         while time.perf_counter() < deadline:
-            batch = self.inbox.take(INGEST_SLICE)
-            if batch is None:
+            item = self.live.take(self.model, allow_worker=merge is None)
+            if item is None:
                 break
-            result = self.model.ingest(batch)
+            batch, parsed = item
+            result = self.model.ingest(batch) if parsed is None else self.model.ingest_parsed(batch, parsed)
             if merge is not None:
                 merge.keep(batch)
             self.view.update(result)
@@ -226,7 +231,7 @@ class AgentTuiApp(DeadLetterActions):
         if time.monotonic() - self._last_frame >= FRAME_S:
             # The first lines after a quiet spell are drawn now, not at the next timer tick.
             self._tick()
-        if len(self.inbox) or (self.merge is not None and self.merge.has_work):
+        if self.live.has_work or (self.merge is not None and self.merge.has_work):
             # A queued message is taken without suspending, so give the loop one turn first:
             # redraws, timers, keys and the source workers run before the next slice.
             await asyncio.sleep(0)
@@ -311,14 +316,14 @@ class AgentTuiApp(DeadLetterActions):
         merge = self.merge
         settled = status.state in (SourceState.DONE, SourceState.ERROR, SourceState.FOLLOWING)
         pending = merge.pending(status.source) if settled and merge is not None else set()
-        if merge is not None and pending and not self.inbox.holds(pending):
+        if merge is not None and pending and not self.live.holds(pending):
             merge.forget(status.source)
         self._dirty = True
 
     def _tick(self) -> None:
         """Throttled redraw: rows, follow position, traces and stats."""
         now = time.monotonic()
-        busy = self.inbox.pending_lines > BACKLOG_LINES or self._since_frame > FAST_LINES_PER_FRAME
+        busy = self.live.pending_lines > BACKLOG_LINES or self._since_frame > FAST_LINES_PER_FRAME
         if busy and now - self._last_frame < BACKLOG_FRAME_S:
             return
         if self._dirty:
@@ -384,7 +389,7 @@ class AgentTuiApp(DeadLetterActions):
             total=len(store),
             filter_text=self.filter_text,
             min_level=self.view_min_level,
-            behind=self.inbox.pending_lines,
+            behind=self.live.pending_lines,
             dead_letters=self.dead_letter_summary,
             flags=dict(self.model.flags.counts),
             replay=self.replay_label,

@@ -34,6 +34,16 @@ class BatchInbox:
         """Lines waiting to be ingested."""
         return self._lines
 
+    @property
+    def head_source(self) -> str:
+        """The source of the oldest batch (the inbox must not be empty)."""
+        return self._batches[0].source
+
+    @property
+    def head_live(self) -> bool:
+        """Whether the oldest batch was read while following (the inbox must not be empty)."""
+        return self._batches[0].live
+
     def holds(self, paths: set[str]) -> bool:
         """True while a batch read from one of ``paths`` waits to be ingested."""
         return any(batch.path in paths for batch in self._batches)

@@ -1,0 +1,411 @@
+"""Parse live batches in a worker process: per-source parser state carried along, answers in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+from agent_tui.model.parsing.columns import (
+    Appended,
+    ColumnsLike,
+    SpanValues,
+    encode_span_ids,
+    from_columns,
+)
+from agent_tui.model.parsing.formats.columns import Columns
+from agent_tui.model.parsing.parse import LineParser, attrs_of
+from agent_tui.model.parsing.projection import PartialAttrs
+from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
+from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
+
+__all__ = ["LiveParsed", "ParseWorker", "ParserState", "SideValues", "parser_state", "resume_parser"]
+
+ParserState = dict[str, Any]
+"""What a source's parser carries from one batch to the next (its time, learned keys, partial lines)."""
+
+_CACHES: Final = frozenset({"_projection", "_plans", "_overrides", "_keep_attrs", "_now", "_project"})
+"""Parser attributes that are not carried: caches (results are the same without them; the projection's
+generated types cannot be pickled) and the construction arguments both sides share."""
+_EVENT_CACHE: Final = 65536
+"""Most event names whose signal kinds are remembered."""
+_SETPIPE_SZ: Final = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_PIPE_BYTES: Final = 1 << 20
+_WAIT_S: Final = 0.5
+"""How long ``close`` waits for the terminated worker before killing it."""
+
+
+def parser_state(parser: object) -> ParserState:
+    """The state a parser carries between batches, to be continued by another parser of the same source.
+
+    Everything but the caches is carried, so state a parser gains later travels too.
+    """
+    return {k: v for k, v in vars(parser).items() if k not in _CACHES}
+
+
+def resume_parser(parser: object, state: ParserState) -> None:
+    """Continue ``parser`` from ``state`` (taken by ``parser_state`` from a parser with the same options)."""
+    vars(parser).update(state)
+
+
+class SideValues:
+    """Sums and signals of a batch worked out from the few keys they read, decoded once for both.
+
+    The parser keeps no mappings, so without this sums and signals would fall back to byte scans and a
+    whole decode per candidate line; one projected decode of every line is cheaper and exact.
+    """
+
+    def __init__(self, *, analysis: bool = True) -> None:
+        self._side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
+        self._events: dict[str, tuple[bool, bool]] = {}
+        self._analysis = analysis
+
+    def __call__(self, appended: Appended) -> Appended:
+        """``appended`` with ``shipped_sums`` and ``shipped_signals`` filled in (it keeps no mappings)."""
+        side = self._side
+        side.new_batch()
+        if len(self._events) > _EVENT_CACHE:
+            self._events.clear()  # raw text lines are events too: keep the cache bounded
+        read = appended
+        if appended.one_per_line:
+            lines = appended.lines
+            if True in appended.raws:
+                # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
+                # envelope lines, Docker's or journald's with plain text inside, still have some).
+                raws = appended.raws
+                lines = [
+                    b"{}" if raw and not line.lstrip().startswith(b"{") else line
+                    for line, raw in zip(lines, raws, strict=True)
+                ]
+            read = replace(appended, attrs=side.of_lines(lines))
+        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
+        signals: dict[int, Signal] | None = None
+        if self._analysis:
+            signals = batch_signals(read, side, self._events)
+        return replace(appended, shipped_sums=sums, shipped_signals=signals)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveParsed:
+    """A batch the worker parsed: its columns (None when no line made a record), sums, signals, and
+    the source's parser state after it."""
+
+    columns: ColumnsLike | None
+    sums: Mapping[int, tuple[float, float, float, int]] | None
+    signals: Mapping[int, Any] | None
+    state: ParserState
+
+
+def _parse(parser: LineParser, side: SideValues, lines: list[bytes], seen: dict[Any, Any]) -> tuple[Any, ...]:
+    """Worker: one batch as plain values to pickle (no line bytes, repeated strings sent once)."""
+    columns = parser.parse_columns(lines)
+    if not len(columns):
+        return (None, None, None, parser_state(parser))
+    a = side(from_columns(0, columns, lines))
+    same = seen.setdefault
+    spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+    shipped = (
+        columns.index,
+        array("d", columns.ts),
+        columns.ts_inferred,
+        a.level_bytes,
+        list(map(same, a.events, a.events)),
+        list(map(same, a.trace_ids, a.trace_ids)),
+        columns.span_id if spans is None else spans,
+        columns.parent_span_id if parents is None else parents,
+        list(map(same, a.ops, a.ops)),
+        columns.error,
+        columns.raw,
+    )
+    if len(seen) > 100_000:
+        seen.clear()
+    return (shipped, a.shipped_sums, a.shipped_signals, parser_state(parser))
+
+
+def _columns(shipped: tuple[Any, ...]) -> ColumnsLike:
+    """The parser's columns again from what ``_parse`` shipped."""
+    index, ts, inferred, levels, events, traces, spans, parents, ops, errors, raws = shipped
+    if isinstance(spans, array):
+        spans = SpanValues(spans)
+    if isinstance(parents, array):
+        parents = SpanValues(parents)
+    # Levels stay bytes (the store reads them as such); times a list (its sortedness is checked).
+    level: Any = levels
+    return Columns(index, ts.tolist(), inferred, level, events, traces, spans, parents, ops, errors, raws, [])
+
+
+def serve(requests: Connection, answers: Connection) -> None:
+    """The worker's loop: parse each request with its source's parser until the app closes the pipe."""
+    overrides, analysis = requests.recv()
+    answers.send(os.getpid())
+    parsers: dict[int, LineParser] = {}
+    side = SideValues(analysis=analysis)
+    seen: dict[Any, Any] = {}
+    while True:
+        try:
+            ticket, source, state, joined = requests.recv()
+            raw = requests.recv_bytes()
+        except EOFError:
+            return
+        lines = raw.split(b"\n") if joined else pickle.loads(raw)  # noqa: S301 -- from our parent
+        parser = parsers.get(source)
+        if parser is None or state is not None:
+            parser = parsers[source] = LineParser(overrides)
+            if state is not None:
+                resume_parser(parser, state)
+        answers.send((ticket, _parse(parser, side, lines, seen)))
+
+
+class ParseWorker:
+    """One worker process parsing live batches for the app, started on demand, ended with the app.
+
+    Requests and answers travel over two pipes served by the caller's event loop (no threads: a thread
+    waking up waits for the interpreter lock while the app folds, and the worker waits with it);
+    ``submit`` never blocks (what the pipe cannot take now is written when it can), ``wake`` is called
+    when answers arrived, ``result`` hands an answer out by ticket. The process reads requests from its
+    stdin and exits when that closes, so it ends with the app even when the app is killed; it runs in
+    a session of its own, away from the terminal's signals, and ``close`` terminates it.
+
+    Args:
+        overrides: ``--field ROLE=KEY`` overrides (the parsers' options, as the app's).
+        analysis: work out signals (as the app's model does).
+        wake: called (on the loop) when answers arrived or the worker ended.
+        command: how to start the worker.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        analysis: bool = True,
+        wake: Callable[[], object] = lambda: None,
+        command: Sequence[str] = (sys.executable, "-m", "agent_tui.model.liveparse"),
+    ) -> None:
+        self._config = (dict(overrides) if overrides else None, analysis)
+        self._wake = wake
+        self._command = list(command)
+        self._answers: dict[int, LiveParsed] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._request_fd = -1
+        self._answer_fd = -1
+        self._out = bytearray()
+        self._writing = False
+        self._in = bytearray()
+        self._started = False
+        self._ended = False
+        self.pid = 0
+        """The worker's process id once it answered (0 before)."""
+
+    @property
+    def started(self) -> bool:
+        """True once ``start`` was called."""
+        return self._started
+
+    @property
+    def ready(self) -> bool:
+        """True while the worker is up and answering."""
+        return self.pid != 0 and not self._ended
+
+    @property
+    def ended(self) -> bool:
+        """True once the worker is gone (closed, or it died): answers still missing will not come."""
+        return self._ended
+
+    def start(self) -> None:
+        """Start the process, from the running loop (``ready`` turns true once it answers)."""
+        self._started = True
+        self._loop = asyncio.get_running_loop()
+        request_r, request_w = os.pipe()
+        answer_r, answer_w = os.pipe()
+        try:
+            self._proc = subprocess.Popen(
+                self._command,
+                stdin=request_r,
+                stdout=answer_w,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            os.close(request_w)
+            os.close(answer_r)
+            self._ended = True
+            return
+        finally:
+            os.close(request_r)
+            os.close(answer_w)
+        for fd in (request_w, answer_r):
+            os.set_blocking(fd, False)
+            with contextlib.suppress(OSError):
+                # Room for a few batches and answers: neither side waits for the other's next turn.
+                fcntl.fcntl(fd, _SETPIPE_SZ, _PIPE_BYTES)
+        self._request_fd, self._answer_fd = request_w, answer_r
+        self._loop.add_reader(answer_r, self._readable)
+        self._send(pickle.dumps(self._config, pickle.HIGHEST_PROTOCOL))
+
+    def submit(self, ticket: int, source: int, state: ParserState | None, lines: list[bytes]) -> None:
+        """Send ``lines`` of ``source`` to be parsed; ``state`` (if given) restarts its parser from it."""
+        blob = b"\n".join(lines)
+        # The lines go joined, as a frame of raw bytes: a pickled list costs about 1 us a line each way.
+        # A line holding a newline itself (a re-joined record) makes it a pickled list.
+        joined = blob.count(b"\n") == len(lines) - 1
+        header = pickle.dumps((ticket, source, state, joined), pickle.HIGHEST_PROTOCOL)
+        self._send(header, blob if joined else pickle.dumps(lines, pickle.HIGHEST_PROTOCOL))
+
+    def result(self, ticket: int) -> LiveParsed | None:
+        """The answer for ``ticket`` once it arrived (handed out once), else None."""
+        return self._answers.pop(ticket, None)
+
+    def has(self, ticket: int) -> bool:
+        """True when the answer for ``ticket`` arrived."""
+        return ticket in self._answers
+
+    def _send(self, *frames: bytes) -> None:
+        """Write ``frames`` (framed as ``multiprocessing.connection.Connection`` reads them), keeping
+        what the pipe cannot take now for the loop to write later."""
+        if self._ended:
+            return
+        parts = [piece for frame in frames for piece in (struct.pack("!i", len(frame)), frame)]
+        written = 0
+        if not self._out:
+            try:
+                written = os.writev(self._request_fd, parts)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                self._end()
+                return
+        for piece in parts:
+            if written >= len(piece):
+                written -= len(piece)
+                continue
+            self._out += memoryview(piece)[written:]
+            written = 0
+        if self._out:
+            self._writable()
+
+    def pump(self) -> None:
+        """Move what the pipes can take now, without waiting: the app calls this between batches, so
+        the worker is fed (and answers are read) while a long fold keeps the loop from its callbacks."""
+        if self._out:
+            self._writable()
+        while self._answer_fd >= 0 and self._readable():
+            pass
+
+    def _writable(self) -> None:
+        try:
+            written = os.write(self._request_fd, self._out)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            self._end()
+            return
+        del self._out[:written]
+        assert self._loop is not None
+        if bool(self._out) != self._writing:
+            self._writing = bool(self._out)
+            if self._writing:
+                self._loop.add_writer(self._request_fd, self._writable)
+            else:
+                self._loop.remove_writer(self._request_fd)
+
+    def _readable(self) -> bool:
+        """Read and take in what answers arrived; True when the pipe had data."""
+        try:
+            data = os.read(self._answer_fd, _PIPE_BYTES)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self._end()
+            return False
+        buffer = self._in
+        buffer += data
+        start = 0
+        while len(buffer) - start >= 4:
+            (size,) = struct.unpack_from("!i", buffer, start)
+            if len(buffer) - start - 4 < size:
+                break
+            with memoryview(buffer) as view:
+                # Our own child process, started from our own interpreter, is the only writer.
+                self._answer(pickle.loads(view[start + 4 : start + 4 + size]))  # noqa: S301
+            start += 4 + size
+        del buffer[:start]
+        if start:
+            self._wake()
+        return True
+
+    def _answer(self, message: Any) -> None:
+        if isinstance(message, int):
+            self.pid = message
+            return
+        ticket, (shipped, sums, signals, state) = message
+        self._answers[ticket] = LiveParsed(
+            None if shipped is None else _columns(shipped), sums, signals, state
+        )
+
+    def _end(self) -> None:
+        """The worker is gone (or going): stop serving its pipes."""
+        if self._ended:
+            return
+        self._ended = True
+        loop = self._loop
+        for fd in (self._request_fd, self._answer_fd):
+            if fd < 0:
+                continue
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(Exception):  # the loop may be another thread's, or stopping
+                    loop.remove_reader(fd)
+                    loop.remove_writer(fd)
+            os.close(fd)
+        self._request_fd = self._answer_fd = -1
+        self._wake()
+
+    def close(self) -> None:
+        """End the worker: terminate it and reap it (idempotent, bounded)."""
+        proc = self._proc
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            proc.terminate()
+        try:
+            proc.wait(_WAIT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if self._loop is not None and _on_loop(self._loop):
+            self._end()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when called from ``loop``'s own thread."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def main() -> None:
+    """Entry point of the worker process: requests on stdin, answers on stdout."""
+    requests = Connection(os.dup(0), writable=False)
+    answers = Connection(os.dup(1), readable=False)
+    # Stray output must not corrupt the answer stream.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    serve(requests, answers)
+
+
+if __name__ == "__main__":
+    main()

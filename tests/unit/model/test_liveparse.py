@@ -1,0 +1,148 @@
+"""The live parse worker: batches parsed in its process index exactly what in-process parsing does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from agent_tui.model.clock import FrozenClock
+from agent_tui.model.liveparse import LiveParsed, ParseWorker
+from agent_tui.model.session import LogModel
+from agent_tui.sources.base import LineBatch
+from tests.unit.model.test_live_ingest import CASES, _batches, _spellings, _summary
+
+DEADLINE_S = 30.0
+
+
+async def _answer(worker: ParseWorker, ticket: int, arrived: asyncio.Event) -> LiveParsed:
+    """Wait (woken by the worker, bounded) for the answer to ``ticket``."""
+    async with asyncio.timeout(DEADLINE_S):
+        while (parsed := worker.result(ticket)) is None:
+            assert not worker.ended, "the worker ended"
+            await arrived.wait()
+            arrived.clear()
+    return parsed
+
+
+@pytest.fixture
+async def worker() -> AsyncIterator[tuple[ParseWorker, asyncio.Event]]:
+    """A started worker and the event its answers set."""
+    arrived = asyncio.Event()
+    parse_worker = ParseWorker(wake=arrived.set)
+    parse_worker.start()
+    try:
+        yield parse_worker, arrived
+    finally:
+        parse_worker.close()
+
+
+Pair = tuple[ParseWorker, asyncio.Event]
+
+
+async def _alternating(model: LogModel, batches: list[LineBatch], run: int, pair: Pair) -> None:
+    """Ingest ``run`` batches in-process, the next ``run`` through the worker, and so on (state carried)."""
+    worker, arrived = pair
+    ticket = 0
+    for start in range(0, len(batches), run):
+        chunk = batches[start : start + run]
+        if (start // run) % 2 == 0:
+            for batch in chunk:
+                model.ingest(batch)
+            continue
+        source = model.store.source_id(chunk[0].source)
+        state = model.parser_state(chunk[0].source)
+        for k, batch in enumerate(chunk):
+            ticket += 1
+            worker.submit(ticket, source, state if k == 0 else None, batch.lines)
+        parsed = None
+        for k, batch in enumerate(chunk):
+            parsed = await _answer(worker, ticket - len(chunk) + 1 + k, arrived)
+            model.ingest_parsed(batch, parsed)
+        assert parsed is not None
+        model.resume_parser(chunk[0].source, parsed.state)
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+async def test_worker_batches_index_as_in_process(
+    tmp_path: Path, name: str, lines: list[bytes], worker: Pair
+) -> None:
+    """Both spellings, batches of 1 and 3 lines handed back and forth between the app and the worker:
+    the same records (inferred times included), counts, trace sums and flags as parsing all in-process."""
+    for spelling, spelled in _spellings(lines):
+        path = tmp_path / f"{spelling}.jsonl"
+        path.write_bytes(b"".join(line + b"\n" for line in spelled))
+        for size, run in ((1, 2), (3, 1)):
+            batches = list(_batches(path, spelled, size))
+            with LogModel(clock=FrozenClock(0.0)) as local:
+                for batch in batches:
+                    local.ingest(batch)
+                expected = _summary(local)
+                expected["inferred"] = _borrowed_times(local)
+            with LogModel(clock=FrozenClock(0.0)) as mixed:
+                await _alternating(mixed, batches, run, worker)
+                got = _summary(mixed)
+                got["inferred"] = _borrowed_times(mixed)
+            assert got == expected, (name, spelling, size)
+
+
+def _borrowed_times(model: LogModel) -> list[float]:
+    """Times of records that borrowed the previous record's (those before any timed line read the clock)."""
+    records = [model.store.record(s) for s in range(model.store.end_seq)]
+    first = next((k for k, r in enumerate(records) if not r.ts_inferred), len(records))
+    return [r.ts for r in records[first:] if r.ts_inferred]
+
+
+async def test_file_less_lines_are_spilled_and_read_back(worker: Pair) -> None:
+    """Lines of a source without a file (stdin, http) parsed by the worker are kept in the spill file."""
+    line = b'{"ts":"2026-03-04T03:21:44Z","level":"error","event":"e%d","trace_id":"t1"}'
+    lines = [line % i for i in range(5)]
+    with LogModel(clock=FrozenClock(0.0)) as model:
+        await _alternating(model, [LineBatch("-", lines[:2]), LineBatch("-", lines[2:])], 1, worker)
+        assert [model.store.raw(s) for s in range(5)] == lines
+        assert list(model.store.error_seqs()) == list(range(5))
+
+
+async def test_worker_is_reaped_by_close() -> None:
+    """``close`` (what the app's exit does) terminates and reaps the worker, and it reports it ended."""
+    arrived = asyncio.Event()
+    worker = ParseWorker(wake=arrived.set)
+    worker.start()
+    async with asyncio.timeout(DEADLINE_S):
+        while not worker.ready:
+            assert not worker.ended
+            await arrived.wait()
+            arrived.clear()
+    pid = worker.pid
+    assert not _zombie_or_gone(pid)
+    worker.close()
+    assert worker.ended
+    assert _zombie_or_gone(pid)
+
+
+async def test_worker_exits_when_its_input_closes() -> None:
+    """The worker ends by itself when the app's end of its pipe closes (an app killed outright)."""
+    arrived = asyncio.Event()
+    worker = ParseWorker(wake=arrived.set)
+    worker.start()
+    async with asyncio.timeout(DEADLINE_S):
+        while not worker.ready:
+            await arrived.wait()
+            arrived.clear()
+    os.close(worker._request_fd)  # what the kernel does to a killed app's descriptors
+    worker._request_fd = -1
+    proc = worker._proc
+    assert proc is not None
+    assert await asyncio.to_thread(proc.wait, DEADLINE_S) == 0
+    worker.close()
+
+
+def _zombie_or_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z" or not os.path.exists(f"/proc/{pid}")
