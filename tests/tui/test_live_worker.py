@@ -4,6 +4,8 @@ gives, in order, and no worker process left once the app exits."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -96,9 +98,9 @@ async def test_burst_through_the_worker_gives_the_records_of_in_process_parsing(
     lines = _burst(40)
     for name in ("local.jsonl", "remote.jsonl"):
         (tmp_path / name).write_bytes(b"")
-    local, no_pid, _ = await _run(tmp_path / "local.jsonl", lines, worker=False)
+    local, _, none_sent = await _run(tmp_path / "local.jsonl", lines, worker=False)
     remote, pid, sent = await _run(tmp_path / "remote.jsonl", lines, worker=True)
-    assert no_pid == 0, "the in-process run started a worker"
+    assert none_sent == 0, "the in-process run used the worker"
     assert sent >= len(lines) * 2 // 3, "the worker parsed too little of the burst"
     assert _gone(pid)
     assert len(local["records"]) == len(lines)  # type: ignore[arg-type]
@@ -106,3 +108,33 @@ async def test_burst_through_the_worker_gives_the_records_of_in_process_parsing(
     with LogModel(clock=FrozenClock(T0), following=True) as model:
         model.ingest(LineBatch("x", lines))
         assert _summary(model)["records"] == local["records"]
+
+
+async def test_a_worker_killed_mid_burst_loses_nothing(tmp_path: Path) -> None:
+    """The worker killed while it holds batches: they are parsed in-process from the state it last
+    returned, so the model still has exactly the records of in-process parsing."""
+    lines = _burst(40)
+    expected_path, path = tmp_path / "local.jsonl", tmp_path / "killed.jsonl"
+    for name in (expected_path, path):
+        name.write_bytes(b"")
+    expected, _, _ = await _run(expected_path, lines, worker=False)
+    app = _followed_app(path, worker=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.source_states[str(path)][0] == "following", "never followed")
+        half = len(lines) // 2
+        _append(path, lines[:100])
+        await _until(pilot, lambda: app.live.worker is not None and app.live.worker.ready, "no worker")
+        _append(path, lines[100:half])
+        await _until(pilot, lambda: app.live.sent_lines > 0, "nothing sent to the worker")
+        worker = app.live.worker
+        assert worker is not None
+        # Stopped, it holds what is sent next unanswered; killed then, those batches are lost with it.
+        os.kill(worker.pid, signal.SIGSTOP)
+        sent = app.live.sent_lines
+        _append(path, lines[half:])
+        await _until(pilot, lambda: app.live.sent_lines > sent, "nothing sent to the stopped worker")
+        assert app.live.pending_lines > 0
+        os.kill(worker.pid, signal.SIGKILL)
+        await _until(pilot, lambda: app.logs.row_count == len(lines), "rows not on screen")
+        assert worker.ended
+        assert _summary(app.model) == expected

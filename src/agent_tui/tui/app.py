@@ -314,6 +314,8 @@ class AgentTuiApp(DeadLetterActions):
         # Read up to its end: a planned file that sent nothing (its batches are all queued or taken
         # by now) has no history, so the full index must not wait for it.
         merge = self.merge
+        if status.state is SourceState.FOLLOWING and merge is None:
+            self.live.warm(self.model)
         settled = status.state in (SourceState.DONE, SourceState.ERROR, SourceState.FOLLOWING)
         pending = merge.pending(status.source) if settled and merge is not None else set()
         if merge is not None and pending and not self.live.holds(pending):

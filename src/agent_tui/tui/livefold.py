@@ -196,6 +196,12 @@ class LiveFold:
         self._queue.append(_Queued(batch, 0))
         self._queued_lines += len(batch.lines)
 
+    def warm(self, model: LogModel) -> None:
+        """Start the worker now (a source began following), so a burst finds it ready: starting it
+        takes about 0.1 s, a tenth of the time a 100 k-line burst has to reach the screen."""
+        if model.parses_elsewhere:
+            self._worker_ready(model)
+
     def _worker_ready(self, model: LogModel) -> bool:
         worker = self.worker
         if worker is None:
