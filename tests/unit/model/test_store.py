@@ -222,7 +222,7 @@ def test_source_names_are_kept_per_record() -> None:
 
 
 def test_span_ids_round_trip_whether_hex_or_not() -> None:
-    """Canonical 16-hex span ids are stored as numbers, others by table; both come back unchanged."""
+    """Span ids, canonical 16-hex or not, come back as the line has them (re-parsed, not columns)."""
     model = LogModel()
     hexes = ["00000000000000ff", "ffffffffffffffff", "0123456789abcdef"]
     odd = ["s-1", "ABCDEF0123456789", "0x0000000000001f", "1234"]
@@ -235,6 +235,16 @@ def test_span_ids_round_trip_whether_hex_or_not() -> None:
     assert got == [(p.span_id, p.parent_span_id) for p in parsed]
     assert got[0] == (hexes[0], "s-1") and got[-1] == (hexes[0], None)
     assert model.store.record(len(lines)).parent_span_id == hexes[0]
+
+
+def test_all_zero_span_ids_mean_none() -> None:
+    """The all-zero 16-hex span id reads back as no span, as when span ids were kept as 64-bit values."""
+    model = LogModel()
+    model.ingest(
+        memory_batch([line(0, span_id="0" * 16), line(1, span_id="0" * 15 + "1", parent_span_id="0" * 16)])
+    )
+    assert model.store.record(0).span_id is None
+    assert (model.store.record(1).span_id, model.store.record(1).parent_span_id) == ("0" * 15 + "1", None)
 
 
 def test_offsets_beyond_four_gib(tmp_path: Path) -> None:

@@ -86,6 +86,32 @@ def test_attribute_filter_uses_lazy_attrs() -> None:
     assert list(view) == [1]
 
 
+def test_span_filters_read_span_ids_from_the_lines() -> None:
+    """Span ids are not columns: a filter on them (alone or beside other fields) still sees each line's."""
+    model = LogModel()
+    a, b = "00000000000000aa", "00000000000000bb"
+    ingest(model, line(0, span_id=a), line(1, span_id=b, parent_span_id=a), line(2, level="error"))
+    assert list(FilteredView(model, compile_filter(f'span_id == "{b}"'))) == [1]
+    assert list(FilteredView(model, compile_filter(f'level >= error or parent_span_id == "{a}"'))) == [1, 2]
+    assert list(FilteredView(model, compile_filter("exists(parent_span_id) or amount_usdc > 1"))) == [1]
+
+
+def test_filters_on_other_fields_skip_the_span_reparse() -> None:
+    """A filter that reads no span id gets records without them, so it does not re-parse every line."""
+    model = LogModel()
+    ingest(model, line(0, span_id="00000000000000aa"), line(1, level="error"))
+    f = compile_filter("level >= error or amount_usdc > 5")
+    asked: list[str | None] = []
+
+    def matches(subject: Any) -> bool:
+        asked.append(subject.record.span_id)
+        return f.matches(subject)
+
+    assert list(FilteredView(model, replace(f, matches=matches))) == [1]
+    assert asked == [None, None]
+    assert model.store.record(0).span_id == "00000000000000aa"
+
+
 def test_trace_scope_keeps_whole_traces_and_pulls_in_earlier_records() -> None:
     """trace:(…) keeps every record of a trace with a match, including records that came before it."""
     model = LogModel()

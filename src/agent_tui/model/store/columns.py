@@ -15,8 +15,6 @@ from typing import Any
 from agent_tui.batch import LineBatch
 from agent_tui.model.parsing.columns import (
     FLAG_HAS_ERROR,
-    FLAG_ODD_PARENT,
-    FLAG_ODD_SPAN,
     FLAG_REPARSE,
     NAME_NONE,
     NO_NAME,
@@ -28,8 +26,6 @@ from agent_tui.model.parsing.columns import (
     Reparse,
     batch_flags,
     empty_appended,
-    encode_span_id,
-    encode_span_ids,
     from_columns,
     indices_at_least,
     transpose,
@@ -74,8 +70,6 @@ class ColumnStore:
         self._ts = array("d")
         self._lvl = array("B")
         self._tr = array("i")
-        self._sp = array("Q")
-        self._par = array("Q")
         self._op = array("H")
         self._ev = array("H")
         self._flags = array("B")
@@ -86,8 +80,6 @@ class ColumnStore:
         self._error_seqs = array("q")
         self.ids = Interner()
         """Trace ids."""
-        self.odd_ids = Interner()
-        """Span ids that are not 16 hex digits."""
         self.names = Interner(cap=NO_NAME - 1, none=NAME_NONE, full=NO_NAME)
         """Events and ops."""
         self._sources: list[str] = []
@@ -198,7 +190,6 @@ class ColumnStore:
             if errors.count(None) != n:
                 for k in compress(range(n), map(is_not, errors, repeat(None))):
                     flags[k] = FLAG_HAS_ERROR | FLAG_REPARSE
-        self._add_spans(a, flags)
         self._flags.frombytes(flags)
         if not a.one_per_line:
             self._note_subrecords(first, a.line_index)
@@ -221,27 +212,6 @@ class ColumnStore:
             setattr(self, name, column)
             added = array(wide, values)
         column.extend(added)
-
-    def _add_spans(self, a: Appended, flags: bytearray) -> None:
-        spans = encode_span_ids(a.span_ids)
-        parents = encode_span_ids(a.parent_ids)
-        if spans is None:
-            spans = self._odd_spans(a.span_ids, flags, FLAG_ODD_SPAN)
-        if parents is None:
-            parents = self._odd_spans(a.parent_ids, flags, FLAG_ODD_PARENT)
-        self._sp.extend(spans)
-        self._par.extend(parents)
-
-    def _odd_spans(self, ids: Sequence[str | None], flags: bytearray, flag: int) -> array[int]:
-        out = array("Q", bytes(8 * len(ids)))
-        odd = self.odd_ids
-        for k, span_id in enumerate(ids):
-            value = encode_span_id(span_id)
-            if value is None:
-                value = odd[span_id]
-                flags[k] |= flag
-            out[k] = value
-        return out
 
     def _note_subrecords(self, first: int, idxs: Sequence[int]) -> None:
         previous = -1
@@ -268,8 +238,7 @@ class ColumnStore:
 
     def _compact(self, dead: int) -> None:
         for column in (
-            self._off, self._len, self._ts, self._lvl, self._tr, self._sp, self._par, self._op,
-            self._ev, self._flags,
+            self._off, self._len, self._ts, self._lvl, self._tr, self._op, self._ev, self._flags,
         ):  # fmt: skip
             del column[:dead]
         self._base += dead
@@ -279,7 +248,7 @@ class ColumnStore:
         del self._error_seqs[: bisect_left(self._error_seqs, self.first_seq)]
         if self._sub:
             self._sub = {s: v for s, v in self._sub.items() if s >= self.first_seq}
-        if len(self.ids.strings) > 2 * len(self) // 8 + 1024 or len(self.odd_ids.strings) > 1024:
+        if len(self.ids.strings) > 2 * len(self) // 8 + 1024:
             self._rebuild_ids()
 
     def _rebuild_ids(self) -> None:
@@ -288,11 +257,3 @@ class ColumnStore:
         fresh = Interner()
         self._tr = array("i", [fresh[old[i]] if i >= 0 else -1 for i in self._tr])
         self.ids = fresh
-        if self.odd_ids.strings:
-            old, odd = self.odd_ids.strings, Interner()
-            for k, flag in enumerate(self._flags):
-                if flag & FLAG_ODD_SPAN:
-                    self._sp[k] = odd[old[self._sp[k]]]
-                if flag & FLAG_ODD_PARENT:
-                    self._par[k] = odd[old[self._par[k]]]
-            self.odd_ids = odd

@@ -10,14 +10,11 @@ from typing import Any
 from agent_tui.model.parsing.columns import (
     FLAG_HAS_ERROR,
     FLAG_INFERRED,
-    FLAG_ODD_PARENT,
-    FLAG_ODD_SPAN,
     FLAG_RAW,
     FLAG_REPARSE,
     NO_NAME,
     Appended,
     ParsedLike,
-    span_text,
     transpose,
 )
 from agent_tui.model.record import ErrorInfo, Record
@@ -32,13 +29,21 @@ for _level in Level:
     _LEVELS[_level] = _level
 
 
-class Store(ColumnStore):
-    """All records seen, as parallel columns (about 45 bytes per line); raw bytes stay in their files.
+def _span_text(span_id: str | None) -> str | None:
+    """A span id as the store always gave it: the all-zero 16-digit id means none (as its 64-bit value 0)."""
+    return None if span_id == _ZERO_SPAN else span_id
 
-    Columns per record: offset in its file, length, time, level, trace (interned), span and parent
-    (64-bit values of hex ids), op and event (interned names) and flags. Source and file come from a
-    small table of runs (one per batch). The error ``ErrorInfo``, raw-line text and attributes are
-    recovered from the line when asked for.
+
+_ZERO_SPAN = "0" * 16
+
+
+class Store(ColumnStore):
+    """All records seen, as parallel columns (about 29 bytes per line); raw bytes stay in their files.
+
+    Columns per record: offset in its file, length, time, level, trace (interned), op and event
+    (interned names) and flags. Source and file come from a small table of runs (one per batch). Span
+    ids, the error ``ErrorInfo``, raw-line text and attributes are recovered from the line when asked
+    for.
 
     Args:
         max_records: keep at most this many records (≥ 1), evicting the oldest (counted in ``evicted``).
@@ -76,8 +81,13 @@ class Store(ColumnStore):
         self._pos(seq)
         return self._run_src[self._run(seq)]
 
-    def record(self, seq: int) -> Record:
-        """Materialise ``seq`` as a Record (from the columns; the line is re-parsed only when needed)."""
+    def record(self, seq: int, *, spans: bool = True) -> Record:
+        """Materialise ``seq`` as a Record from the columns, re-parsing its line for what they lack.
+
+        Span and parent span ids are not kept in columns (16 bytes a line, read only for span trees and
+        the few records shown), so they are re-parsed from the line, unless ``spans`` is False: then
+        the record has None for both, for a caller that never reads them (a filter on other fields).
+        """
         i = self._pos(seq)
         flags = self._flags[i]
         names = self.names.strings
@@ -85,23 +95,25 @@ class Store(ColumnStore):
         event = names[ev] if ev < NO_NAME else None
         op_name = names[op] if op < NO_NAME else None
         error = None
-        if flags & FLAG_REPARSE or event is None:
+        span_id = parent_id = None
+        if spans or flags & FLAG_REPARSE or event is None:
             parsed = self._parsed_again(seq, i)
+            if spans and parsed is not None:
+                span_id, parent_id = _span_text(parsed.span_id), _span_text(parsed.parent_span_id)
             if event is None:
                 event = parsed.event if parsed is not None else self.raw(seq).decode("utf-8", "replace")
             if op == NO_NAME and parsed is not None:
                 op_name = parsed.op
             if flags & FLAG_HAS_ERROR:
                 error = self._error(seq, parsed)
-        odd = self.odd_ids.strings
         return build_record(
             seq,
             self._ts[i],
             _LEVELS[self._lvl[i]] or Level.INFO,
             event,
             self.ids.strings[tid] if tid >= 0 else None,
-            odd[self._sp[i]] if flags & FLAG_ODD_SPAN else span_text(self._sp[i]),
-            odd[self._par[i]] if flags & FLAG_ODD_PARENT else span_text(self._par[i]),
+            span_id,
+            parent_id,
             op_name,
             error,
             self._run_src[self._run(seq)],
@@ -221,8 +233,8 @@ class Store(ColumnStore):
     def column_bytes(self) -> int:
         """Bytes held by the per-record columns (for benchmarks and the stats bar)."""
         columns = (
-            self._off, self._len, self._ts, self._lvl, self._tr, self._sp, self._par, self._op,
-            self._ev, self._flags, self._run_seq, self._run_src, self._run_file,
+            self._off, self._len, self._ts, self._lvl, self._tr, self._op, self._ev, self._flags,
+            self._run_seq, self._run_src, self._run_file,
         )  # fmt: skip
         return sum(c.itemsize * len(c) for c in columns)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import compress
 from typing import TYPE_CHECKING, Any, overload
 
+from agent_tui.model.query.analysis import reads_spans
 from agent_tui.model.query.compiler import Predicate, compile_node
 from agent_tui.model.query.filter import Filter
 from agent_tui.model.record import Record
@@ -22,21 +23,26 @@ __all__ = ["FilteredView", "StoreSubject", "filter_bits"]
 
 
 class StoreSubject:
-    """One stored record as a filter sees it: record, attrs and raw bytes fetched only when read."""
+    """One stored record as a filter sees it: record, attrs and raw bytes fetched only when read.
 
-    __slots__ = ("_raw", "_record", "_store", "seq")
+    ``spans=False`` is for a filter that never reads span ids: its record leaves them None rather
+    than re-parse the line for them (see ``Store.record``).
+    """
 
-    def __init__(self, store: Store, seq: int, raw: bytes | None = None) -> None:
+    __slots__ = ("_raw", "_record", "_spans", "_store", "seq")
+
+    def __init__(self, store: Store, seq: int, raw: bytes | None = None, *, spans: bool = True) -> None:
         self._store = store
         self.seq = seq
         self._raw = raw
+        self._spans = spans
         self._record: Record | None = None
 
     @property
     def record(self) -> Record:
         """The normalised record."""
         if self._record is None:
-            self._record = self._store.record(self.seq)
+            self._record = self._store.record(self.seq, spans=self._spans)
         return self._record
 
     @property
@@ -389,13 +395,14 @@ def _prefilter(f: Filter) -> Callable[[bytes], bool] | None:
 def _matching(store: Store, f: Filter, seqs: list[int], predicate: Predicate) -> Iterator[bool]:
     """Whether each seq passes ``predicate``: lines ``f`` rules out by their bytes are rejected unparsed."""
     may_match = _prefilter(f)
+    spans = reads_spans(f.ast)
     if may_match is not None:
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
-            yield may_match(raw) and predicate(StoreSubject(store, seq, raw))
+            yield may_match(raw) and predicate(StoreSubject(store, seq, raw, spans=spans))
     elif not f.record_only:
         # Lines read in large blocks rather than one read per record for its attributes.
         for seq, raw in zip(seqs, store.raw_many(seqs), strict=True):
-            yield predicate(StoreSubject(store, seq, raw))
+            yield predicate(StoreSubject(store, seq, raw, spans=spans))
     else:
         for seq in seqs:
-            yield predicate(StoreSubject(store, seq))
+            yield predicate(StoreSubject(store, seq, spans=spans))
