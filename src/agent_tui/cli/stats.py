@@ -72,9 +72,7 @@ def stats_json(model: LogModel, clock_: FrozenClock, top: int = 10) -> dict[str,
     stats = model.stats
     store = model.store
     # Earliest and newest time, not first and last line: lines are not always written in time order.
-    times = store.ts_column[store.first_seq - store.columns_base : store.end_seq - store.columns_base]
-    first = min(times) if times else None
-    last = max(times) if times else None
+    first, last = store.time_bounds() or (None, None)
     if last is not None:
         clock_.set(last)
     levels = {level.label: stats.counts(None).get(level, 0) for level in Level}

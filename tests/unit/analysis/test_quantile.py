@@ -33,3 +33,26 @@ def test_quantile_is_exact_for_any_mix_of_add_and_later(q: float) -> None:
         if step < 50 or rng.random() < 0.05:
             assert running.value == nearest_rank(values, q)
     assert running.value == nearest_rank(values, q)
+
+
+def test_repeated_values_share_one_float_each() -> None:
+    """Repeats are held as one float object per distinct value (and its negation), still exact."""
+    rng = random.Random("quantile-repeats")
+    running = RunningQuantile(0.9)
+    values = [float(rng.randrange(1, 20)) for _ in range(5000)]
+    for k, value in enumerate(values):
+        # Fresh float objects each time, as durations computed from timestamps are.
+        (running.add if k % 3 else running.later)(value * 1.0 + 0.0)
+    assert running.value == nearest_rank(values, 0.9)
+    held = running._low + running._high
+    assert len(held) == len(values) and len({id(v) for v in held}) <= 2 * 19
+
+
+def test_mostly_distinct_values_drop_the_sharing_table() -> None:
+    """When values rarely repeat the table is dropped (it would cost more than it saves), still exact."""
+    rng = random.Random("quantile-distinct")
+    running = RunningQuantile(0.5)
+    values = [rng.random() for _ in range(2000)]
+    for value in values:
+        running.add(value)
+    assert running._same is None and running.value == nearest_rank(values, 0.5)

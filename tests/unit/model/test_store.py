@@ -148,6 +148,22 @@ def test_eviction_keeps_the_newest_and_counts_the_rest() -> None:
         store.record(1999)
 
 
+def test_time_bounds_cover_only_the_records_held() -> None:
+    """Earliest and newest time come from held records only, whatever their order (None when empty)."""
+    model = LogModel(max_records=1500)
+    assert model.store.time_bounds() is None
+    model.ingest(memory_batch([line(1000 - i) for i in range(1000)]))
+    t0 = model.store.ts(999) - 1.0
+    assert model.store.time_bounds() == (t0 + 1.0, t0 + 1000.0)
+    model.ingest(memory_batch([line(2000 + i % 7) for i in range(1000)]))
+    store = model.store
+    assert store.first_seq == 500 and store.columns_base == 0
+    assert store.time_bounds() == (t0 + 1.0, t0 + 2006.0)
+    model.ingest(memory_batch([line(1500.5)] * 500))
+    assert store.first_seq - store.columns_base == 1000  # evicted rows still in the column, skipped
+    assert store.time_bounds() == (t0 + 1500.5, t0 + 2006.0)
+
+
 def test_eviction_forgets_old_ids() -> None:
     """Span and trace ids of evicted records do not pile up while following forever."""
     model = LogModel(max_records=500)

@@ -11,12 +11,13 @@ _push = heapq.heappush
 _pop = heapq.heappop
 _pushpop = heapq.heappushpop
 _ceil = math.ceil
+_isnan = math.isnan
 
 
 class RunningQuantile:
     """The ``q`` quantile of every value added so far (nearest-rank definition)."""
 
-    __slots__ = ("_high", "_low", "_n", "_q", "_queued", "q")
+    __slots__ = ("_high", "_low", "_n", "_q", "_queued", "_same", "q")
 
     def __init__(self, q: float) -> None:
         self.q = q
@@ -29,6 +30,9 @@ class RunningQuantile:
         """Min-heap of the rest."""
         self._queued: list[float] = []
         """Values given to ``later``, not in the heaps yet."""
+        self._same: dict[float, float] | None = {}
+        """One float object per distinct value held (a float is 24 bytes, its heap slot 8): durations,
+        costs and token counts repeat a lot. Dropped when most values are distinct."""
 
     def __len__(self) -> int:
         return self._n + len(self._queued)
@@ -49,48 +53,59 @@ class RunningQuantile:
         # Each queued value joins its side of the split (every value of ``low`` stays <= every value of
         # ``high``), then the tops move across once: ``low`` ends with the same smallest values as one
         # ``add`` at a time would leave there.
-        low, high, queued = self._low, self._high, self._queued
+        low, high, queued, one = self._low, self._high, self._queued, self._one
         for value in queued:
             if low and value <= -low[0]:
-                _push(low, -value)
+                _push(low, one(-value))
             else:
-                _push(high, value)
+                _push(high, one(value))
         self._n += len(queued)
         queued.clear()
         want = _ceil(self._q * self._n) or 1
         while len(low) < want and high:
-            _push(low, -_pop(high))
+            _push(low, one(-_pop(high)))
         while len(low) > want:
-            _push(high, -_pop(low))
+            _push(high, one(-_pop(low)))
+
+    def _one(self, value: float) -> float:
+        """The float object already held for ``value``, or ``value`` (kept for next time)."""
+        same = self._same
+        # Zeros stay apart (0.0 == -0.0 as keys, but the sign shows), and NaN equals nothing.
+        if same is None or not value or _isnan(value):
+            return value
+        kept = same.setdefault(value, value)
+        if kept is value and len(same) > 256 and 4 * len(same) > self._n:
+            self._same = None  # mostly distinct: the table would cost more than it saves
+        return kept
 
     def add(self, value: float) -> None:
         """Take in one value."""
         if self._queued:
             self._take_queued()
-        low = self._low
+        low, one = self._low, self._one
         n = self._n = self._n + 1
         grow = (_ceil(self._q * n) or 1) - len(low)
         # With 0 <= q <= 1 the split moves by at most one place per value: one push, at most one pushpop.
         if grow == 1:
             if not low or value <= -low[0]:
-                _push(low, -value)
+                _push(low, one(-value))
             else:
-                _push(low, -_pushpop(self._high, value))
+                _push(low, one(-_pushpop(self._high, one(value))))
         elif grow == 0:
             if low and value < -low[0]:
-                _push(self._high, -_pushpop(low, -value))
+                _push(self._high, one(-_pushpop(low, one(-value))))
             else:
-                _push(self._high, value)
+                _push(self._high, one(value))
         else:
             self._add_slowly(value, grow + len(low))
 
     def _add_slowly(self, value: float, want: int) -> None:
-        low, high = self._low, self._high
+        low, high, one = self._low, self._high, self._one
         if low and value <= -low[0]:
-            _push(low, -value)
+            _push(low, one(-value))
         else:
-            _push(high, value)
+            _push(high, one(value))
         while len(low) < want and high:
-            _push(low, -_pop(high))
+            _push(low, one(-_pop(high)))
         while len(low) > want:
-            _push(high, -_pop(low))
+            _push(high, one(-_pop(low)))
