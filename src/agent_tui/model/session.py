@@ -12,14 +12,8 @@ from typing import Any, Protocol
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.liveparse import (
-    LiveParsed,
-    ParserState,
-    ParseWorker,
-    SideValues,
-    parser_state,
-    resume_parser,
-)
+from agent_tui.model.livebatch import LiveParsed, ParserState, SideValues, parser_state, resume_parser
+from agent_tui.model.liveparse import ParseWorker
 from agent_tui.model.parsing.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.parsing.formats.columns import Columns
 from agent_tui.model.parsing.loader import (

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from agent_tui.model.liveparse import LiveParsed, ParserState, ParseWorker
+from agent_tui.model.livebatch import LiveParsed, ParserState
+from agent_tui.model.liveparse import ParseWorker
 from agent_tui.model.session import LogModel
 from agent_tui.sources.base import LineBatch
 from agent_tui.tui.inbox import BatchInbox

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent_tui.model.clock import FrozenClock
-from agent_tui.model.liveparse import LiveParsed, ParseWorker
+from agent_tui.model.livebatch import LiveParsed
+from agent_tui.model.liveparse import ParseWorker
 from agent_tui.model.session import LogModel
 from agent_tui.sources.base import LineBatch
 from tests.unit.model.test_live_ingest import CASES, _batches, _spellings, _summary

@@ -1,0 +1,141 @@
+"""A live batch's parse as it travels between processes: carried parser state, side values, columns."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from agent_tui.model.parsing.columns import (
+    Appended,
+    ColumnsLike,
+    SpanValues,
+    encode_span_ids,
+    from_columns,
+)
+from agent_tui.model.parsing.formats.columns import Columns
+from agent_tui.model.parsing.parse import LineParser, attrs_of
+from agent_tui.model.parsing.projection import PartialAttrs
+from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
+from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
+
+__all__ = [
+    "LiveParsed",
+    "ParserState",
+    "SideValues",
+    "parse_shipped",
+    "parser_state",
+    "resume_parser",
+    "unship",
+]
+
+ParserState = dict[str, Any]
+"""What a source's parser carries from one batch to the next (its time, learned keys, partial lines)."""
+
+_CACHES: Final = frozenset({"_projection", "_plans", "_overrides", "_keep_attrs", "_now", "_project"})
+"""Parser attributes that are not carried: caches (results are the same without them; the projection's
+generated types cannot be pickled) and the construction arguments both sides share."""
+_EVENT_CACHE: Final = 65536
+"""Most event names whose signal kinds are remembered."""
+
+
+def parser_state(parser: object) -> ParserState:
+    """The state a parser carries between batches, to be continued by another parser of the same source.
+
+    Everything but the caches is carried, so state a parser gains later travels too.
+    """
+    return {k: v for k, v in vars(parser).items() if k not in _CACHES}
+
+
+def resume_parser(parser: object, state: ParserState) -> None:
+    """Continue ``parser`` from ``state`` (taken by ``parser_state`` from a parser with the same options)."""
+    vars(parser).update(state)
+
+
+class SideValues:
+    """Sums and signals of a batch worked out from the few keys they read, decoded once for both.
+
+    The parser keeps no mappings, so without this sums and signals would fall back to byte scans and a
+    whole decode per candidate line; one projected decode of every line is cheaper and exact.
+    """
+
+    def __init__(self, *, analysis: bool = True) -> None:
+        self._side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
+        self._events: dict[str, tuple[bool, bool]] = {}
+        self._analysis = analysis
+
+    def __call__(self, appended: Appended) -> Appended:
+        """``appended`` with ``shipped_sums`` and ``shipped_signals`` filled in (it keeps no mappings)."""
+        side = self._side
+        side.new_batch()
+        if len(self._events) > _EVENT_CACHE:
+            self._events.clear()  # raw text lines are events too: keep the cache bounded
+        read = appended
+        if appended.one_per_line:
+            lines = appended.lines
+            if True in appended.raws:
+                # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
+                # envelope lines, Docker's or journald's with plain text inside, still have some).
+                raws = appended.raws
+                lines = [
+                    b"{}" if raw and not line.lstrip().startswith(b"{") else line
+                    for line, raw in zip(lines, raws, strict=True)
+                ]
+            read = replace(appended, attrs=side.of_lines(lines))
+        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
+        signals: dict[int, Signal] | None = None
+        if self._analysis:
+            signals = batch_signals(read, side, self._events)
+        return replace(appended, shipped_sums=sums, shipped_signals=signals)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveParsed:
+    """A batch the worker parsed: its columns (None when no line made a record), sums, signals, and
+    the source's parser state after it."""
+
+    columns: ColumnsLike | None
+    sums: Mapping[int, tuple[float, float, float, int]] | None
+    signals: Mapping[int, Any] | None
+    state: ParserState
+
+
+def parse_shipped(
+    parser: LineParser, side: SideValues, lines: list[bytes], seen: dict[Any, Any]
+) -> tuple[Any, ...]:
+    """Parse one batch into plain values to pickle (no line bytes, repeated strings sent once)."""
+    columns = parser.parse_columns(lines)
+    if not len(columns):
+        return (None, None, None, parser_state(parser))
+    a = side(from_columns(0, columns, lines))
+    same = seen.setdefault
+    spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+    shipped = (
+        columns.index,
+        array("d", columns.ts),
+        columns.ts_inferred,
+        a.level_bytes,
+        list(map(same, a.events, a.events)),
+        list(map(same, a.trace_ids, a.trace_ids)),
+        columns.span_id if spans is None else spans,
+        columns.parent_span_id if parents is None else parents,
+        list(map(same, a.ops, a.ops)),
+        columns.error,
+        columns.raw,
+    )
+    if len(seen) > 100_000:
+        seen.clear()
+    return (shipped, a.shipped_sums, a.shipped_signals, parser_state(parser))
+
+
+def unship(shipped: tuple[Any, ...]) -> ColumnsLike:
+    """The parser's columns again from what ``parse_shipped`` shipped."""
+    index, ts, inferred, levels, events, traces, spans, parents, ops, errors, raws = shipped
+    if isinstance(spans, array):
+        spans = SpanValues(spans)
+    if isinstance(parents, array):
+        parents = SpanValues(parents)
+    # Levels stay bytes (the store reads them as such); times a list (its sortedness is checked).
+    level: Any = levels
+    return Columns(index, ts.tolist(), inferred, level, events, traces, spans, parents, ops, errors, raws, [])
