@@ -7,9 +7,11 @@ import contextlib
 import fcntl
 import os
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final
@@ -41,12 +43,12 @@ def serve(requests: Connection, answers: Connection) -> None:
     parsers: dict[int, LineParser] = {}
     side = SideValues(analysis=analysis)
     seen: dict[Any, Any] = {}
-    while True:
-        try:
-            ticket, source, state, joined = requests.recv()
-            raw = requests.recv_bytes()
-        except EOFError:
-            return
+    inbox: queue.SimpleQueue[tuple[Any, bytes] | None] = queue.SimpleQueue()
+    # Requests are read ahead on a thread: the pipe holds under two of them, and the app writes only
+    # between its own steps, so reading them only between batches here would leave this process idle.
+    threading.Thread(target=_read_ahead, args=(requests, inbox), daemon=True).start()
+    while (request := inbox.get()) is not None:
+        (ticket, source, state, joined), raw = request
         lines = raw.split(b"\n") if joined else pickle.loads(raw)  # noqa: S301 -- from our parent
         parser = parsers.get(source)
         if parser is None or state is not None:
@@ -54,6 +56,14 @@ def serve(requests: Connection, answers: Connection) -> None:
             if state is not None:
                 resume_parser(parser, state)
         answers.send((ticket, parse_shipped(parser, side, lines, seen)))
+
+
+def _read_ahead(requests: Connection, inbox: queue.SimpleQueue[tuple[Any, bytes] | None]) -> None:
+    try:
+        while True:
+            inbox.put((requests.recv(), requests.recv_bytes()))
+    except (EOFError, OSError):
+        inbox.put(None)
 
 
 class ParseWorker:
