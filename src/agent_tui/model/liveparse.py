@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import os
 import pickle
 import queue
@@ -12,6 +13,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Final
@@ -32,6 +34,8 @@ _SETPIPE_SZ: Final = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _PIPE_BYTES: Final = 1 << 20
 """Pipe capacity asked for (Linux's default limit for an unprivileged process): about 1.7 requests of
 2 048 lines, or 9 answers."""
+_WRITEV_MAX: Final = 64
+"""Pieces per ``writev`` (well under the system's IOV_MAX)."""
 _WAIT_S: Final = 0.5
 """How long ``close`` waits for the terminated worker before killing it."""
 
@@ -99,7 +103,7 @@ class ParseWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._request_fd = -1
         self._answer_fd = -1
-        self._out = bytearray()
+        self._out: deque[memoryview] = deque()
         self._writing = False
         self._in = bytearray()
         self._started = False
@@ -175,24 +179,10 @@ class ParseWorker:
         what the pipe cannot take now for the loop to write later."""
         if self._ended:
             return
-        parts = [piece for frame in frames for piece in (struct.pack("!i", len(frame)), frame)]
-        written = 0
-        if not self._out:
-            try:
-                written = os.writev(self._request_fd, parts)
-            except BlockingIOError:
-                written = 0
-            except OSError:
-                self._end()
-                return
-        for piece in parts:
-            if written >= len(piece):
-                written -= len(piece)
-                continue
-            self._out += memoryview(piece)[written:]
-            written = 0
-        if self._out:
-            self._writable()
+        for frame in frames:
+            self._out.append(memoryview(struct.pack("!i", len(frame))))
+            self._out.append(memoryview(frame))
+        self._writable()
 
     def pump(self) -> None:
         """Move what the pipes can take now, without waiting: the app calls this between batches, so
@@ -203,17 +193,25 @@ class ParseWorker:
             pass
 
     def _writable(self) -> None:
+        """Write queued pieces (no copy: pieces are views, a partly written one is sliced)."""
+        out = self._out
         try:
-            written = os.write(self._request_fd, self._out)
+            written = os.writev(self._request_fd, list(itertools.islice(out, _WRITEV_MAX))) if out else 0
         except BlockingIOError:
             written = 0
         except OSError:
             self._end()
             return
-        del self._out[:written]
+        while written:
+            piece = out[0]
+            if written < len(piece):
+                out[0] = piece[written:]
+                break
+            written -= len(piece)
+            out.popleft()
         assert self._loop is not None
-        if bool(self._out) != self._writing:
-            self._writing = bool(self._out)
+        if bool(out) != self._writing:
+            self._writing = bool(out)
             if self._writing:
                 self._loop.add_writer(self._request_fd, self._writable)
             else:

@@ -98,13 +98,21 @@ def _borrowed_times(model: LogModel) -> list[float]:
 
 
 async def test_file_less_lines_are_spilled_and_read_back(worker: Pair) -> None:
-    """Lines of a source without a file (stdin, http) parsed by the worker are kept in the spill file."""
+    """Lines of a source without a file (stdin, http) parsed by the worker are kept in the spill file;
+    a line holding a newline (sent as a list, not joined) parses as in-process."""
     line = b'{"ts":"2026-03-04T03:21:44Z","level":"error","event":"e%d","trace_id":"t1"}'
     lines = [line % i for i in range(5)]
+    lines[3] = b'{"ts": "2026-03-04T03:21:45Z",\n "level": "critical", "event": "two rows"}'
+    batches = [LineBatch("-", lines[:2]), LineBatch("-", lines[2:])]
+    with LogModel(clock=FrozenClock(0.0)) as local:
+        for batch in batches:
+            local.ingest(batch)
+        expected = _summary(local)
     with LogModel(clock=FrozenClock(0.0)) as model:
-        await _alternating(model, [LineBatch("-", lines[:2]), LineBatch("-", lines[2:])], 1, worker)
+        await _alternating(model, batches, 1, worker)
         assert [model.store.raw(s) for s in range(5)] == lines
-        assert list(model.store.error_seqs()) == list(range(5))
+        assert _summary(model) == expected
+        assert list(model.store.error_seqs()) == [0, 1, 2, 3, 4]
 
 
 async def test_worker_is_reaped_by_close() -> None:
