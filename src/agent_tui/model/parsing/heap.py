@@ -7,12 +7,26 @@ import ctypes.util
 import sys
 from typing import Final
 
-__all__ = ["return_large_blocks"]
+__all__ = ["release_free_memory", "return_large_blocks"]
 
 _M_MMAP_THRESHOLD: Final = -3
 """glibc's ``mallopt`` parameter number for the mmap threshold."""
 _THRESHOLD: Final = 128 * 1024
 _done = False
+_libc: ctypes.CDLL | None = None
+_libc_tried = False
+
+
+def _glibc() -> ctypes.CDLL | None:
+    global _libc, _libc_tried  # noqa: PLW0603 - loaded once per process
+    if not _libc_tried:
+        _libc_tried = True
+        if sys.platform.startswith("linux"):
+            try:
+                _libc = ctypes.CDLL(ctypes.util.find_library("c"))
+            except OSError:
+                _libc = None
+    return _libc
 
 
 def return_large_blocks() -> bool:
@@ -26,12 +40,20 @@ def return_large_blocks() -> bool:
     global _done  # noqa: PLW0603 - one process-wide switch
     if _done:
         return True
-    if not sys.platform.startswith("linux"):
-        return False
-    name = ctypes.util.find_library("c")
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
+    libc = _glibc()
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:
         return False
     _done = bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD))
     return _done
+
+
+def release_free_memory() -> bool:
+    """Give the free pages inside the heap back to the system (glibc ``malloc_trim``; ~0.1 ms).
+
+    Parsing a piece frees most of what it allocated, but glibc keeps freed heap pages resident: a
+    worker grew by about 4 MB over a 1 M-line file, and each counts in the process tree's RSS. Returns
+    whether anything was released (always False off glibc).
+    """
+    trim = getattr(_glibc(), "malloc_trim", None)
+    return bool(trim(0)) if trim is not None else False

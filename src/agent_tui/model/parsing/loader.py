@@ -21,7 +21,7 @@ from agent_tui.model.parsing.columns import (
     from_columns,
     transpose,
 )
-from agent_tui.model.parsing.heap import return_large_blocks
+from agent_tui.model.parsing.heap import release_free_memory, return_large_blocks
 from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import PartialAttrs
 from agent_tui.model.parsing.recordlines import record_spans
@@ -42,10 +42,11 @@ __all__ = [
 
 BATCH_BYTES = 1 << 20
 """Size of the batches a piece is parsed in (and the sequential path reads)."""
-PIECE_BYTES = 2 << 20
+PIECE_BYTES = 1 << 20
 """Size of the byte ranges handed to workers (as the TUI's history load). Smaller pieces hold less: the
 caller keeps the results of the pieces parsed ahead, and each worker a piece's records until they are
-sent; 8 MiB pieces made the peak of the process tree 191 MB for 1 M lines, 2 MiB ones 166 MB."""
+sent; 8 MiB pieces made the peak of the process tree 191 MB for 1 M lines, 2 MiB ones 166 MB, 1 MiB
+ones a few MB less again (the worker 28-32 MB instead of 32-34)."""
 PARALLEL_MIN_BYTES = 32 << 20
 """Below this, starting worker processes costs more than it saves."""
 
@@ -153,6 +154,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
         out.append((slim, record_offsets, lengths))
         if len(seen) > 200_000:
             seen.clear()
+    release_free_memory()
     return out
 
 
