@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from agent_tui.model.clock import FrozenClock
@@ -76,6 +77,39 @@ async def test_batches_come_out_in_arrival_order_with_the_records_of_in_process_
             assert fold.sent_lines > 0 and local > 0
             assert fold.take(model, allow_worker=True) is None and fold.pending_lines == 0
             assert taken == [(b.source, b.lines[0]) for b in batches]
+            assert _summary(model) == expected
+        finally:
+            fold.close()
+
+
+async def test_a_parser_state_that_cannot_travel_keeps_parsing_in_process(tmp_path: Path) -> None:
+    """A parser holding something that cannot be pickled: the worker is given up, nothing is lost, the
+    records are those of in-process ingest."""
+    batches = _two_sources(tmp_path)
+    with LogModel(clock=FrozenClock(0.0), following=True) as local:
+        for batch in batches:
+            local.ingest(batch)
+        expected = _summary(local)
+    arrived = asyncio.Event()
+    inbox = BatchInbox(max_lines=1 << 30)
+    fold = LiveFold(inbox, arrived.set, backlog_lines=500)
+    with LogModel(clock=FrozenClock(0.0), following=True) as model:
+        model.ingest(batches[0])
+        model._parser(model.store.source_id(batches[0].source)).lock = threading.Lock()  # type: ignore[attr-defined]
+        try:
+            fold.warm(model)
+            async with asyncio.timeout(DEADLINE_S):
+                while fold.worker is None or not fold.worker.ready:
+                    await arrived.wait()
+                    arrived.clear()
+                for batch in batches[1:]:
+                    await inbox.put(batch)
+                while (item := fold.take(model, allow_worker=True)) is not None:
+                    batch, parsed = item
+                    assert parsed is None
+                    model.ingest(batch)
+            assert fold.worker.ended
+            assert fold.pending_lines == 0
             assert _summary(model) == expected
         finally:
             fold.close()

@@ -163,7 +163,12 @@ class ParseWorker:
         # The lines go joined, as a frame of raw bytes: a pickled list costs about 1 us a line each way.
         # A line holding a newline itself (a re-joined record) makes it a pickled list.
         joined = blob.count(b"\n") == len(lines) - 1
-        header = pickle.dumps((ticket, source, state, joined), pickle.HIGHEST_PROTOCOL)
+        try:
+            header = pickle.dumps((ticket, source, state, joined), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # state that cannot travel (a parser grew an unpicklable attribute)
+            # The app then parses on its own: batches in flight are re-parsed from the last state back.
+            self.close()
+            return
         self._send(header, blob if joined else pickle.dumps(lines, pickle.HIGHEST_PROTOCOL))
 
     def result(self, ticket: int) -> LiveParsed | None:
