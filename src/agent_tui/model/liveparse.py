@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import itertools
 import os
 import pickle
@@ -34,6 +35,8 @@ _SETPIPE_SZ: Final = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _PIPE_BYTES: Final = 1 << 20
 """Pipe capacity asked for (Linux's default limit for an unprivileged process): about 1.7 requests of
 2 048 lines, or 9 answers."""
+COLLECT_EVERY: Final = 64
+"""Requests (of up to 2 048 lines) between the worker's garbage collections."""
 _WRITEV_MAX: Final = 64
 """Pieces per ``writev`` (well under the system's IOV_MAX)."""
 _WAIT_S: Final = 0.5
@@ -47,6 +50,12 @@ def serve(requests: Connection, answers: Connection) -> None:
     parsers: dict[int, LineParser] = {}
     side = SideValues(analysis=analysis)
     seen: dict[Any, Any] = {}
+    # Parsing allocates millions of short-lived objects and hardly any cycles; the automatic collector
+    # cost 12-14 % of this process's time (5.2 -> 4.5 us a line measured with it off). What it would
+    # find is collected every COLLECT_EVERY requests instead, with the start-up objects frozen out.
+    gc.disable()
+    gc.freeze()
+    served = 0
     inbox: queue.SimpleQueue[tuple[Any, bytes] | None] = queue.SimpleQueue()
     # Requests are read ahead on a thread: the pipe holds under two of them, and the app writes only
     # between its own steps, so reading them only between batches here would leave this process idle.
@@ -60,6 +69,9 @@ def serve(requests: Connection, answers: Connection) -> None:
             if state is not None:
                 resume_parser(parser, state)
         answers.send((ticket, parse_shipped(parser, side, lines, seen)))
+        served += 1
+        if served % COLLECT_EVERY == 0:
+            gc.collect()
 
 
 def _read_ahead(requests: Connection, inbox: queue.SimpleQueue[tuple[Any, bytes] | None]) -> None:
