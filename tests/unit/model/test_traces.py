@@ -214,6 +214,23 @@ def test_trace_whose_records_were_evicted_is_forgotten() -> None:
         _ = old.record_count
 
 
+def test_trace_rows_share_the_store_ids_until_either_is_compacted() -> None:
+    """Trace rows reuse the store's interned id objects while both number traces alike, and stay right
+    once evictions renumber the store's ids and the forest's rows."""
+    model = LogModel(max_records=2000)
+    ingest(model, *[line(0, "e", trace_id=f"a{i}") for i in range(1000)])
+    index, ids = model.traces._index, model.store.ids
+    assert all(index[t] is ids[t] for t in index) and len(index) == 1000
+    for chunk in range(1, 12):
+        ingest(model, *[line(chunk, "e", trace_id=f"b{chunk}-{i}") for i in range(1000)])
+    assert model.store.ids is not ids and model.traces.get("a0") is None and len(model.traces) == 2000
+    for chunk in (10, 11):
+        for k in (0, 999):
+            trace = model.traces.get(f"b{chunk}-{k}")
+            assert trace is not None and trace.record_count == 1
+            assert model.store.trace_id(trace.first_seq) == f"b{chunk}-{k}"
+
+
 def test_max_level_is_the_most_severe_record_of_each_trace_across_batches() -> None:
     """A trace's max_level rises with later batches and never falls; traces without ids are not counted."""
 

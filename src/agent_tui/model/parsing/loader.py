@@ -158,6 +158,10 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     return out
 
 
+_TRIM_EVERY = 16
+"""Pieces folded between two ``release_free_memory`` calls in the caller."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
@@ -188,6 +192,7 @@ def parallel_batches(
                 pending.append(pool.apply_async(parse_piece, (queue.popleft(),)))
 
         submit(workers + 1)
+        folded = 0
         while pending:
             shipped = pending.popleft().get()
             submit(1)
@@ -197,6 +202,9 @@ def parallel_batches(
                 pool.close()
                 pool.join()
             yield from shipped
+            folded += 1
+            if folded % _TRIM_EVERY == 0:
+                release_free_memory()  # what folding freed (batches, per-trace tallies)
 
 
 def sequential_batches(path: str, file_id: str) -> Iterator[LineBatch]:

@@ -69,7 +69,11 @@ class TraceColumns:
         """Add columns for traces first seen in this batch, already holding the batch's values."""
         m = len(fresh)
         base = len(self._ids)
-        self._index.update(zip(fresh, range(base, base + m), strict=True))
+        rows = range(base, base + m)
+        # Rows are numbered as the store numbers trace ids (both in order of first sight) until either is
+        # compacted: then the store's int objects serve as the values (74 k traces of 1 M lines: 2.4 MB).
+        same = list(map(self.store.ids.get, fresh, repeat(-1)))
+        self._index.update(zip(fresh, same if same == list(rows) else rows, strict=True))
         self._ids.extend(fresh)
         zeros = bytes(m)
         for column in (self._errors, self._criticals, self._tokens):
