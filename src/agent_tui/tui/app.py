@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
@@ -118,6 +119,7 @@ class AgentTuiApp(DeadLetterActions):
         self._last_stats = 0.0
         self._last_frame = 0.0
         self._since_frame = 0
+        self._settling = False
         self._gc = GcPacer()
         self._release_asked = False
         for theme_obj in load_themes().values():
@@ -327,6 +329,11 @@ class AgentTuiApp(DeadLetterActions):
         now = time.monotonic()
         busy = self.live.pending_lines > BACKLOG_LINES or self._since_frame > FAST_LINES_PER_FRAME
         if busy and now - self._last_frame < BACKLOG_FRAME_S:
+            if not self.live.pending_lines and not self._settling:
+                # Caught up: if nothing more comes within a frame, the burst is over; show it now
+                # rather than up to BACKLOG_FRAME_S later.
+                self._settling = True
+                self.set_timer(FRAME_S, partial(self._settled, self._since_frame))
             return
         if self._dirty:
             self._dirty = False
@@ -343,6 +350,12 @@ class AgentTuiApp(DeadLetterActions):
             if self.view.refresh_flags():
                 self._dirty = True
             self.refresh_stats()
+
+    def _settled(self, lines: int) -> None:
+        self._settling = False
+        if self._since_frame == lines and not self.live.pending_lines:
+            self._last_frame = 0.0
+            self._tick()
 
     def refresh_stats(self) -> None:
         """Redraw the stats bar from the model now."""
