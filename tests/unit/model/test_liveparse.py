@@ -155,3 +155,27 @@ def _zombie_or_gone(pid: int) -> bool:
     except OSError:
         return True
     return state == "Z" or not os.path.exists(f"/proc/{pid}")
+
+
+async def test_field_overrides_reach_the_worker(tmp_path: Path) -> None:
+    """``--field`` overrides are the worker's too: its records are those of an in-process parser with them."""
+    line = b'{"when":"2026-03-04T03:21:%02dZ","sev":"%s","level":"info","what":"e%d","event":"x"}'
+    lines = [line % (i, b"error" if i % 3 else b"warning", i) for i in range(30)]
+    path = tmp_path / "renamed.jsonl"
+    path.write_bytes(b"".join(x + b"\n" for x in lines))
+    overrides = {"ts": "when", "level": "sev", "event": "what"}
+    batches = list(_batches(path, lines, 4))
+    with LogModel(clock=FrozenClock(0.0), overrides=overrides) as local:
+        for batch in batches:
+            local.ingest(batch)
+        expected = _summary(local)
+    assert {r[2] for r in expected["records"]} == {f"e{i}" for i in range(30)}
+    arrived = asyncio.Event()
+    with LogModel(clock=FrozenClock(0.0), overrides=overrides) as model:
+        worker = model.parse_worker(arrived.set)
+        worker.start()
+        try:
+            await _alternating(model, batches, 1, (worker, arrived))
+        finally:
+            worker.close()
+        assert _summary(model) == expected
