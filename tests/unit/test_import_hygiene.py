@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,18 @@ print(",".join(bad))
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"{package} pulled in UI modules: {out}"
+
+
+def test_loading_plain_files_needs_no_event_loop(tmp_path: Path) -> None:
+    """``stats``/``trace`` on plain files load them without importing asyncio, which would cost ~6 MB
+    resident in the process and again in every parse worker it forks."""
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(b'{"ts":"2026-03-04T00:00:00Z","level":"error","event":"e","trace_id":"t1"}\n' * 3)
+    code = f"""
+import sys
+from agent_tui.cli.common import load_model
+model = load_model([{str(log)!r}])
+print(len(model.store), "asyncio" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["3", "False"]

@@ -210,20 +210,13 @@ def check_paths(paths: Sequence[str]) -> str | None:
 
 async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
     # Imported on use, like the store below: `query` on a plain file never needs asyncio or the store.
-    from agent_tui.cli.progress import progress_for  # noqa: PLC0415
     from agent_tui.sources.base import LineBatch, SourceState, SourceStatus  # noqa: PLC0415
     from agent_tui.sources.factory import open_source  # noqa: PLC0415
     from agent_tui.sources.options import SourceOptions  # noqa: PLC0415
 
     for path in paths:
         if _plain_file(path):
-            # Regular files take the store's indexer, which parses big files in worker processes.
-            progress = progress_for(path, sys.stderr)
-            try:
-                model.load_file(path, progress=progress)
-            finally:
-                if progress is not None:
-                    progress.close()
+            _load_files(model, [path])
             continue
         source = open_source(path, SourceOptions(follow=False))
         try:
@@ -241,6 +234,19 @@ async def _ingest_all(model: LogModel, paths: Sequence[str]) -> None:
                     raise SourceFailedError(item.source)
         finally:
             await source.close()
+
+
+def _load_files(model: LogModel, paths: Sequence[str]) -> None:
+    """Regular files take the store's indexer, which parses big files in worker processes."""
+    from agent_tui.cli.progress import progress_for  # noqa: PLC0415
+
+    for path in paths:
+        progress = progress_for(path, sys.stderr)
+        try:
+            model.load_file(path, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
 
 
 def source_problem(source: str, state: str, reason: str, *, follow: bool) -> str:
@@ -269,13 +275,17 @@ def load_model(
         thresholds: when flags are raised.
         overrides: ``--field`` overrides for the parser.
     """
-    import asyncio  # noqa: PLC0415
-
     from agent_tui.model.clock import SystemClock  # noqa: PLC0415
     from agent_tui.model.session import LogModel  # noqa: PLC0415
 
     model = LogModel(
         clock=clock if clock is not None else SystemClock(), thresholds=thresholds, overrides=overrides
     )
+    if all(map(_plain_file, paths)):
+        # No event loop for plain files: asyncio costs ~6 MB resident here and in each parse worker forked.
+        _load_files(model, paths)
+        return model
+    import asyncio  # noqa: PLC0415
+
     asyncio.run(_ingest_all(model, paths))
     return model

@@ -8,12 +8,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.livebatch import LiveParsed, ParserState, SideValues, parser_state, resume_parser
-from agent_tui.model.liveparse import ParseWorker
 from agent_tui.model.parsing.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.parsing.formats.columns import Columns
 from agent_tui.model.parsing.loader import (
@@ -29,6 +28,9 @@ from agent_tui.model.store.index import Store
 from agent_tui.model.traces.analysis import FlagTracker, Thresholds
 from agent_tui.model.traces.forest import TraceForest
 from agent_tui.model.views.stats import RollingStats
+
+if TYPE_CHECKING:
+    from agent_tui.model.liveparse import ParseWorker
 
 __all__ = ["IngestResult", "LineParserLike", "LogModel"]
 
@@ -198,6 +200,10 @@ class LogModel:
 
     def parse_worker(self, wake: Callable[[], object]) -> ParseWorker:
         """A (not yet started) worker process that parses with this model's options."""
+        # Imported on use: it brings asyncio (~6 MB resident), which a headless load never needs and
+        # every worker process it forks would hold again.
+        from agent_tui.model.liveparse import ParseWorker  # noqa: PLC0415
+
         return ParseWorker(self._overrides, analysis=self._analysis, wake=wake)
 
     def parser_state(self, name: str) -> ParserState:
