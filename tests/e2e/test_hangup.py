@@ -317,13 +317,14 @@ def _parse_workers(parents: list[Proc]) -> list[Proc]:
 def test_follow_ends_with_its_parse_worker_when_the_terminal_is_killed(
     tmp_path: Path, terminals: Terminals, agent_tui: str
 ) -> None:
-    """Bursts fast enough to start the live parse worker, the terminal killed each of three ways: agent-tui
-    and its worker process both exit."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    writer = subprocess.Popen([sys.executable, "-c", BURSTS, str(logs / "agent.jsonl")])
-    try:
-        for how in KILLS:
+    """Following bursts with the live parse worker running, the terminal killed each of three ways (a fresh
+    file each time): agent-tui and its worker process both exit."""
+    for how in KILLS:
+        # A fresh file each time: a big one would open tail-first, and the worker waits for its history.
+        logs = tmp_path / how
+        logs.mkdir()
+        writer = subprocess.Popen([sys.executable, "-c", BURSTS, str(logs / "agent.jsonl")])
+        try:
             server = terminals.open(f"{agent_tui} --follow {logs}")
             server.wait_for(lambda s: "FOLLOW" in s and "burst.tick" in s, limit=60)
             procs = terminals.agent_tui(server)
@@ -334,6 +335,6 @@ def test_follow_ends_with_its_parse_worker_when_the_terminal_is_killed(
                 time.sleep(0.05)
             survivors, _ = _wait_gone(dict.fromkeys([*procs, *workers], _kill_terminal(server, how)))
             assert survivors == [], how
-    finally:
-        writer.kill()
-        writer.wait()
+        finally:
+            writer.kill()
+            writer.wait()
