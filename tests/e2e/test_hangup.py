@@ -309,7 +309,7 @@ def _parse_workers(parents: list[Proc]) -> list[Proc]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or (fields := _stat(int(entry.name))) is None:
             continue
-        if int(fields[1]) in pids and b"agent_tui.model.liveparse" in _cmdline(int(entry.name)):
+        if int(fields[1]) in pids and b"agent_tui.model.liveworker" in _cmdline(int(entry.name)):
             found.append(Proc(int(entry.name), fields[19]))
     return found
 

@@ -5,81 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import gc
 import itertools
 import os
 import pickle
-import queue
 import struct
 import subprocess
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from agent_tui.model.livebatch import (
-    LiveParsed,
-    ParserState,
-    SideValues,
-    parse_shipped,
-    resume_parser,
-    unship,
-)
-from agent_tui.model.parsing.parse import LineParser
+from agent_tui.model.livebatch import LiveParsed, ParserState, unship
 
-__all__ = ["ParseWorker", "serve"]
+__all__ = ["ParseWorker"]
 
 _SETPIPE_SZ: Final = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _PIPE_BYTES: Final = 1 << 20
 """Pipe capacity asked for (Linux's default limit for an unprivileged process): about 1.7 requests of
 2 048 lines, or 9 answers."""
-COLLECT_EVERY: Final = 64
-"""Requests (of up to 2 048 lines) between the worker's garbage collections."""
 _WRITEV_MAX: Final = 64
 """Pieces per ``writev`` (well under the system's IOV_MAX)."""
 _WAIT_S: Final = 0.5
 """How long ``close`` waits for the terminated worker before killing it."""
-
-
-def serve(requests: Connection, answers: Connection) -> None:
-    """The worker's loop: parse each request with its source's parser until the app closes the pipe."""
-    overrides, analysis = requests.recv()
-    answers.send(os.getpid())
-    parsers: dict[int, LineParser] = {}
-    side = SideValues(analysis=analysis)
-    seen: dict[Any, Any] = {}
-    # Parsing allocates millions of short-lived objects and hardly any cycles; the automatic collector
-    # cost 12-14 % of this process's time (5.2 -> 4.5 us a line measured with it off). What it would
-    # find is collected every COLLECT_EVERY requests instead, with the start-up objects frozen out.
-    gc.disable()
-    gc.freeze()
-    served = 0
-    inbox: queue.SimpleQueue[tuple[Any, bytes] | None] = queue.SimpleQueue()
-    # Requests are read ahead on a thread: the pipe holds under two of them, and the app writes only
-    # between its own steps, so reading them only between batches here would leave this process idle.
-    threading.Thread(target=_read_ahead, args=(requests, inbox), daemon=True).start()
-    while (request := inbox.get()) is not None:
-        (ticket, source, state, joined), raw = request
-        lines = raw.split(b"\n") if joined else pickle.loads(raw)  # noqa: S301 -- from our parent
-        parser = parsers.get(source)
-        if parser is None or state is not None:
-            parser = parsers[source] = LineParser(overrides)
-            if state is not None:
-                resume_parser(parser, state)
-        answers.send((ticket, parse_shipped(parser, side, lines, seen)))
-        served += 1
-        if served % COLLECT_EVERY == 0:
-            gc.collect()
-
-
-def _read_ahead(requests: Connection, inbox: queue.SimpleQueue[tuple[Any, bytes] | None]) -> None:
-    try:
-        while True:
-            inbox.put((requests.recv(), requests.recv_bytes()))
-    except (EOFError, OSError):
-        inbox.put(None)
 
 
 class ParseWorker:
@@ -88,9 +35,9 @@ class ParseWorker:
     Requests and answers travel over two pipes served by the caller's event loop (no threads: a thread
     waking up waits for the interpreter lock while the app folds, and the worker waits with it);
     ``submit`` never blocks (what the pipe cannot take now is written when it can), ``wake`` is called
-    when answers arrived, ``result`` hands an answer out by ticket. The process reads requests from its
-    stdin and exits when that closes, so it ends with the app even when the app is killed; it runs in
-    a session of its own, away from the terminal's signals, and ``close`` terminates it.
+    when answers arrived, ``result`` hands an answer out by ticket. The process (``liveworker``) reads
+    requests from its stdin and exits when that closes, so it ends with the app even when the app is
+    killed; it runs in a session of its own, away from the terminal's signals; ``close`` terminates it.
 
     Args:
         overrides: ``--field ROLE=KEY`` overrides (the parsers' options, as the app's).
@@ -105,7 +52,7 @@ class ParseWorker:
         *,
         analysis: bool = True,
         wake: Callable[[], object] = lambda: None,
-        command: Sequence[str] = (sys.executable, "-m", "agent_tui.model.liveparse"),
+        command: Sequence[str] = (sys.executable, "-m", "agent_tui.model.liveworker"),
     ) -> None:
         self._config = (dict(overrides) if overrides else None, analysis)
         self._wake = wake
@@ -192,7 +139,7 @@ class ParseWorker:
         return ticket in self._answers
 
     def _send(self, *frames: bytes) -> None:
-        """Write ``frames`` (framed as ``multiprocessing.connection.Connection`` reads them), keeping
+        """Write ``frames`` (framed as ``liveworker.read_frame`` reads them), keeping
         what the pipe cannot take now for the loop to write later."""
         if self._ended:
             return
@@ -307,18 +254,3 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return asyncio.get_running_loop() is loop
     except RuntimeError:
         return False
-
-
-def main() -> None:
-    """Entry point of the worker process: requests on stdin, answers on stdout."""
-    requests = Connection(os.dup(0), writable=False)
-    answers = Connection(os.dup(1), readable=False)
-    # Stray output must not corrupt the answer stream.
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    serve(requests, answers)
-
-
-if __name__ == "__main__":
-    main()
