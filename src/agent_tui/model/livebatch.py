@@ -97,18 +97,22 @@ class LiveParsed:
 
     columns: ColumnsLike | None
     sums: Mapping[int, tuple[float, float, float, int]] | None
+    """None when the worker left sums and signals to the app."""
     signals: Mapping[int, Any] | None
     state: ParserState
 
 
 def parse_shipped(
-    parser: LineParser, side: SideValues, lines: list[bytes], seen: dict[Any, Any]
+    parser: LineParser, side: SideValues | None, lines: list[bytes], seen: dict[Any, Any]
 ) -> tuple[Any, ...]:
-    """Parse one batch into plain values to pickle (no line bytes, repeated strings sent once)."""
+    """Parse one batch into plain values to pickle (no line bytes, repeated strings sent once); with
+    ``side``, its sums and signals too (else None: the app works them out)."""
     columns = parser.parse_columns(lines)
     if not len(columns):
         return (None, None, None, parser_state(parser))
-    a = side(from_columns(0, columns, lines))
+    a = from_columns(0, columns, lines)
+    if side is not None:
+        a = side(a)
     same = seen.setdefault
     spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
     shipped = (

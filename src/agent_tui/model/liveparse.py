@@ -116,14 +116,17 @@ class ParseWorker:
         self._loop.add_reader(answer_r, self._readable)
         self._send(pickle.dumps(self._config, pickle.HIGHEST_PROTOCOL))
 
-    def submit(self, ticket: int, source: int, state: ParserState | None, lines: list[bytes]) -> None:
-        """Send ``lines`` of ``source`` to be parsed; ``state`` (if given) restarts its parser from it."""
+    def submit(
+        self, ticket: int, source: int, state: ParserState | None, lines: list[bytes], *, side: bool = True
+    ) -> None:
+        """Send ``lines`` of ``source`` to be parsed; ``state`` (if given) restarts its parser from it;
+        ``side``: work out sums and signals too (else the answer leaves them to the app)."""
         blob = b"\n".join(lines)
         # The lines go joined, as a frame of raw bytes: a pickled list costs about 1 us a line each way.
         # A line holding a newline itself (a re-joined record) makes it a pickled list.
         joined = blob.count(b"\n") == len(lines) - 1
         try:
-            header = pickle.dumps((ticket, source, state, joined), pickle.HIGHEST_PROTOCOL)
+            header = pickle.dumps((ticket, source, state, joined, side), pickle.HIGHEST_PROTOCOL)
         except Exception:  # state that cannot travel (a parser grew an unpicklable attribute)
             # The app then parses on its own: batches in flight are re-parsed from the last state back.
             self.close()

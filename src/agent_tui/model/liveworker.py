@@ -69,14 +69,14 @@ def serve(requests: int, answers: int) -> None:
     threading.Thread(target=_read_ahead, args=(requests, inbox), daemon=True).start()
     while (request := inbox.get()) is not None:
         header, raw = request
-        ticket, source, state, joined = pickle.loads(header)  # noqa: S301 -- from our parent
+        ticket, source, state, joined, with_side = pickle.loads(header)  # noqa: S301 -- from our parent
         lines = raw.split(b"\n") if joined else pickle.loads(raw)  # noqa: S301 -- from our parent
         parser = parsers.get(source)
         if parser is None or state is not None:
             parser = parsers[source] = LineParser(overrides)
             if state is not None:
                 resume_parser(parser, state)
-        answer = (ticket, parse_shipped(parser, side, lines, seen))
+        answer = (ticket, parse_shipped(parser, side if with_side else None, lines, seen))
         write_frame(answers, pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
         served += 1
         if served % COLLECT_EVERY == 0:

@@ -227,7 +227,11 @@ class LogModel:
         if parsed.columns is None:
             return self._fold(source, store.append_parsed_columns(source, batch, _NO_COLUMNS))
         appended = store.append_parsed_columns(source, batch, parsed.columns)
-        appended = replace(appended, shipped_sums=parsed.sums, shipped_signals=parsed.signals)
+        if parsed.sums is None:
+            # Left to us (the worker was behind): as ``ingest`` does, from a parser that kept no mappings.
+            appended = self._side(replace(appended, attrs=[None] * appended.count))
+        else:
+            appended = replace(appended, shipped_sums=parsed.sums, shipped_signals=parsed.signals)
         return self._fold(source, appended)
 
     def load_file(

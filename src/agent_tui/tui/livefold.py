@@ -28,6 +28,9 @@ WORKER_SLICE: Final = 2_048
 """Lines per batch sent to the worker (one round trip per batch)."""
 LOCAL_SLICE: Final = 512
 """Lines per batch parsed in-process; the drain checks its time budget between batches."""
+WORKER_BEHIND: Final = 3
+"""Unanswered batches from which the worker leaves sums and signals to the app (about a third of its
+work): it is then the slower of the two, and the app has time while it waits."""
 AHEAD_LINES: Final = 24_000
 """Most lines taken from the inbox ahead of the fold (sent to the worker or waiting behind its answer)."""
 
@@ -168,7 +171,8 @@ class LiveFold:
             self._count(batch)
             self._tickets += 1
             state = None if remote else model.parser_state(name)
-            self.worker.submit(self._tickets, model.store.source_id(name), state, batch.lines)
+            side = self._unanswered() < WORKER_BEHIND
+            self.worker.submit(self._tickets, model.store.source_id(name), state, batch.lines, side=side)
             self._remote[name] = self._remote.get(name, 0) + 1
             self.sent_lines += len(batch.lines)
             self._queue.append(_Queued(batch, self._tickets))
@@ -190,6 +194,11 @@ class LiveFold:
             self._window = (now, 0)
         else:
             self._window = (since, lines)
+
+    def _unanswered(self) -> int:
+        worker = self.worker
+        assert worker is not None
+        return sum(1 for q in self._queue if q.ticket and not worker.has(q.ticket))
 
     def _queue_local(self, name: str) -> None:
         batch = self._take_local()

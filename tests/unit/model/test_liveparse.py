@@ -44,7 +44,9 @@ async def worker() -> AsyncIterator[tuple[ParseWorker, asyncio.Event]]:
 Pair = tuple[ParseWorker, asyncio.Event]
 
 
-async def _alternating(model: LogModel, batches: list[LineBatch], run: int, pair: Pair) -> None:
+async def _alternating(
+    model: LogModel, batches: list[LineBatch], run: int, pair: Pair, *, side: bool = True
+) -> None:
     """Ingest ``run`` batches in-process, the next ``run`` through the worker, and so on (state carried)."""
     worker, arrived = pair
     ticket = 0
@@ -58,7 +60,7 @@ async def _alternating(model: LogModel, batches: list[LineBatch], run: int, pair
         state = model.parser_state(chunk[0].source)
         for k, batch in enumerate(chunk):
             ticket += 1
-            worker.submit(ticket, source, state if k == 0 else None, batch.lines)
+            worker.submit(ticket, source, state if k == 0 else None, batch.lines, side=side)
         parsed = None
         for k, batch in enumerate(chunk):
             parsed = await _answer(worker, ticket - len(chunk) + 1 + k, arrived)
@@ -71,12 +73,13 @@ async def _alternating(model: LogModel, batches: list[LineBatch], run: int, pair
 async def test_worker_batches_index_as_in_process(
     tmp_path: Path, name: str, lines: list[bytes], worker: Pair
 ) -> None:
-    """Both spellings, batches of 1 and 3 lines handed back and forth between the app and the worker:
-    the same records (inferred times included), counts, trace sums and flags as parsing all in-process."""
+    """Both spellings, batches of 1 and 3 lines handed back and forth between the app and the worker
+    (sums and signals worked out by the worker or left to the app): the same records (inferred times
+    included), counts, trace sums and flags as parsing all in-process."""
     for spelling, spelled in _spellings(lines):
         path = tmp_path / f"{spelling}.jsonl"
         path.write_bytes(b"".join(line + b"\n" for line in spelled))
-        for size, run in ((1, 2), (3, 1)):
+        for size, run, side in ((1, 2, True), (3, 1, True), (3, 1, False)):
             batches = list(_batches(path, spelled, size))
             with LogModel(clock=FrozenClock(0.0)) as local:
                 for batch in batches:
@@ -84,10 +87,10 @@ async def test_worker_batches_index_as_in_process(
                 expected = _summary(local)
                 expected["inferred"] = _borrowed_times(local)
             with LogModel(clock=FrozenClock(0.0)) as mixed:
-                await _alternating(mixed, batches, run, worker)
+                await _alternating(mixed, batches, run, worker, side=side)
                 got = _summary(mixed)
                 got["inferred"] = _borrowed_times(mixed)
-            assert got == expected, (name, spelling, size)
+            assert got == expected, (name, spelling, size, side)
 
 
 def _borrowed_times(model: LogModel) -> list[float]:
