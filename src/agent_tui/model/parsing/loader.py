@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -172,39 +173,94 @@ def parallel_batches(
 ) -> Iterator[Shipped]:
     """Shipped batches of ``path`` in file order, parsed by ``workers`` processes.
 
-    The caller only folds what the workers ship. When it also parsed a piece whenever the next one was
-    not ready, it was busy all the time while its one worker sat idle 40 % of it: ``stats`` of 1 M lines
-    took 5.2-5.7 s on 2 cores, against 4.7 s with a pool of two and a caller that only folds. At most
-    ``workers + 1`` pieces are in flight, so results never pile up in memory.
+    In a process running no other thread (the headless commands) the caller is one of the ``workers``:
+    one process fewer holds memory (a worker counts 27-32 MB in the process tree) and nothing it parses
+    is pickled. It parses the next unstarted piece when the one it needs is not ready, but only its fair
+    share of them (``_Share``): parsing whenever it could kept it busy while its worker sat idle 40 % of
+    the run. A threaded process (the TUI) leaves all parsing to the pool. At most ``workers + 1`` pieces
+    are in flight and ``_STOLEN_MAX`` parsed ahead, so results never pile up.
     """
     return_large_blocks()
     jobs = [(path, s, e, overrides) for s, e in split_file(path, piece_bytes)]
-    if workers < 1:
+    local = threading.active_count() == 1
+    pool_size = workers - 1 if local else workers
+    if pool_size < 1:
         for job in jobs:
             yield from parse_piece(job)
         return
-    with _context().Pool(workers) as pool:
-        queue = deque(jobs)
-        pending: deque[AsyncResult[list[Shipped]]] = deque()
+    share = _Share(pool_size)
+    with _context().Pool(pool_size) as pool:
+        queue = deque(range(len(jobs)))  # pieces nobody has started, in file order
+        pending: dict[int, AsyncResult[list[Shipped]]] = {}
+        stolen: dict[int, list[Shipped]] = {}
 
-        def submit(count: int) -> None:
-            for _ in range(min(count, len(queue))):
-                pending.append(pool.apply_async(parse_piece, (queue.popleft(),)))
+        def top_up() -> None:
+            while queue and len(pending) < pool_size + 1:
+                k = queue.popleft()
+                pending[k] = pool.apply_async(parse_piece, (jobs[k],))
 
-        submit(workers + 1)
-        folded = 0
-        while pending:
-            shipped = pending.popleft().get()
-            submit(1)
-            if not pending:
-                # Every piece is parsed: let the workers go before folding the last one, so their memory
+        top_up()
+        for k in range(len(jobs)):
+            shipped = stolen.pop(k, None)
+            if shipped is None:
+                result = pending.pop(k)
+                while local and queue and len(stolen) < _STOLEN_MAX and not result.ready() and share.wants():
+                    j = queue.popleft()
+                    started = time.perf_counter()
+                    stolen[j] = parse_piece(jobs[j])
+                    share.parsed(time.perf_counter() - started)
+                    top_up()
+                shipped = result.get()
+            top_up()
+            if not queue and not pending:
+                # Every piece is parsed: let the workers go before folding the last ones, so their memory
                 # is not held (and counted) while the index reaches its full size.
                 pool.close()
                 pool.join()
+            started = time.perf_counter()
             yield from shipped
-            folded += 1
-            if folded % _TRIM_EVERY == 0:
+            share.folded(time.perf_counter() - started)
+            if (k + 1) % _TRIM_EVERY == 0:
                 release_free_memory()  # what folding freed (batches, per-trace tallies)
+
+
+_STOLEN_MAX = 2
+"""Pieces the caller may have parsed ahead of the one it waits for."""
+
+
+class _Share:
+    """How many pieces the caller should parse itself so that it and its workers finish together.
+
+    Folding a piece takes the caller ``F`` seconds and parsing one ``P`` (both measured as it goes);
+    with ``W`` workers each parsing ``(1 - f) / W`` of the pieces, the caller's ``F + f P`` equals a
+    worker's ``(1 - f) P / W`` at ``f = (P - W F) / (P (W + 1))`` (none when folding alone is the larger).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._fold_s = 0.0
+        self._folds = 0
+        self._parse_s = 0.0
+        self._parses = 0
+
+    def wants(self) -> bool:
+        """True when the caller has parsed fewer pieces than its share of those taken so far."""
+        if not self._parses or not self._folds:
+            return True  # nothing to go by yet
+        parse = self._parse_s / self._parses
+        fold = self._fold_s / self._folds
+        share = (parse - self._workers * fold) / (parse * (self._workers + 1))
+        return self._parses < share * (self._folds + 1)
+
+    def parsed(self, seconds: float) -> None:
+        """The caller parsed a piece in ``seconds``."""
+        self._parse_s += seconds
+        self._parses += 1
+
+    def folded(self, seconds: float) -> None:
+        """The caller folded a piece in ``seconds``."""
+        self._fold_s += seconds
+        self._folds += 1
 
 
 def sequential_batches(path: str, file_id: str) -> Iterator[LineBatch]:

@@ -1,0 +1,33 @@
+"""The caller's share of parsing in ``loader.parallel_batches``: it and its workers finish together."""
+
+from __future__ import annotations
+
+from agent_tui.model.parsing.loader import _Share
+
+
+def taken_by_caller(workers: int, parse_s: float, fold_s: float, pieces: int) -> int:
+    """Pieces the caller parses when it asks ``wants`` before each piece it folds."""
+    share = _Share(workers)
+    parsed = 0
+    for _ in range(pieces):
+        if share.wants():
+            share.parsed(parse_s)
+            parsed += 1
+        share.folded(fold_s)
+    return parsed
+
+
+def test_one_worker_leaves_the_caller_the_balancing_fraction() -> None:
+    """P = 40 ms, F = 16 ms, one worker: the caller parses (P - F) / 2P = 30 % of the pieces."""
+    assert 29 <= taken_by_caller(1, 0.040, 0.016, 100) <= 31
+
+
+def test_caller_parses_nothing_once_folding_alone_is_its_share() -> None:
+    """When folding a piece costs more than a worker's parse, the caller only folds (after its first try)."""
+    assert taken_by_caller(1, 0.010, 0.020, 100) == 1
+
+
+def test_more_workers_leave_the_caller_less() -> None:
+    """Three workers: (P - 3F) / 4P = 10 % with P = 40 ms, F = 8 ms (one worker would leave it 40 %)."""
+    assert 19 <= taken_by_caller(3, 0.040, 0.008, 200) <= 21
+    assert 79 <= taken_by_caller(1, 0.040, 0.008, 200) <= 81
