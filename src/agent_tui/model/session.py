@@ -72,23 +72,42 @@ class IngestResult:
     """``Store.order_epoch`` after this batch (changes when new records landed mid-order)."""
 
 
-def _combined(results: list[IngestResult], end_seq: int) -> IngestResult:
-    if not results:
-        return IngestResult(end_seq, 0)
-    last = results[-1]
-    touched: set[str] = set()
-    for r in results:
-        touched |= r.touched_traces
-    return IngestResult(
-        results[0].first_seq,
-        sum(r.count for r in results),
-        [s for r in results for s in r.new_errors],
-        [s for r in results for s in r.new_criticals],
-        touched,
-        last.source,
-        last.evicted,
-        last.order_epoch,
-    )
+class _Combined:
+    """One result for many ingested batches, folded in as they come so no batch's result is kept."""
+
+    def __init__(self) -> None:
+        self.first: IngestResult | None = None
+        self.last: IngestResult | None = None
+        self.count = 0
+        self.errors: list[int] = []
+        self.criticals: list[int] = []
+        self.touched: set[str] = set()
+
+    def add(self, result: IngestResult) -> None:
+        """Fold in one batch's result."""
+        if self.first is None:
+            self.first = result
+        self.last = result
+        self.count += result.count
+        self.errors += result.new_errors
+        self.criticals += result.new_criticals
+        self.touched |= result.touched_traces
+
+    def result(self, end_seq: int) -> IngestResult:
+        """The combined result (nothing added: an empty one at ``end_seq``)."""
+        first, last = self.first, self.last
+        if first is None or last is None:
+            return IngestResult(end_seq, 0)
+        return IngestResult(
+            first.first_seq,
+            self.count,
+            self.errors,
+            self.criticals,
+            self.touched,
+            last.source,
+            last.evicted,
+            last.order_epoch,
+        )
 
 
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
@@ -262,22 +281,22 @@ class LogModel:
         file_id = f"{st.st_dev}:{st.st_ino}"
         if workers is None:
             workers = min(os.cpu_count() or 1, 4)
-        results: list[IngestResult] = []
+        results = _Combined()
         file = self.store.register_file(path, file_id)
         report = progress or (lambda done, size, records: None)
         with _collector_paused():
             if workers < 2 or st.st_size < parallel_min_bytes or file is None:
                 for batch in sequential_batches(path, file_id):
-                    results.append(self.ingest(batch))
+                    results.add(self.ingest(batch))
                     if batch.lines:
                         report(batch.offsets[-1] + len(batch.lines[-1]) + 1, st.st_size, len(self.store))
             else:
                 source = self.store.source_id(path)
                 for shipped in parallel_batches(path, self._overrides, workers, piece_bytes):
-                    results.append(self.ingest_shipped(source, file, shipped))
+                    results.add(self.ingest_shipped(source, file, shipped))
                     if shipped[1]:
                         report(shipped[1][-1] + shipped[2][-1] + 1, st.st_size, len(self.store))
-        return _combined(results, self.store.end_seq)
+        return results.result(self.store.end_seq)
 
     def ingest_shipped(self, source: int, file: int, shipped: Shipped) -> IngestResult:
         """Index and fold one batch a worker process parsed (``loader.parse_piece``).

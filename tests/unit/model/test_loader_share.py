@@ -1,8 +1,12 @@
-"""The caller's share of parsing in ``loader.parallel_batches``: it and its workers finish together."""
+"""The caller's share of parsing in ``loader.parallel_batches``, and the last pieces it parses alone."""
 
 from __future__ import annotations
 
-from agent_tui.model.parsing.loader import _Share
+import multiprocessing
+import threading
+from pathlib import Path
+
+from agent_tui.model.parsing.loader import _SOLO_TAIL, _Share, parallel_batches, split_file
 
 
 def taken_by_caller(workers: int, parse_s: float, fold_s: float, pieces: int) -> int:
@@ -31,3 +35,26 @@ def test_more_workers_leave_the_caller_less() -> None:
     """Three workers: (P - 3F) / 4P = 10 % with P = 40 ms, F = 8 ms (one worker would leave it 40 %)."""
     assert 19 <= taken_by_caller(3, 0.040, 0.008, 200) <= 21
     assert 79 <= taken_by_caller(1, 0.040, 0.008, 200) <= 81
+
+
+def test_the_last_pieces_are_parsed_with_no_worker_alive(tmp_path: Path) -> None:
+    """The caller parses the final pieces alone: no worker process is alive while they are handed out."""
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(
+        b"".join(
+            b'{"ts":"2026-03-04T00:00:%02d.000Z","level":"info","event":"e%d","trace_id":"t%d"}\n'
+            % (i % 60, i, i % 7)
+            for i in range(20_000)
+        )
+    )
+    assert threading.active_count() == 1  # a headless caller: it parses too
+    pieces = len(split_file(str(path), 16 << 10))
+    solo = int(pieces * _SOLO_TAIL)
+    alive: list[int] = []
+    records = 0
+    for columns, _offsets, _lengths in parallel_batches(str(path), None, 2, piece_bytes=16 << 10):
+        alive.append(len(multiprocessing.active_children()))
+        records += columns.count
+    assert records == 20_000
+    assert solo >= 2 and alive[-solo:] == [0] * solo
+    assert max(alive) == 1
