@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
+import json
+import subprocess
+import sys
 from pathlib import Path
 
-from agent_tui.model.parsing.loader import _SOLO_TAIL, _Share, parallel_batches, split_file
+from agent_tui.model.parsing.loader import _SOLO_TAIL, _Share, split_file
 
 
 def taken_by_caller(workers: int, parse_s: float, fold_s: float, pieces: int) -> int:
@@ -37,8 +38,22 @@ def test_more_workers_leave_the_caller_less() -> None:
     assert 79 <= taken_by_caller(1, 0.040, 0.008, 200) <= 81
 
 
+_CALLER = """
+import json, multiprocessing, sys
+from agent_tui.model.parsing.loader import parallel_batches
+alive, records = [], 0
+for columns, _offsets, _lengths in parallel_batches(sys.argv[1], None, 2, piece_bytes=16 << 10):
+    alive.append(len(multiprocessing.active_children()))
+    records += columns.count
+print(json.dumps([alive, records]))
+"""
+
+
 def test_the_last_pieces_are_parsed_with_no_worker_alive(tmp_path: Path) -> None:
-    """The caller parses the final pieces alone: no worker process is alive while they are handed out."""
+    """The caller parses the final pieces alone: no worker process is alive while they are handed out.
+
+    Run in a process of its own, a headless caller as ``stats`` is (no other thread, no other children).
+    """
     path = tmp_path / "big.jsonl"
     path.write_bytes(
         b"".join(
@@ -47,15 +62,11 @@ def test_the_last_pieces_are_parsed_with_no_worker_alive(tmp_path: Path) -> None
             for i in range(20_000)
         )
     )
-    assert threading.active_count() == 1  # a headless caller: it parses too
-    pieces = len(split_file(str(path), 16 << 10))
-    solo = int(pieces * _SOLO_TAIL)
-    earlier = {child.pid for child in multiprocessing.active_children()}  # other tests' helpers
-    alive: list[int] = []
-    records = 0
-    for columns, _offsets, _lengths in parallel_batches(str(path), None, 2, piece_bytes=16 << 10):
-        alive.append(sum(child.pid not in earlier for child in multiprocessing.active_children()))
-        records += columns.count
+    done = subprocess.run(
+        [sys.executable, "-c", _CALLER, str(path)], capture_output=True, check=True, timeout=120
+    )
+    alive, records = json.loads(done.stdout)
+    solo = int(len(split_file(str(path), 16 << 10)) * _SOLO_TAIL)
     assert records == 20_000
     assert solo >= 2 and alive[-solo:] == [0] * solo
     assert max(alive) == 1
