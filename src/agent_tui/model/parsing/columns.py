@@ -16,8 +16,6 @@ from agent_tui.schema import Level
 __all__ = [
     "FLAG_HAS_ERROR",
     "FLAG_INFERRED",
-    "FLAG_ODD_PARENT",
-    "FLAG_ODD_SPAN",
     "FLAG_RAW",
     "FLAG_REPARSE",
     "NAME_NONE",
@@ -44,10 +42,6 @@ FLAG_INFERRED = 2
 FLAG_HAS_ERROR = 4
 FLAG_REPARSE = 8
 """Some field is not in the columns (raw text, a capped name, an error): re-parse the line for it."""
-FLAG_ODD_SPAN = 16
-"""The span column holds an index into the store's odd-id table, not the id's 64-bit hex value."""
-FLAG_ODD_PARENT = 32
-"""Likewise for the parent span column."""
 
 NAME_NONE = 0xFFFF
 """Name column value for None (names are stored as uint16)."""
@@ -280,14 +274,6 @@ def encode_span_ids(ids: Sequence[str | None]) -> array[int] | None:
     if sys.byteorder == "little":
         values.byteswap()
     return values
-
-
-def encode_span_id(span_id: str | None) -> int | None:
-    """The 64-bit value of one canonical span id (0 for None), or None when it is not canonical."""
-    if span_id is None:
-        return 0
-    values = encode_span_ids((span_id,))
-    return values[0] if values is not None else None
 
 
 def span_text(value: int) -> str | None:

@@ -14,6 +14,7 @@ from itertools import accumulate
 from multiprocessing.pool import AsyncResult
 
 from agent_tui.batch import LineBatch
+from agent_tui.model.livebatch import SideValues
 from agent_tui.model.parsing.columns import (
     Appended,
     SpanValues,
@@ -23,11 +24,8 @@ from agent_tui.model.parsing.columns import (
     transpose,
 )
 from agent_tui.model.parsing.heap import release_free_memory, return_large_blocks
-from agent_tui.model.parsing.parse import LineParser, attrs_of
-from agent_tui.model.parsing.projection import PartialAttrs
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.parsing.recordlines import record_spans
-from agent_tui.model.traces.analysis.signals import SIGNAL_READS, batch_signals
-from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -110,11 +108,8 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
     # One object per distinct string: pickle then sends each repeat as a short memo reference.
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
-    events: dict[str, tuple[bool, bool]] = {}
-    # Sums and signals read a few keys: decode just those keys, once for both.
-    side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
+    side = SideValues()
     for lines, offsets in iter_file_batches(path, start, end):
-        side.new_batch()
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
             columns = parse_columns(lines)
@@ -126,12 +121,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             if not pairs:
                 continue
             a = transpose(0, pairs, lines)
-        if a.one_per_line:
-            # The read keys of every line, as the mappings sums and signals pick candidates by: exact
-            # (escaped keys included) and cheaper than their byte scans for words anywhere in a line.
-            a = replace(a, attrs=side.of_lines(lines))
-        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(a, side)}
-        signals = batch_signals(a, side, events)
+        a = side(a)
         idxs = a.line_index
         if a.one_per_line:
             record_offsets, lengths = offsets, list(map(len, lines))
@@ -142,8 +132,6 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             a,
             attrs=(),
             lines=(),
-            shipped_sums=sums,
-            shipped_signals=signals,
             ts=array("d", a.ts),
             levels=a.level_bytes,
             events=list(map(same, a.events, a.events)),  # type: ignore[arg-type]
