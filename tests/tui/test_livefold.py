@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 from agent_tui.model.clock import FrozenClock
 from agent_tui.model.session import LogModel
@@ -37,28 +38,42 @@ def _two_sources(tmp_path: Path) -> list[LineBatch]:
     return out
 
 
+def _in_process(batches: list[LineBatch]) -> dict[str, Any]:
+    """The summary of a model that ingested ``batches`` in-process, in order."""
+    with LogModel(clock=FrozenClock(0.0), following=True) as local:
+        for batch in batches:
+            local.ingest(batch)
+        return _summary(local)
+
+
+def _fold() -> tuple[asyncio.Event, BatchInbox, LiveFold]:
+    """A live fold on an unbounded inbox whose sources go to the worker past 500 queued lines."""
+    arrived = asyncio.Event()
+    inbox = BatchInbox(max_lines=1 << 30)
+    return arrived, inbox, LiveFold(inbox, arrived.set, backlog_lines=500)
+
+
+async def _worker_ready(fold: LiveFold, arrived: asyncio.Event) -> None:
+    while fold.worker is None or not fold.worker.ready:
+        await arrived.wait()
+        arrived.clear()
+
+
 async def test_batches_come_out_in_arrival_order_with_the_records_of_in_process_parsing(
     tmp_path: Path,
 ) -> None:
     """Two sources, one sent to the worker and one parsed in-process, interleaved: every batch is handed
     out once, in inbox order, and the model holds what in-process ingest of that order gives."""
     batches = _two_sources(tmp_path)
-    with LogModel(clock=FrozenClock(0.0), following=True) as local:
-        for batch in batches:
-            local.ingest(batch)
-        expected = _summary(local)
-    arrived = asyncio.Event()
-    inbox = BatchInbox(max_lines=1 << 30)
-    fold = LiveFold(inbox, arrived.set, backlog_lines=500)
+    expected = _in_process(batches)
+    arrived, inbox, fold = _fold()
     taken: list[tuple[str, bytes]] = []
     local = 0
     with LogModel(clock=FrozenClock(0.0), following=True) as model:
         try:
             fold.warm(model)
             async with asyncio.timeout(DEADLINE_S):
-                while fold.worker is None or not fold.worker.ready:
-                    await arrived.wait()
-                    arrived.clear()
+                await _worker_ready(fold, arrived)
                 for batch in batches:
                     await inbox.put(batch)
                 while len(taken) < len(batches):
@@ -86,22 +101,15 @@ async def test_a_parser_state_that_cannot_travel_keeps_parsing_in_process(tmp_pa
     """A parser holding something that cannot be pickled: the worker is given up, nothing is lost, the
     records are those of in-process ingest."""
     batches = _two_sources(tmp_path)
-    with LogModel(clock=FrozenClock(0.0), following=True) as local:
-        for batch in batches:
-            local.ingest(batch)
-        expected = _summary(local)
-    arrived = asyncio.Event()
-    inbox = BatchInbox(max_lines=1 << 30)
-    fold = LiveFold(inbox, arrived.set, backlog_lines=500)
+    expected = _in_process(batches)
+    arrived, inbox, fold = _fold()
     with LogModel(clock=FrozenClock(0.0), following=True) as model:
         model.ingest(batches[0])
         model._parser(model.store.source_id(batches[0].source)).lock = threading.Lock()  # type: ignore[attr-defined]
         try:
             fold.warm(model)
             async with asyncio.timeout(DEADLINE_S):
-                while fold.worker is None or not fold.worker.ready:
-                    await arrived.wait()
-                    arrived.clear()
+                await _worker_ready(fold, arrived)
                 for batch in batches[1:]:
                     await inbox.put(batch)
                 while (item := fold.take(model, allow_worker=True)) is not None:
