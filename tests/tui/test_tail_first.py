@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual.pilot import Pilot
+
 from agent_tui.model.parsing.history import HistoryLoad
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
@@ -103,24 +106,35 @@ def trace_summary(model: LogModel) -> Mapping[str, tuple[Any, ...]]:
     }
 
 
-async def test_newest_rows_first_then_counts_and_traces_of_a_full_index(tmp_path: Path) -> None:
-    """The file's last lines show while history is held back; once indexed, the model equals a whole read."""
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    """A file of ``LINES`` numbered lines."""
     path = tmp_path / "big.jsonl"
     write_log(path, 0, LINES)
+    return path
+
+
+async def release(pilot: Pilot[Any], app: AgentTuiApp, gate: Gate) -> None:
+    """Let the held history loads parse, and wait until the app has switched to the full index."""
+    gate.opened.set()
+    await until(pilot, lambda: app.merge is None)
+
+
+async def test_newest_rows_first_then_counts_and_traces_of_a_full_index(big: Path) -> None:
+    """The file's last lines show while history is held back; once indexed, the model equals a whole read."""
     gate = Gate()
-    app = open_app(path, gate, follow=False)
+    app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.logs.row_count == TAIL)
         await until(pilot, lambda: "indexing history" in screen_text(app))
         assert app.merge is not None
         assert numbers(app.model) == list(range(LINES - TAIL, LINES))
         await until(pilot, lambda: f"n={LINES - 1}" in screen_text(app))
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         await until(pilot, lambda: "indexing history" not in screen_text(app))
         await until(pilot, lambda: app.logs.row_count == LINES and app.logs.cursor == LINES - 1)
         whole = LogModel()
-        whole.load_file(str(path), workers=1)
+        whole.load_file(str(big), workers=1)
         assert numbers(app.model) == list(range(LINES))
         assert app.model.stats.counts(None) == whole.stats.counts(None)
         assert trace_summary(app.model) == trace_summary(whole)
@@ -139,20 +153,17 @@ async def test_follow_keeps_new_lines_while_history_loads(tmp_path: Path) -> Non
         await until(pilot, lambda: app.logs.row_count == TAIL + 300)
         assert app.merge is not None
         await until(pilot, lambda: f"n={LINES + 299}" in screen_text(app))
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         write_log(path, LINES + 300, 5)
         await until(pilot, lambda: len(app.view) == LINES + 305)
         assert numbers(app.model) == list(range(LINES + 305))
         await until(pilot, lambda: app.logs.cursor == LINES + 304)
 
 
-async def test_quitting_while_history_loads_ends_its_worker_processes(tmp_path: Path) -> None:
+async def test_quitting_while_history_loads_ends_its_worker_processes(big: Path) -> None:
     """q during the history load stops the loading thread and leaves no worker process behind."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = Gate()
-    app = open_app(path, gate, follow=False)
+    app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: bool(gate.loads))
         gate.opened.set()
@@ -163,18 +174,15 @@ async def test_quitting_while_history_loads_ends_its_worker_processes(tmp_path: 
     assert multiprocessing.active_children() == []
 
 
-async def test_filter_and_search_carry_over_to_the_full_index(tmp_path: Path) -> None:
+async def test_filter_and_search_carry_over_to_the_full_index(big: Path) -> None:
     """A filter set on the tail holds after the switch, over every record, and n still finds matches."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = Gate()
-    app = open_app(path, gate, follow=False, filter_text='level == "error"')
+    app = open_app(big, gate, follow=False, filter_text='level == "error"')
     errors = [n for n in range(LINES) if n % 97 == 0]
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: bool(gate.loads))
         await until(pilot, lambda: len(app.view) == sum(1 for n in errors if n >= LINES - TAIL))
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         store = app.model.store
         assert [int(store.attrs(seq)["n"]) for seq in app.view] == errors
         await pilot.press("g", "n")
@@ -195,8 +203,7 @@ async def test_a_directory_of_live_logs_opens_newest_first_then_holds_every_line
         await until(pilot, lambda: len(gate.loads) == 2)
         await until(pilot, lambda: app.logs.row_count == 2 * TAIL)
         assert app.merge is not None
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         assert sorted(numbers(app.model)) == [*range(600), *range(5000, 5600)]
         write_log(logs / "b.jsonl", 5600, 3)
         await until(pilot, lambda: len(app.view) == 1203)
@@ -210,52 +217,43 @@ def test_directories_with_rotated_logs_are_read_from_the_start(tmp_path: Path) -
     assert tail_first_options(str(tmp_path), options, min_bytes=0) == (options, [])
 
 
-async def test_a_key_pressed_while_history_folds_is_handled_before_the_fold_ends(tmp_path: Path) -> None:
+async def test_a_key_pressed_while_history_folds_is_handled_before_the_fold_ends(big: Path) -> None:
     """Space pauses at once while history is half folded, and the switch to the full index keeps it paused."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = Trickle()
-    app = open_app(path, gate, follow=False)
+    app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.logs.row_count == TAIL)
         await until(pilot, lambda: app.merge is not None and len(app.merge.full.store) > 0)
         await pilot.press("space")
         await until(pilot, lambda: "PAUSED" in screen_text(app).splitlines()[0])
         assert app.merge is not None and not gate.loads[0].finished
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         assert gc.isenabled()
         assert app.paused and app.logs.row_count == len(app.view) == LINES
         await pilot.press("space")
         await until(pilot, lambda: "PAUSED" not in screen_text(app).splitlines()[0])
 
 
-async def test_a_level_chosen_mid_fold_holds_over_every_record_after_the_switch(tmp_path: Path) -> None:
+async def test_a_level_chosen_mid_fold_holds_over_every_record_after_the_switch(big: Path) -> None:
     """Key 4 (error+) pressed after history began folding: the full index shows exactly every error."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = Trickle()
-    app = open_app(path, gate, follow=False)
+    app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.merge is not None and len(app.merge.full.store) > 0)
         await pilot.press("4")
         await until(pilot, lambda: app.view.min_level is Level.ERROR)
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         store = app.model.store
         assert [int(store.attrs(seq)["n"]) for seq in app.view] == [n for n in range(LINES) if n % 97 == 0]
 
 
-async def test_the_traces_view_shows_the_full_index_after_a_switch_made_while_hidden(tmp_path: Path) -> None:
+async def test_the_traces_view_shows_the_full_index_after_a_switch_made_while_hidden(big: Path) -> None:
     """The traces view, hidden at the switch, lists history's traces (not only the tail's) when shown."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = Gate()
-    app = open_app(path, gate, follow=False)
+    app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.logs.row_count == TAIL)
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         assert not app.traces_view.nodes
         await pilot.press("t")
         await until(pilot, lambda: len(app.traces_view.nodes) == LINES // 4)
@@ -283,17 +281,14 @@ class StartWatch(Gate):
         return load
 
 
-async def test_history_workers_start_only_once_the_tail_is_on_screen(tmp_path: Path) -> None:
+async def test_history_workers_start_only_once_the_tail_is_on_screen(big: Path) -> None:
     """The first history load starts after the tail's rows are drawn, never in the drain that read them."""
-    path = tmp_path / "big.jsonl"
-    write_log(path, 0, LINES)
     gate = StartWatch()
-    app = gate.app = open_app(path, gate, follow=False)
+    app = gate.app = open_app(big, gate, follow=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: bool(gate.rows_at_start))
         assert gate.rows_at_start == [TAIL]
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         assert len(app.view) == LINES
 
 
@@ -306,8 +301,7 @@ async def test_flag_badges_survive_the_switch_to_the_full_index(tmp_path: Path) 
     app = open_app(path, gate, follow=False)
     (loop,) = fleet.expected["agent_loop"]
     async with app.run_test(size=(160, 40)) as pilot:
-        gate.opened.set()
-        await until(pilot, lambda: app.merge is None)
+        await release(pilot, app, gate)
         assert app.model.flags.names(loop)
         await pilot.press("t")
         await until(pilot, lambda: loop in app.traces_view.nodes)
