@@ -1,8 +1,10 @@
 """TUI benchmark in a real terminal (tmux): first screen and full index on a 1 M-line file, key→redraw and
 line→screen latency while following at 10 000 lines/s, peak RSS; toolong (``tl``) on the same file.
 
-Usage: ``python benchmarks/bench_tui.py [N] [--follow-only | --live-only]`` (default 1 000 000 lines,
-reused from benchmarks/data/); ``--live-only`` runs only the burst and follow-throughput rows.
+Usage: ``python benchmarks/bench_tui.py [N] [--follow-only | --live-only | --first-only [--runs R]]``
+(default 1 000 000 lines, reused from benchmarks/data/); ``--live-only`` runs only the burst and
+follow-throughput rows; ``--first-only`` only the first screen, ours and toolong taking turns R times
+(default 5) on each spelling, and prints the medians.
 Times are wall clock measured by polling ``tmux capture-pane`` (≈10 ms resolution), except key → redraw,
 seen in the app's output through a tmux control-mode client (``KeyProbe``); the box may be shared, so the
 load average is printed with the table.
@@ -197,6 +199,45 @@ def open_file(
         return result
     finally:
         term.close()
+
+
+def first_screen(command: str, path: Path, ready: Callable[[str], bool]) -> float:
+    """Seconds from starting ``command path`` until ``ready(screen)``; returns once the process is gone,
+    so the next run does not share the cores with this one's exit."""
+    term = Term(f"{command} {path}")
+    try:
+        return term.wait(ready, poll=0.005)
+    finally:
+        term.close()
+        gone_by = time.perf_counter() + 10
+        while Path(f"/proc/{term.pid}").exists() and time.perf_counter() < gone_by:
+            time.sleep(0.01)
+
+
+def report_first(n: int, runs: int) -> None:
+    """The first-rows row alone: ours and toolong alternately, ``runs`` times on each spelling."""
+    tl = ensure_toolong()
+    print(
+        f"{'first rows on screen (s)':<34}{'load':>10}{'agent-tui':>11}{'toolong':>9}{'ratio':>7}  all runs"
+    )
+    for spaced in (False, True):
+        path = data_file(n, spaced)
+        before = os.getloadavg()[0]
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(runs):
+            ours.append(first_screen(str(AGENT_TUI), path, has_rows))
+            if tl is not None:
+                theirs.append(first_screen(str(tl), path, lambda s: '"event"' in s))
+        mine = statistics.median(ours)
+        peer = statistics.median(theirs) if theirs else float("nan")
+        spelling = "json.dumps spacing" if spaced else "compact"
+        print(
+            f"{spelling + f' ({runs} runs, median)':<34}{before:>5.1f}-{os.getloadavg()[0]:<4.1f}"
+            f"{mine:>11.2f}{peer:>9.2f}{mine / peer:>7.2f}  "
+            f"ours {' '.join(f'{v:.2f}' for v in ours)} / toolong {' '.join(f'{v:.2f}' for v in theirs)}"
+        )
+    print(f"target <= 0.5 s: {os.cpu_count()} CPUs")
 
 
 def ensure_toolong() -> Path | None:
@@ -492,11 +533,15 @@ def _mark(value: float, target: float, *, below: bool = True) -> str:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [a for i, a in enumerate(sys.argv[1:]) if not a.startswith("--") and sys.argv[i] != "--runs"]
     follow_only = "--follow-only" in sys.argv
     n = int(args[0]) if args else 1_000_000
     if follow_only:
         report_follow()
+        return 0
+    if "--first-only" in sys.argv:
+        runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
+        report_first(n, runs)
         return 0
     if "--live-only" in sys.argv:
         for spaced in (False, True):

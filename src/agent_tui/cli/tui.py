@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -10,20 +11,16 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent_tui.cli.common import add_field_argument, compile_or_report, field_overrides
 from agent_tui.cli.flagopts import add_flag_arguments, thresholds_from
-from agent_tui.model.deadletters.reader import find_dead_letter_dbs
-from agent_tui.model.query.logql import push_down
 from agent_tui.schema import Level, level_from_name
-from agent_tui.shutdown import HANGUP, ExitGuard
-from agent_tui.sources.base import Source
-from agent_tui.sources.factory import open_source
-from agent_tui.sources.options import SourceError, SourceOptions
-from agent_tui.tui.factory import make_app
-from agent_tui.tui.stdin import detach_stdin
-from agent_tui.tui.tailfirst import tail_first_options
-from agent_tui.tui.themes import load_themes
+
+if TYPE_CHECKING:
+    from agent_tui.shutdown import ExitGuard
+    from agent_tui.sources.base import Source
+    from agent_tui.sources.options import SourceOptions
 
 __all__ = ["add_arguments", "dead_letter_dbs", "open_pushed_down", "parse_since", "run"]
 
@@ -64,7 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_pushed_down(spec: str, options: SourceOptions) -> Source:
     """Open ``spec``; a ``loki://`` source gets its LogQL with the sound part of the filter pushed down."""
+    from agent_tui.sources.factory import open_source  # noqa: PLC0415 - see _run
+
     if options.filter_text and spec.lower().startswith(("loki://", "lokis://")) and not os.path.exists(spec):
+        from agent_tui.model.query.logql import push_down  # noqa: PLC0415 - only for Loki
         from agent_tui.sources.loki import query_of  # noqa: PLC0415 - aiohttp only for Loki
 
         wanted = query_of(spec)
@@ -106,6 +106,8 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.theme is not None:
         from textual.theme import BUILTIN_THEMES  # noqa: PLC0415 -- only to name the valid themes
 
+        from agent_tui.tui.themes import load_themes  # noqa: PLC0415 -- see _run
+
         names = [*sorted(load_themes()), *sorted(BUILTIN_THEMES)]
         if args.theme not in names:
             raise ValueError(f"unknown theme {args.theme!r}: use one of {', '.join(names)}")
@@ -123,20 +125,45 @@ def _headers(pairs: list[str]) -> dict[str, str]:
 
 def dead_letter_dbs(given: list[str], paths: list[str]) -> list[str]:
     """``--dlq`` files, then the ``*.db`` files with a ``dead_letters`` table in each directory given."""
-    found = [db for path in paths if os.path.isdir(path) for db in find_dead_letter_dbs(path)]
+    directories = [path for path in paths if os.path.isdir(path)]
+    if not directories:
+        return list(dict.fromkeys(given))
+    from agent_tui.model.deadletters.reader import find_dead_letter_dbs  # noqa: PLC0415 -- SQLite only then
+
+    found = [db for path in directories for db in find_dead_letter_dbs(path)]
     return list(dict.fromkeys([*given, *found]))
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the sources and run the TUI until the user quits or a signal comes; returns the exit code."""
-    guard = ExitGuard(at_once=HANGUP)
-    guard.install()
-    code = _run(args, guard)
-    guard.exit_if_stopped(0)
-    return code
+    """Open the sources and run the TUI until the user quits or a signal comes; returns the exit code.
+
+    The cyclic collector stays off from here until the first rows are on screen: start-up builds a few
+    hundred thousand long-lived objects (modules, classes, the screen), and collecting while they pile
+    up walked them again and again, tens of milliseconds before the first rows. The app freezes them
+    and turns collection back on (``GcPacer.started``).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from agent_tui.shutdown import HANGUP, ExitGuard  # noqa: PLC0415 -- under the paused collector
+
+        guard = ExitGuard(at_once=HANGUP)
+        guard.install()
+        code = _run(args, guard, collector_paused=was_enabled)
+        guard.exit_if_stopped(0)
+        return code
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
+def _run(args: argparse.Namespace, guard: ExitGuard, *, collector_paused: bool) -> int:
+    # The app's modules load here, with the collector paused (see ``run``); ``--help`` never loads them.
+    from agent_tui.sources.options import SourceError, SourceOptions  # noqa: PLC0415
+    from agent_tui.tui.factory import make_app  # noqa: PLC0415
+    from agent_tui.tui.stdin import detach_stdin  # noqa: PLC0415
+    from agent_tui.tui.tailfirst import tail_first_options  # noqa: PLC0415
+
     paths: list[str] = list(args.paths)
     if not paths:
         if sys.stdin.isatty():
@@ -188,6 +215,7 @@ def _run(args: argparse.Namespace, guard: ExitGuard) -> int:
         export_dir=args.export_dir,
         history=history,
         exit_guard=guard,
+        collector_paused=collector_paused,
         overrides=overrides,
         thresholds=thresholds_from(args),
     )

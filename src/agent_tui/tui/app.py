@@ -27,24 +27,23 @@ from agent_tui.model.views.filtered import FilteredView
 from agent_tui.schema import Level
 from agent_tui.shutdown import ExitGuard
 from agent_tui.sources.base import Source, SourceState
-from agent_tui.tui.deadletteractions import DEAD_LETTERS, DeadLetterActions
+from agent_tui.tui.alerts import CriticalAlerts
+from agent_tui.tui.deadletteractions import DeadLetterActions
 from agent_tui.tui.export import Opener, open_export
 from agent_tui.tui.gcpace import GcPacer
+from agent_tui.tui.handover import HistoryHandover
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.keys import KEYS, app_bindings
 from agent_tui.tui.live import pump_source
 from agent_tui.tui.livefold import LiveFold
 from agent_tui.tui.messages import LinesArrived, SourceChanged
-from agent_tui.tui.sanitize import safe_text
-from agent_tui.tui.tailfirst import HistoryMerge
 from agent_tui.tui.terminal import TerminalDriver, bind_exit_guard
 from agent_tui.tui.themes import THEME_VARIABLE_DEFAULTS, load_themes
 from agent_tui.tui.viewstate import Widgets
-from agent_tui.tui.widgets.dead_letters import DeadLettersView
 from agent_tui.tui.widgets.detail import DetailPane
 from agent_tui.tui.widgets.filter_bar import FilterBar
 from agent_tui.tui.widgets.log_view import LogView
-from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot, human_count
+from agent_tui.tui.widgets.stats_bar import WINDOWS, StatsBar, StatsSnapshot
 from agent_tui.tui.widgets.trace_view import TraceView
 
 __all__ = ["AgentTuiApp"]
@@ -65,9 +64,11 @@ HISTORY_SLICE_S: Final = 0.004
 meanwhile waits for one slice, not for the live budget as well."""
 STATS_EVERY_S: Final = 0.25
 """The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
+FIRST_ROWS_WAIT_S: Final = 1.0
+"""When no source has sent anything or settled by then, what waits for the first rows runs anyway."""
 
 
-class AgentTuiApp(DeadLetterActions):
+class AgentTuiApp(HistoryHandover, CriticalAlerts, DeadLetterActions):
     """Live logs, traces, stats and filters over a :class:`LogModel` fed by ``sources``."""
 
     CSS_PATH = "app.tcss"
@@ -88,6 +89,7 @@ class AgentTuiApp(DeadLetterActions):
         export_open: Opener = open_export,
         dead_letters: Sequence[str] = (),
         exit_guard: ExitGuard | None = None,
+        collector_paused: bool = False,
     ) -> None:
         super().__init__()
         self.dead_letter_paths = list(dead_letters)
@@ -99,8 +101,7 @@ class AgentTuiApp(DeadLetterActions):
         self.inbox = BatchInbox()
         self.live = LiveFold(self.inbox, self.wake)
         """Hands the inbox's batches to ``_drain`` in order, parsed here or by a worker process."""
-        self.merge: HistoryMerge | None = None
-        """Big files opened tail-first: their full index, built in the background (None once switched)."""
+        self.merge = None
         self.follow_mode = follow
         self.paused = False
         self.filter_text = ""
@@ -120,8 +121,9 @@ class AgentTuiApp(DeadLetterActions):
         self._last_frame = 0.0
         self._since_frame = 0
         self._settling = False
-        self._gc = GcPacer()
+        self._gc = GcPacer(paused_at_start=collector_paused)
         self._release_asked = False
+        self._first_rows_asked = False
         for theme_obj in load_themes().values():
             self.register_theme(theme_obj)
         self.theme = theme if theme in self.available_themes else "dark"
@@ -152,8 +154,6 @@ class AgentTuiApp(DeadLetterActions):
             with self.widgets.switcher:
                 yield self.widgets.logs
                 yield self.widgets.traces
-                self.dead_letters_view = DeadLettersView(self.dead_letter_paths, id=DEAD_LETTERS)
-                yield self.dead_letters_view
             yield self.widgets.detail
         yield self.widgets.filter
         yield Footer()
@@ -186,6 +186,7 @@ class AgentTuiApp(DeadLetterActions):
             bind_exit_guard(self, self._exit_guard)
             self._exit_guard.add_cleanup(self.live.close)
         self.set_interval(FRAME_S, self._tick)
+        self.set_timer(FIRST_ROWS_WAIT_S, self._ask_first_rows)
         self._tick()
 
     def on_unmount(self) -> None:
@@ -220,6 +221,7 @@ class AgentTuiApp(DeadLetterActions):
             self._touched.update(result.touched_traces)
             fresh.extend((seq, batch.live) for seq in result.new_criticals)
         self._dirty = True
+        self._ask_first_rows()
         if fresh:
             self._alert(fresh)
         if merge is not None:
@@ -239,75 +241,23 @@ class AgentTuiApp(DeadLetterActions):
             await asyncio.sleep(0)
             self.post_message(LinesArrived())
 
+    def _ask_first_rows(self) -> None:
+        if not self._first_rows_asked:
+            self._first_rows_asked = True
+            self.call_after_refresh(self._after_first_rows)
+
+    def _after_first_rows(self) -> None:
+        """The first rows are on screen: now resume garbage collection and mount the dead-letters view,
+        work that would have delayed them."""
+        merge = self.merge
+        self._gc.started(history_holds=merge is not None and merge.holds_collector)
+        if self.dead_letter_paths:
+            self.mount_dead_letters()
+
     def wake(self) -> None:
         """Schedule a drain (callable from any thread)."""
         with contextlib.suppress(RuntimeError):  # the loop is gone: the app is exiting
             self.post_message(LinesArrived())
-
-    def _switch_to_full(self, merge: HistoryMerge) -> None:
-        """History is indexed: show the full model in place of the tail, keeping selection and view state."""
-        self.merge = None
-        old, full = self.model, merge.full
-        logs = self.logs
-        selected = logs.selected_seq
-        last = self.view[logs.row_count - 1] if logs.row_count else None
-        self.model = full
-        self.view = merge.view_for(self.view.filter, self.view.min_level)
-        logs.store = full.store
-        self.traces_view.rebind(full.traces, full.store.record, self._flag_names)
-        self.alerted = {seq + merge.shift for seq in self.alerted}
-        self._touched.clear()
-        if self.search_target is not None:
-            self.search = logs.is_match = self.view_predicate(self.search_target)
-        count = len(self.view)
-        at = self.view.index_of(last + merge.shift) if self.paused and last is not None else None
-        logs.set_rows(self.view, count if at is None else at + 1)
-        index = self.view.index_of(selected + merge.shift) if selected is not None else None
-        if index is not None and not (logs.pinned and (self.follow_mode or not self.user_moved)):
-            logs.move_to(index, by_user=False)
-        old.close()
-        merge.settle()
-        if merge.error:
-            self.notify(safe_text(merge.error), title="history", severity="warning", markup=False)
-        self._dirty = True
-        self.sync_rows()
-
-    async def _hold_history(self) -> None:
-        """Runs while the app does: on exit, the history loads stop and their worker processes end."""
-        try:
-            await asyncio.Event().wait()
-        finally:
-            if self.merge is not None:
-                self.merge.cancel()
-
-    def _alert(self, criticals: Iterable[tuple[int, bool]]) -> None:
-        """Toast and ring once per new critical record, whatever the current filter shows.
-
-        ``criticals`` pairs each record with whether it arrived while following (then it alerts
-        whatever its timestamp); one read from history alerts only if it is under a minute old.
-        """
-        store = self.model.store
-        new = []
-        for seq, live in criticals:
-            if seq in self.alerted:
-                continue
-            record = store.record(seq)
-            if live or record.ts >= self.started - 60:
-                self.alerted.add(seq)
-                new.append(record)
-        for record in new[:3]:
-            error = f" — {record.error.type}: {record.error.message}" if record.error else ""
-            self.notify(
-                safe_text(f"{record.event}{error}"),
-                title="CRITICAL",
-                severity="error",
-                timeout=8,
-                markup=False,
-            )
-        if len(new) > 3:
-            self.notify(f"+{len(new) - 3} more critical records", severity="error", markup=False)
-        if new:
-            self.bell()
 
     @on(SourceChanged)
     def _source_changed(self, message: SourceChanged) -> None:
@@ -319,6 +269,8 @@ class AgentTuiApp(DeadLetterActions):
         if status.state is SourceState.FOLLOWING and merge is None:
             self.live.warm(self.model)
         settled = status.state in (SourceState.DONE, SourceState.ERROR, SourceState.FOLLOWING)
+        if settled:
+            self._ask_first_rows()
         pending = merge.pending(status.source) if settled and merge is not None else set()
         if merge is not None and pending and not self.live.holds(pending):
             merge.forget(status.source)
@@ -380,15 +332,7 @@ class AgentTuiApp(DeadLetterActions):
         """Read the model into the stats bar's value object."""
         stats = self.model.stats
         store = self.model.store
-        counts = {label: stats.counts(window) for label, window in WINDOWS}
-        loading = ""
-        if self.merge is not None:
-            merge = self.merge
-            for label, window in WINDOWS:
-                mine, theirs = counts[label], merge.counts(window)
-                counts[label] = {lv: mine.get(lv, 0) + theirs.get(lv, 0) for lv in {*mine, *theirs}}
-            fraction, records = merge.progress()
-            loading = f"indexing history {int(fraction * 100)}% · {human_count(records)} lines"
+        counts, loading = self.history_counts({label: stats.counts(window) for label, window in WINDOWS})
         return StatsSnapshot(
             counts=counts,
             loading=loading,

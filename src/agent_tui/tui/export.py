@@ -9,8 +9,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
-import aiofiles
-
 __all__ = [
     "ExportFile",
     "ExportStopped",
@@ -44,6 +42,8 @@ Opener = Callable[[Path], Awaitable[ExportFile]]
 
 async def open_export(path: Path) -> ExportFile:
     """Create ``path`` through aiofiles, unbuffered (each chunk is one write), never replacing a file."""
+    import aiofiles  # noqa: PLC0415 -- loaded at the first export, not before the first screen
+
     return await aiofiles.open(path, "xb", buffering=0)
 
 

@@ -37,6 +37,7 @@ def make_app(
     history_workers: int | None = None,
     history_load: Callable[..., HistoryLoad] = HistoryLoad,
     exit_guard: ExitGuard | None = None,
+    collector_paused: bool = False,
     overrides: Mapping[str, str] | None = None,
     thresholds: Thresholds | None = None,
 ) -> AgentTuiApp:
@@ -47,6 +48,8 @@ def make_app(
     is then indexed by ``history_workers`` processes beside the screen and switched to once complete
     (``history_load`` builds each load).
     ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.
+    ``collector_paused``: the command turned garbage collection off for start-up; the app turns it
+    back on once the first rows are drawn.
     ``overrides`` are ``--field ROLE=KEY`` for every parser.
     """
     real_clock = clock or SystemClock()
@@ -69,6 +72,7 @@ def make_app(
         export_open=export_open,
         dead_letters=dead_letters,
         exit_guard=exit_guard,
+        collector_paused=collector_paused,
     )
     if history and max_records is None:
         full = LogModel(clock=real_clock, following=follow, overrides=overrides, thresholds=thresholds)

@@ -21,9 +21,24 @@ class GcPacer:
     each freeze, and the history load (``HistoryMerge``) already freezes its index the same way.
     """
 
-    def __init__(self, every: int = FREEZE_RECORDS) -> None:
+    def __init__(self, every: int = FREEZE_RECORDS, *, paused_at_start: bool = False) -> None:
         self._every = every
         self._since = 0
+        self._paused_at_start = paused_at_start
+
+    def started(self, *, history_holds: bool) -> None:
+        """The first rows are on screen: end the pause ``agent-tui`` starts with (``cli.tui.run``).
+
+        What start-up built (modules, classes, the screen) lives as long as the process, so it is frozen
+        rather than collected (which would walk all of it once more). A history load that turned
+        collection off keeps it off until it settles.
+        """
+        if not self._paused_at_start:
+            return
+        self._paused_at_start = False
+        gc.freeze()
+        if not history_holds:
+            gc.enable()
 
     def grew(self, count: int) -> bool:
         """Note ``count`` more records; True when this froze the heap."""

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from agent_tui.sources.base import SourceStatus
 
-__all__ = ["LinesArrived", "SourceChanged"]
+if TYPE_CHECKING:
+    from agent_tui.model.deadletters.reader import DeadLetter
+    from agent_tui.tui.widgets.stats_bar import DeadLetterSummary
+
+__all__ = ["DeadLetterOpened", "DeadLettersChanged", "LinesArrived", "SourceChanged"]
 
 
 class LinesArrived(Message):
@@ -24,3 +30,21 @@ class SourceChanged(Message):
         super().__init__()
         self.status = status
         """The new state of the source and why."""
+
+
+class DeadLettersChanged(Message):
+    """The dead-letter queues changed: a new summary for the stats bar."""
+
+    def __init__(self, summary: DeadLetterSummary) -> None:
+        super().__init__()
+        self.summary = summary
+        """Unresolved count, databases and problems."""
+
+
+class DeadLetterOpened(Message):
+    """The user chose a dead letter (``enter`` in the dead-letters view)."""
+
+    def __init__(self, entry: DeadLetter) -> None:
+        super().__init__()
+        self.entry = entry
+        """The dead letter whose trace to open."""

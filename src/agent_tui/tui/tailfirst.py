@@ -130,6 +130,7 @@ class HistoryMerge:
         self._frozen: dict[float | None, dict[Level, int]] = {}
         self._view: FilteredView | None = None
         self._held = True
+        self._collector_off = False
 
     @property
     def replaying(self) -> bool:
@@ -194,6 +195,7 @@ class HistoryMerge:
             # A full collection walks every object the growing index holds: a pause of 100-200 ms the
             # user feels as a stuck key. The index is frozen out of collections at the end (``settle``).
             gc.disable()
+            self._collector_off = True
         load = self._load_factory(
             path,
             end,
@@ -204,6 +206,11 @@ class HistoryMerge:
         )
         self._loads.append(_Load(store.source_id(batch.source), file, load))
         self._start_next()
+
+    @property
+    def holds_collector(self) -> bool:
+        """True while the loads keep garbage collection off (from the first load until settled)."""
+        return self._collector_off
 
     @property
     def held(self) -> bool:
@@ -305,6 +312,7 @@ class HistoryMerge:
         if self._loads:
             gc.freeze()
             gc.enable()
+            self._collector_off = False
 
     def cancel(self) -> None:
         """Stop every load (worker processes terminated) and drop what was kept."""
@@ -313,6 +321,7 @@ class HistoryMerge:
         self._kept.clear()
         if self._loads:
             gc.enable()
+            self._collector_off = False
 
 
 _SPENT = LineBatch("", [])

@@ -23,7 +23,6 @@ from agent_tui.schema import Level
 from agent_tui.tui.export import ExportStopped, Opener, export_path, export_rows, failure_text
 from agent_tui.tui.inbox import BatchInbox
 from agent_tui.tui.sanitize import safe_text
-from agent_tui.tui.screens.help import HelpScreen
 from agent_tui.tui.widgets.detail import DetailPane
 from agent_tui.tui.widgets.filter_bar import FilterBar
 from agent_tui.tui.widgets.log_view import LogView
@@ -293,6 +292,8 @@ class ViewActions(App[int]):
 
     def action_help(self) -> None:
         """Show every key."""
+        from agent_tui.tui.screens.help import HelpScreen  # noqa: PLC0415 -- not before the first screen
+
         self.push_screen(HelpScreen())
 
     # traces

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -19,9 +18,11 @@ from textual.widgets import DataTable, Static
 
 from agent_tui.model.deadletters.reader import DeadLetter, DeadLetterDbError, DeadLetterTable
 from agent_tui.model.deadletters.watch import DeadLetterWatch
+from agent_tui.tui.messages import DeadLetterOpened, DeadLettersChanged
 from agent_tui.tui.sanitize import safe_text
+from agent_tui.tui.widgets.stats_bar import DeadLetterSummary
 
-__all__ = ["POLL_S", "DeadLetterSummary", "DeadLettersView"]
+__all__ = ["POLL_S", "DeadLettersView"]
 
 POLL_S: Final = 1.0
 """How often each database's files are checked for a change (a read happens only on change)."""
@@ -29,17 +30,6 @@ MAX_ROWS: Final = 2000
 _COLUMNS: Final = ("", "last attempt", "agent", "operation", "code", "tries", "trace", "message", "db")
 
 Result = DeadLetterTable | DeadLetterDbError
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetterSummary:
-    """What the stats bar says about the queues."""
-
-    unresolved: int = 0
-    dbs: tuple[str, ...] = ()
-    """File names of the databases watched."""
-    problems: tuple[str, ...] = ()
-    """One line per database that cannot be read right now."""
 
 
 def _when(ts: float | None) -> str:
@@ -59,22 +49,6 @@ def _marker(entry: DeadLetter) -> Text:
 
 class DeadLettersView(Vertical):
     """A status line and a table: unresolved entries first, newest first; ``enter`` opens the trace."""
-
-    class Changed(Message):
-        """The queues changed: a new summary for the stats bar."""
-
-        def __init__(self, summary: DeadLetterSummary) -> None:
-            super().__init__()
-            self.summary = summary
-            """Unresolved count, databases and problems."""
-
-    class Opened(Message):
-        """The user chose an entry (``enter``)."""
-
-        def __init__(self, entry: DeadLetter) -> None:
-            super().__init__()
-            self.entry = entry
-            """The dead letter whose trace to open."""
 
     class _Read(Message):
         def __init__(self, results: Mapping[str, Result]) -> None:
@@ -124,7 +98,7 @@ class DeadLettersView(Vertical):
                 changed = True
         if changed:
             self._rebuild()
-            self.post_message(self.Changed(self.summary()))
+            self.post_message(DeadLettersChanged(self.summary()))
 
     def summary(self) -> DeadLetterSummary:
         """Unresolved count, database names and current problems."""
@@ -191,7 +165,7 @@ class DeadLettersView(Vertical):
         event.stop()
         entry = self.selected
         if entry is not None:
-            self.post_message(self.Opened(entry))
+            self.post_message(DeadLetterOpened(entry))
 
 
 class _Table(DataTable[Text]):

@@ -12,9 +12,8 @@ from textual.widget import Widget
 
 from agent_tui.schema import Level
 from agent_tui.tui.sanitize import safe_text
-from agent_tui.tui.widgets.dead_letters import DeadLetterSummary
 
-__all__ = ["StatsBar", "StatsSnapshot", "human_count", "sparkline"]
+__all__ = ["DeadLetterSummary", "StatsBar", "StatsSnapshot", "human_count", "sparkline"]
 
 _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _SHOWN: Final = (Level.CRITICAL, Level.ERROR, Level.WARNING, Level.INFO)
@@ -28,6 +27,17 @@ FLAG_BADGES: Final = {
     "stuck": "stuck",
 }
 """The short word each flag is shown as (trace rows, stats bar)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterSummary:
+    """What the stats bar says about the dead-letter queues."""
+
+    unresolved: int = 0
+    dbs: tuple[str, ...] = ()
+    """File names of the databases watched."""
+    problems: tuple[str, ...] = ()
+    """One line per database that cannot be read right now."""
 
 
 @dataclass(frozen=True, slots=True)
