@@ -61,10 +61,17 @@ _LEVEL_KEY: Final = b'"level"'
 _UNICODE_ESCAPE: Final = Finder(b"\\u")
 
 
-def shape_of(data: bytes) -> Shape:
-    """The spelling most of the buffer's first lines use."""
+def shape_of(data: bytes) -> Shape | None:
+    """The spelling most of the buffer's first lines use; None when none of them is in either.
+
+    A buffer of other writers' lines (pino, structlog, python-json-logger put other keys first) would be
+    all odd lines: classifying them costs a pass per line before every one is parsed anyway.
+    """
     head = data[: 64 << 10]
-    return SHAPES[head.count(b'{"ts": "') > head.count(b'{"ts":"')]
+    spaced, compact = head.count(b'{"ts": "'), head.count(b'{"ts":"')
+    if not spaced and not compact:
+        return None
+    return SHAPES[spaced > compact]
 
 
 def odd_line_starts(

@@ -324,6 +324,8 @@ class Scanner:
 
     def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
         shape = shape_of(data)
+        if shape is None:
+            return self.matching(_split(data), pieces=False)
         wanted = self._wanted.get(shape)
         classified = odd_line_starts(data, shape, wanted)
         if classified is None:
