@@ -467,6 +467,9 @@ src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(src, "rb") as fh:
     data = b"".join(line for _, line in zip(range(n), fh))
 fd = os.open(dst, os.O_WRONLY | os.O_APPEND)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+sys.stdin.read(1)
 pos = 0
 while pos < len(data):
     cut = data.rfind(b"\n", pos, pos + (1 << 16)) + 1 or len(data)
@@ -513,10 +516,16 @@ def follow_throughput(source: Path, n: int, *, worker: bool = True) -> tuple[flo
                 await asyncio.sleep(0.01)
             warm = app.live.worker
             worker_started = _cpu_seconds(warm.pid) if warm is not None and warm.pid else 0.0
-            started, cpu_started = time.perf_counter(), time.process_time()
+            pipe = asyncio.subprocess.PIPE
             writer = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", COPIER, str(source), str(path), str(n)
+                sys.executable, "-c", COPIER, str(source), str(path), str(n), stdin=pipe, stdout=pipe
             )
+            assert writer.stdin is not None and writer.stdout is not None
+            # The clock starts when the writer has its lines in memory (reading them is not following).
+            await writer.stdout.readline()
+            started, cpu_started = time.perf_counter(), time.process_time()
+            writer.stdin.write(b"g")
+            await writer.stdin.drain()
             deadline = started + 300
             while app.logs.row_count < n and time.perf_counter() < deadline:  # noqa: ASYNC110 -- as above
                 await asyncio.sleep(0.002)

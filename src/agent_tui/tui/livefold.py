@@ -31,6 +31,8 @@ LOCAL_SLICE: Final = 512
 WORKER_BEHIND: Final = 3
 """Unanswered batches from which the worker leaves sums and signals to the app (about a third of its
 work): it is then the slower of the two, and the app has time while it waits."""
+REFILL_LINES: Final = 2_048
+"""Lines sent to the worker after which an empty inbox ends the caller's turn (see ``_refill_due``)."""
 AHEAD_LINES: Final = 24_000
 """Most lines taken from the inbox ahead of the fold (sent to the worker or waiting behind its answer)."""
 
@@ -83,6 +85,7 @@ class LiveFold:
         self._queue: deque[_Queued] = deque()
         self._queued_lines = 0
         self._tickets = 0
+        self._ahead_since_turn = 0
         self._remote: dict[str, int] = {}
         """Sources parsed by the worker: batches sent and not folded yet."""
         self._local: dict[str, int] = {}
@@ -110,10 +113,13 @@ class LiveFold:
 
     def take(self, model: LogModel, *, allow_worker: bool) -> tuple[LineBatch, LiveParsed | None] | None:
         """The next batch in arrival order with the worker's answer (None: parse it in-process now), or
-        None when nothing is ready (the worker wakes the app when its answer arrives)."""
+        None when nothing is ready (the worker wakes the app when its answer arrives) or when the caller
+        should let the loop turn first (see ``_refill_due``; batches just sent wake it again)."""
         self._dispatch(model, allow_worker and model.parses_elsewhere)
         if self.worker is not None:
             self.worker.pump()
+        if self._refill_due():
+            return None
         if not self._queue:
             return None if len(self.inbox) == 0 else (self._take_local(), None)
         head = self._queue[0]
@@ -137,6 +143,16 @@ class LiveFold:
             del self._remote[name]
             model.resume_parser(name, self._states.pop(name))
         return head.batch, parsed
+
+    def _refill_due(self) -> bool:
+        """True once per ``REFILL_LINES`` sent ahead to the worker while the inbox ran dry: the caller then
+        lets the loop turn, so a source that reads one block per turn can hand in its next one (a drain
+        holding the loop for its whole time budget made a fast file's reader the slowest step)."""
+        worker = self.worker
+        if self._ahead_since_turn < REFILL_LINES or len(self.inbox) or worker is None or not worker.ready:
+            return False
+        self._ahead_since_turn = 0
+        return True
 
     def _take_local(self) -> LineBatch:
         batch = self.inbox.take(LOCAL_SLICE)
@@ -175,6 +191,7 @@ class LiveFold:
             self.worker.submit(self._tickets, model.store.source_id(name), state, batch.lines, side=side)
             self._remote[name] = self._remote.get(name, 0) + 1
             self.sent_lines += len(batch.lines)
+            self._ahead_since_turn += len(batch.lines)
             self._queue.append(_Queued(batch, self._tickets))
             self._queued_lines += len(batch.lines)
 
