@@ -177,6 +177,8 @@ class LogModel:
         self._overrides = dict(overrides) if overrides else None
         self._factory: ParserFactory = parser_factory or _default_parser
         self._parsers: dict[int, LineParserLike] = {}
+        self._reparser: LineParserLike | None = None
+        """Holds the plans lines are re-read with (see ``_reparse``)."""
         self.store = Store(
             max_records=max_records,
             spill_dir=spill_dir,
@@ -332,8 +334,11 @@ class LogModel:
         )
 
     def _reparse(self, source: int, line: bytes) -> Sequence[ParsedLike]:
-        # A fresh parser: re-reading one line must not disturb the source's running state.
-        parser = self._factory(self._overrides)
+        # A parser in its starting state: re-reading one line must not disturb the source's running state.
+        template = self._reparser
+        if template is None:
+            template = self._reparser = self._factory(self._overrides)
+        parser = template.fresh() if type(template) is LineParser else self._factory(self._overrides)
         if b"\n" not in line or not isinstance(parser, LineParser):
             return parser.parse(line)
         return parse_record(parser, line)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from agent_tui.model.clock import FrozenClock
 from agent_tui.model.session import LogModel
 from agent_tui.model.traces.analysis import FLAG_NAMES, Thresholds
+from agent_tui.model.traces.analysis.flags import _Tally
 from agent_tui.sources.base import LineBatch
 from tests.unit.analysis.fleet import Fleet, build, stamp
 
@@ -127,3 +130,57 @@ def test_a_loop_across_sequential_root_spans_of_one_trace_is_flagged_at_any_batc
         fleet.emit("trace.complete", tid, span_id=root, op="agent.step", duration_ms=200)
         fleet.t += 0.5
     assert flagged(ingest(fleet, size)).get("agent_loop") == {tid}
+
+
+def _long_trace(calls: int, retries: int) -> list[bytes]:
+    """One trace of ``calls`` tool calls (one in three with other arguments) and ``retries`` retries."""
+    lines = []
+    for n in range(calls + retries):
+        call = n < calls
+        attrs = {"tool": "web_search", "query": "same" if n % 3 else f"other {n}"} if call else {"attempt": n}
+        lines.append(
+            orjson.dumps(
+                {
+                    "ts": stamp(n * 0.01),
+                    "level": "warning" if not call else "info",
+                    "event": "tool.invoked" if call else "api.retry",
+                    "trace_id": "t-long",
+                    "span_id": "s1",
+                    "op": "agent.tick",
+                    **attrs,
+                }
+            )
+        )
+    return lines
+
+
+def test_a_long_trace_keeps_the_first_evidence_and_counts_every_repeat() -> None:
+    """Thousands of repeated calls and retries in one trace: the flags keep the first 50 records as
+    evidence and the loop's reason counts the calls made with the same arguments when it was raised."""
+    model = LogModel()
+    lines = _long_trace(3000, 500)
+    for i in range(0, len(lines), 256):
+        model.ingest(LineBatch("long", lines[i : i + 256]))
+    flags = model.flags.of("t-long")
+    loop, storm = flags["agent_loop"], flags["retry_storm"]
+    assert len(loop.evidence) == 50 and len(storm.evidence) == 50
+    assert [model.store.record(s).event for s in storm.evidence] == ["api.retry"] * 50
+    same = [seq for seq in loop.evidence if model.store.attrs(seq)["query"] == "same"]
+    assert same == list(loop.evidence)
+    assert loop.evidence == tuple(sorted(loop.evidence))
+    assert "repeated 3 times" in loop.reason
+
+
+def test_the_call_tally_agrees_with_counting_again_over_every_call() -> None:
+    """After each call, the most frequent fingerprint (the first seen among equals, as
+    ``Counter.most_common``) and its first 50 calls are what a count over all calls so far gives."""
+    rng = random.Random(4)
+    for _ in range(200):
+        tally, fps = _Tally(), []
+        for seq in range(rng.randint(1, 120)):
+            fp = rng.choice("abcd"[: rng.randint(1, 4)])
+            fps.append(fp)
+            tally.add(fp, seq)
+            best, times = Counter(fps).most_common(1)[0]
+            assert (tally.best, tally.counts[best]) == (best, times)
+            assert tally.first[best] == [s for s, f in enumerate(fps) if f == best][:50]

@@ -110,3 +110,16 @@ def test_blank_lines_before_a_multi_record_line_keep_every_record_on_its_own_lin
         assert [model.store.raw(seq) for seq in range(5)] == [otlp] * 5
         expected = [attrs_of(otlp, part) for part in range(5)]
         assert [dict(model.store.attrs(seq)) for seq in range(5)] == expected
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_a_fresh_parser_maps_a_line_as_a_new_parser_would(path: Path) -> None:
+    """``fresh()`` of a parser that has read the whole file (its times, keys and plans learned) maps each
+    line as a brand-new parser does, while sharing the plans it learned."""
+    seasoned = LineParser(now=lambda: 5.0)
+    lines = _lines(path)
+    seasoned.parse_batch(lines)
+    for line in lines:
+        fresh = seasoned.fresh()
+        assert fresh._plans is seasoned._plans
+        assert fresh.parse(line) == LineParser(now=lambda: 5.0).parse(line), line[:200]

@@ -49,6 +49,20 @@ __all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "att
 class LineParser(GenericParser):
     """Maps the lines of one source to records; keeps per-source state (see ``GenericParser``)."""
 
+    def fresh(self) -> LineParser:
+        """A parser in the starting state, with this one's options, sharing its plans and projection.
+
+        Both depend on key sets only, never on where a line stands in its source, so a line re-read by
+        it maps as by a new parser, without finding its key set's plan again (structlog's lines: 19.5
+        -> 5.4 us; the store re-reads lines for span ids and errors).
+        """
+        parser = LineParser(
+            self._overrides, keep_attrs=self._keep_attrs, now=self._now, project=self._project
+        )
+        parser._plans = self._plans
+        parser._projection = self._projection
+        return parser
+
     def parse(self, line: bytes) -> list[Parsed]:
         """Map one line: one record; an OTLP export line many; a Docker partial or blank line none."""
         return [p for _, p in self.parse_batch((line,))]

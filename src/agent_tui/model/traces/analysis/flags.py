@@ -46,6 +46,43 @@ class _OpStats:
         self.tokens = RunningQuantile(q)
 
 
+class _Tally:
+    """The fingerprints of one trace's calls of one key, counted as they come.
+
+    ``best`` is the most frequent, the first seen among equals (``Counter.most_common(1)``); each
+    fingerprint keeps the seqs of its first ``_EVIDENCE`` calls, all a flag shows. Counting again over
+    every call made a trace with n repeated calls cost n^2.
+    """
+
+    __slots__ = ("best", "counts", "first", "order", "taken")
+
+    def __init__(self) -> None:
+        self.taken = 0
+        """Calls fingerprinted so far."""
+        self.counts: dict[str, int] = {}
+        self.order: dict[str, int] = {}
+        self.first: dict[str, list[int]] = {}
+        self.best: str | None = None
+
+    def add(self, fp: str, seq: int) -> None:
+        """Count the call ``seq`` with fingerprint ``fp``."""
+        self.taken += 1
+        counts = self.counts
+        times = counts[fp] = counts.get(fp, 0) + 1
+        if times == 1:
+            self.order[fp] = len(self.order)
+            self.first[fp] = [seq]
+        elif len(self.first[fp]) < _EVIDENCE:
+            self.first[fp].append(seq)
+        best = self.best
+        if (
+            best is None
+            or times > counts[best]
+            or (times == counts[best] and self.order[fp] < self.order[best])
+        ):
+            self.best = fp
+
+
 class FlagTracker:
     """Flags of every trace, updated per appended batch (see the module docstring).
 
@@ -83,8 +120,8 @@ class FlagTracker:
         self._retries: dict[str, dict[str, list[int]]] = {}
         self._calls: dict[str, dict[str, int | list[int]]] = {}
         """Per trace, the seq of each tool/LLM call key seen once, the seqs of those seen more often."""
-        self._fps: dict[str, dict[str, list[str]]] = {}
-        """Per trace and call key, the fingerprints of its calls (taken once a key repeats enough)."""
+        self._fps: dict[str, dict[str, _Tally]] = {}
+        """Per trace and call key, its calls' fingerprints counted (taken once a key repeats enough)."""
         self._rate: dict[str, deque[tuple[float, int, str | None]]] = {}
         self._storming: set[str] = set()
         self._ops: dict[str, _OpStats] = {}
@@ -205,7 +242,10 @@ class FlagTracker:
         if signal.retried:
             state[0] += 1
         state[1] = max(state[1], signal.attempt)
-        state.append(seq)
+        # Seqs only grow, so a flag's evidence is the first _EVIDENCE of them: keeping them all made a
+        # trace retrying n times cost n^2 (a tuple of every seq, and a subset test, per retry).
+        if len(state) < 2 + _EVIDENCE:
+            state.append(seq)
         retries = max(state[0], state[1] - 1)
         if retries >= self.thresholds.retries:
             op = signal.retry_key.split("\x00", 1)[0]
@@ -213,12 +253,16 @@ class FlagTracker:
 
     def _call(self, tid: str, key: str, seqs: list[int], batch: Appended, changed: set[str]) -> None:
         """Call ``key`` of trace ``tid`` happened often enough to be a loop: compare the calls' arguments."""
-        fps = self._fps.setdefault(tid, {}).setdefault(key, [])
-        for done in range(len(fps), len(seqs)):
-            fps.append(call_fingerprint(self._attrs(seqs[done], batch)))
-        fp, times = Counter(fps).most_common(1)[0]
+        tally = self._fps.setdefault(tid, {}).get(key)
+        if tally is None:
+            tally = self._fps[tid][key] = _Tally()
+        for done in range(tally.taken, len(seqs)):
+            tally.add(call_fingerprint(self._attrs(seqs[done], batch)), seqs[done])
+        best = tally.best
+        assert best is not None
+        times = tally.counts[best]
         if times >= self.thresholds.repeats:
-            same = tuple(s for s, f in zip(seqs, fps, strict=True) if f == fp)
+            same = tuple(tally.first[best])
             what = f"{key} {call_target(self._attrs(same[0], batch))}".strip()
             why = f"{what} repeated {times} times with the same arguments"
             self._raise(tid, "agent_loop", why, same, changed)
