@@ -133,7 +133,14 @@ class AgentTuiApp(HistoryHandover, CriticalAlerts, DeadLetterActions):
         return dict(THEME_VARIABLE_DEFAULTS)
 
     def compose(self) -> ComposeResult:
-        """Stats bar, main area (logs or traces) beside the detail pane, filter bar, footer."""
+        """Stats bar, main area (logs or traces) beside the detail pane, filter bar, footer.
+
+        The sources start reading here, beside the mounting: their batches wait in the inbox and are
+        ingested once ``on_mount`` has run (no message is handled before), often before the first
+        frame, which then has rows instead of being an empty screen drawn first.
+        """
+        for source in self.sources:
+            self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
         self.widgets = Widgets(
             stats=StatsBar(id="stats"),
             switcher=ContentSwitcher(initial="logs", id="switcher"),
@@ -172,14 +179,12 @@ class AgentTuiApp(HistoryHandover, CriticalAlerts, DeadLetterActions):
         return self.model.flags.now()
 
     def on_mount(self) -> None:
-        """Start a worker per source, the redraw throttle, and apply ``--filter``."""
+        """Apply ``--filter`` (before any batch is ingested), start the redraw throttle."""
         self.detail.display = False
         self.widgets.filter.display = False
         self.logs.focus()
         if self._initial_filter:
             self.apply_filter_text(self._initial_filter)
-        for source in self.sources:
-            self.run_worker(pump_source(source, self.inbox, self.post_message), group="sources")
         if self.merge is not None:
             self.run_worker(self._hold_history(), group="history")
         if self._exit_guard is not None:
@@ -187,7 +192,8 @@ class AgentTuiApp(HistoryHandover, CriticalAlerts, DeadLetterActions):
             self._exit_guard.add_cleanup(self.live.close)
         self.set_interval(FRAME_S, self._tick)
         self.set_timer(FIRST_ROWS_WAIT_S, self._ask_first_rows)
-        self._tick()
+        # Not a frame (``_tick``): the batches read meanwhile are drained next and drawn at once.
+        self.sync_rows()
 
     def on_unmount(self) -> None:
         """A signal from now on ends the process at once (the guard's cleanups still run); the parse

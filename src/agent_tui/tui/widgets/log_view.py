@@ -142,6 +142,13 @@ class LogView(ScrollView, can_focus=True):
         self._scroll_update(new)
         self.refresh()
 
+    def _scroll_update(self, virtual_size: Size) -> None:
+        super()._scroll_update(virtual_size)
+        # Textual moves the thumb only when scroll_y changes: rows set before the first layout scroll
+        # the view while it has no scrollbar yet, which then appeared with its thumb at the top.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def clear_cache(self) -> None:
         """Forget rendered lines (after a change of marks or data under the same seqs)."""
         self._cache.clear()
