@@ -16,8 +16,9 @@ from agent_tui.tui.inbox import BatchInbox
 
 __all__ = ["LiveFold"]
 
-WORKER_BACKLOG: Final = 8_000
-"""Queued lines from which live batches go to the parse worker."""
+WORKER_BACKLOG: Final = 2_048
+"""Queued lines from which live batches go to the parse worker: one worker slice waiting is parsed sooner
+there (a round trip of a few ms) than here (about 20 ms), so a burst's first megabytes go too."""
 WORKER_RATE: Final = 40_000
 """Live lines a second from which live batches go to the parse worker: below, parsing in-process costs
 less latency than a round trip; above, the app's one core is what limits the rate it keeps up with

@@ -217,3 +217,14 @@ def _inner_equal(mine: object, full: object) -> bool:
     if not isinstance(mine, dict) or not isinstance(full, dict):
         return False
     return all(mine.get(k) == full.get(k) and (k in mine) == (k in full) for k in SUM_NESTED["usage"])
+
+
+def test_partial_attrs_of_lines_keeps_each_line_in_its_place_around_misses() -> None:
+    """Lines the projection misses (first, last, several in a row, not JSON) get the whole mapping in
+    their own place, and the lines between them are still read."""
+    partial = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
+    hit, miss = SIDE_LINES[0], SIDE_LINES[-1]
+    lines = [miss, hit, miss, miss, b"plain text", hit, b'{"amount_usdc":', miss]
+    assert partial.of_lines(lines) == [partial(line) for line in lines]
+    assert partial.of_lines(lines)[1] != partial.of_lines(lines)[0]
+    assert partial.of_lines([]) == []

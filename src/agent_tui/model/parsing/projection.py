@@ -224,13 +224,16 @@ class PartialAttrs:
         """The wanted keys of each line (``part`` 0), without remembering them."""
         decode, plain, fallback = self._decode, msgspec.to_builtins, self._fallback
         out: list[Mapping[str, Any]] = []
-        append = out.append
-        for line in lines:
+        rest = iter(lines)
+        while True:
             try:
-                append(plain(decode(line)))
+                # One C-level pass; ``extend`` keeps what it took before a line that misses, and ``rest``
+                # is past that line, which is ``lines[len(out)]``.
+                out.extend(map(plain, map(decode, rest)))
             except MISSES:
-                append(fallback(line, 0))
-        return out
+                out.append(fallback(lines[len(out)], 0))
+            else:
+                return out
 
     def __call__(self, line: bytes, part: int = 0) -> Mapping[str, Any]:
         """The wanted keys of ``line`` (``part`` as for ``attrs_of``; only OTLP lines have parts)."""
