@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.parsing.formats.generic import decode_line
 from agent_tui.model.parsing.parse import LineParser, Parsed, attrs_of
-from agent_tui.model.query.bytesearch import Finder
 from agent_tui.model.query.linesubject import LineSubject, RowSubject
-from agent_tui.model.query.prefilter import ESCAPED_KEY
+from agent_tui.model.query.prefilter import has_escaped_key
 
 if TYPE_CHECKING:
     from agent_tui.model.query import Filter
@@ -41,9 +40,7 @@ __all__ = [
 ]
 
 _STREAM_KEY: Final = b'"stream"'
-"""Every Docker json-file envelope names ``stream`` (unless the key is escaped: see ``ESCAPED_KEY``)."""
-_UNICODE_ESCAPE: Final = Finder(b"\\u")
-"""Where ``ESCAPED_KEY`` can start; found by its backslash, which most buffers hold rarely or never."""
+"""Every Docker json-file envelope names ``stream`` (unless the key is escaped: see ``has_escaped_key``)."""
 
 
 def is_blank(line: bytes) -> bool:
@@ -55,13 +52,12 @@ def pieces_possible(data: bytes) -> bool:
     """False when no line of ``data`` can be a Docker envelope, so no record spans two lines."""
     if _STREAM_KEY in data:
         return True
-    first = _UNICODE_ESCAPE.find(data)
-    return first >= 0 and ESCAPED_KEY.search(data, first) is not None
+    return has_escaped_key(data)
 
 
 def may_be_piece(line: bytes) -> bool:
     """True when ``line`` may be a Docker json-file envelope (a partial piece or a closing line)."""
-    return _STREAM_KEY in line or (b"\\u" in line and ESCAPED_KEY.search(line) is not None)
+    return _STREAM_KEY in line or has_escaped_key(line)
 
 
 def is_partial_piece(line: bytes) -> bool:
