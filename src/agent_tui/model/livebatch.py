@@ -7,14 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from agent_tui.model.parsing.columns import (
-    Appended,
-    ColumnsLike,
-    SpanValues,
-    encode_span_ids,
-    from_columns,
-)
-from agent_tui.model.parsing.formats.columns import Columns
+from agent_tui.model.parsing.columns import Appended, SpanValues, encode_span_ids, from_columns
 from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import PartialAttrs
 from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
@@ -95,7 +88,8 @@ class LiveParsed:
     """A batch the worker parsed: its columns (None when no line made a record), sums, signals, and
     the source's parser state after it."""
 
-    columns: ColumnsLike | None
+    columns: Appended | None
+    """Numbered from 0, without lines (``Store.append_shipped`` places them)."""
     sums: Mapping[int, tuple[float, float, float, int]] | None
     """None when the worker left sums and signals to the app."""
     signals: Mapping[int, Any] | None
@@ -115,10 +109,13 @@ def parse_shipped(
         a = side(a)
     same = seen.setdefault
     spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+    # What the app would work out again is shipped as worked out here: sortedness, one record per line
+    # (then no line index), and the flag lists only when a flag is set (lists of 2 048 Falses otherwise).
     shipped = (
-        columns.index,
+        None if a.one_per_line else columns.index,
         array("d", columns.ts),
-        columns.ts_inferred,
+        a.ts_sorted,
+        columns.ts_inferred if True in columns.ts_inferred else None,
         a.level_bytes,
         list(map(same, a.events, a.events)),
         list(map(same, a.trace_ids, a.trace_ids)),
@@ -126,20 +123,40 @@ def parse_shipped(
         columns.parent_span_id if parents is None else parents,
         list(map(same, a.ops, a.ops)),
         columns.error,
-        columns.raw,
+        columns.raw if True in columns.raw else None,
     )
     if len(seen) > 100_000:
         seen.clear()
     return (shipped, a.shipped_sums, a.shipped_signals, parser_state(parser))
 
 
-def unship(shipped: tuple[Any, ...]) -> ColumnsLike:
-    """The parser's columns again from what ``parse_shipped`` shipped."""
-    index, ts, inferred, levels, events, traces, spans, parents, ops, errors, raws = shipped
+def unship(shipped: tuple[Any, ...]) -> Appended:
+    """The batch's columns again from what ``parse_shipped`` shipped."""
+    index, ts, ts_sorted, inferred, levels, events, traces, spans, parents, ops, errors, raws = shipped
+    n = len(ts)
     if isinstance(spans, array):
         spans = SpanValues(spans)
     if isinstance(parents, array):
         parents = SpanValues(parents)
-    # Levels stay bytes (the store reads them as such); times a list (its sortedness is checked).
-    level: Any = levels
-    return Columns(index, ts.tolist(), inferred, level, events, traces, spans, parents, ops, errors, raws, [])
+    # Times stay an array and levels bytes: the store appends both as they are.
+    return Appended(
+        first_seq=0,
+        ts=ts,
+        levels=levels,
+        events=events,
+        trace_ids=traces,
+        span_ids=spans,
+        parent_ids=parents,
+        ops=ops,
+        errors=errors,
+        raws=[False] * n if raws is None else raws,
+        attrs=[],
+        line_index=range(n) if index is None else index,
+        lines=(),
+        new_errors=[],
+        new_criticals=[],
+        level_bytes=levels,
+        inferred=[False] * n if inferred is None else inferred,
+        one_per_line=index is None,
+        ts_sorted=ts_sorted,
+    )

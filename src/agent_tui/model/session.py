@@ -247,7 +247,7 @@ class LogModel:
         source = store.source_id(batch.source)
         if parsed.columns is None:
             return self._fold(source, store.append_parsed_columns(source, batch, _NO_COLUMNS))
-        appended = store.append_parsed_columns(source, batch, parsed.columns)
+        appended = store.append_shipped(source, batch, parsed.columns)
         if parsed.sums is None:
             # Left to us (the worker was behind): as ``ingest`` does, from a parser that kept no mappings.
             appended = self._side(replace(appended, attrs=[None] * appended.count))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from agent_tui.model.clock import FrozenClock
-from agent_tui.model.livebatch import LiveParsed
+from agent_tui.model.livebatch import LiveParsed, parse_shipped, unship
 from agent_tui.model.liveparse import ParseWorker
+from agent_tui.model.parsing.columns import from_columns
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.session import LogModel
 from agent_tui.sources.base import LineBatch
 from tests.unit.model.test_live_ingest import CASES, _batches, _spellings, _summary
@@ -182,3 +185,39 @@ async def test_field_overrides_reach_the_worker(tmp_path: Path) -> None:
         finally:
             worker.close()
         assert _summary(model) == expected
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+def test_shipped_columns_come_back_as_the_parser_gave_them(name: str, lines: list[bytes]) -> None:
+    """What a worker ships (pickled) unships into the columns the parser gave, flags and line index
+    included, whether the batch has raw lines, borrowed times or several records on one line."""
+    # Both read the same clock for lines before the first timed one.
+    shipped = LineParser(None, now=lambda: 1.0e9)
+    local = LineParser(None, now=lambda: 1.0e9)
+    for start in range(0, len(lines), 7):
+        batch = lines[start : start + 7]
+        answer = pickle.loads(pickle.dumps(parse_shipped(shipped, None, batch, {})))
+        expected = from_columns(0, local.parse_columns(batch), batch)
+        if answer[0] is None:
+            assert not expected.count
+            continue
+        got = unship(answer[0])
+        for field in (
+            "ts",
+            "levels",
+            "events",
+            "trace_ids",
+            "ops",
+            "errors",
+            "raws",
+            "inferred",
+            "line_index",
+        ):
+            assert list(getattr(got, field)) == list(getattr(expected, field)), (field, start)
+        assert list(got.span_ids) == list(expected.span_ids)
+        assert list(got.parent_ids) == list(expected.parent_ids)
+        assert (got.one_per_line, got.ts_sorted, got.level_bytes) == (
+            expected.one_per_line,
+            expected.ts_sorted,
+            expected.level_bytes,
+        )

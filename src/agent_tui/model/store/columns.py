@@ -131,6 +131,11 @@ class ColumnStore:
             batch, source, from_columns(self.end_seq, columns, batch.lines) if len(columns) else None
         )
 
+    def append_shipped(self, source: int, batch: LineBatch, a: Appended) -> Appended:
+        """Index one batch a worker process parsed (``livebatch.unship``: numbered from 0, no lines)."""
+        a = replace(a, first_seq=self.end_seq, lines=batch.lines, new_errors=[], new_criticals=[])
+        return self._append(batch, source, a if a.count else None)
+
     def _append(self, batch: LineBatch, source: int, a: Appended | None) -> Appended:
         lines = batch.lines
         file, offsets = self._files.place(batch.path, batch.file_id, lines, batch.offsets)
