@@ -238,3 +238,81 @@ def test_every_attribute_key_is_found_by_the_key_shortcut(path: Path) -> None:
                 except FilterError:
                     continue
                 assert scanned(data, text)[0] == truth(some, text), (text, how)
+
+
+LEVEL_LINES = [
+    b'{"level":"ERROR","msg":"a"}',
+    b'{"level":50,"msg":"pino error"}',
+    b'{"level":30,"msg":"pino info"}',
+    b'{"level":60,"msg":"pino fatal"}',
+    b'{"level":"50","msg":"a digit string"}',
+    b'{"level":" error ","msg":"padded"}',
+    b'{"level":"\\u001b[31merror\\u001b[0m","msg":"ansi"}',
+    b'{"level":"bogus","severity":"ERROR","msg":"a name nothing reads, then a key"}',
+    b'{"level":null,"severity":"ERROR","msg":"null, then a key"}',
+    b'{"severityNumber":17,"msg":"otel"}',
+    b'{"severity_text":"SeverityNumber.WARN2"}',
+    b'{"PRIORITY":"3","MESSAGE":"journald","__REALTIME_TIMESTAMP":"1764000000000000"}',
+    b'{"levelno":45,"msg":"stdlib number"}',
+    b'{"levelname":"WARNING","msg":"python-json-logger"}',
+    b'{"level":{"name":"ERROR","no":40},"msg":"an object"}',
+    b'{"level":["error"],"msg":"a list"}',
+    b'{"level":true,"msg":"a bool"}',
+    b'{"level":40.0,"msg":"a float"}',
+    b'{"level":3,"msg":"a small number"}',
+    b'{"\\u006cevel":"error","msg":"an escaped key"}',
+    b'{"level":"info","level":"error","msg":"twice"}',
+    b'{"lvl":"crit"}',
+    b'{"loglevel":"fatal"}',
+    b'{"msg":"no level at all"}',
+    b'{"level":"error","x":1e400}',
+    b'{"record":{"level":{"name":"ERROR"}},"text":"loguru"}',
+    b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"ERROR"},{"severityNumber":9}]}]}]}',
+    b"ERROR a text line",
+    b"warn: a text line in lower case",
+    b'{"level":"error", broken',
+    b'{"level": 50, broken',
+    b"\xef\xbb\xbf" + b'{"level":"error"}',
+    b"[1, 2, 3]",
+    b"",
+    b"   ",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'level == "error"',
+        "level >= warning",
+        "level == critical",
+        "level <= debug",
+        'level != "info"',
+        "level == info",
+    ],
+)
+def test_other_writers_levels_read_from_their_keys_agree_with_a_full_parse(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines of other writers' shapes (no {"ts":…,"level":…} start) judged by their level keys alone, and
+    the lines that need the parser, give a full parse's answer; most lines are never parsed."""
+    judged: list[int] = []
+    matching = Scanner.matching
+
+    def counting(self: Scanner, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
+        judged.append(len(lines))
+        return matching(self, lines, pieces=pieces)
+
+    monkeypatch.setattr(Scanner, "matching", counting)
+    filler = [b'{"level":"debug","msg":"tick","n":%d}' % i for i in range(3000)]
+    plain = [line for line in LEVEL_LINES if b"\\u006c" not in line]  # an escaped key: Docker's care
+    for lines in (
+        LEVEL_LINES + filler,
+        filler + LEVEL_LINES[::-1],
+        plain + filler + plain,
+        [spell(line, "spaced") for line in LEVEL_LINES],
+    ):
+        judged.clear()
+        count, found = scanned(b"\n".join(lines) + b"\n", text)
+        assert count == truth(lines, text), text
+        assert found == [line for line in lines if _matches(line, text)], text
+        assert sum(judged) < 40 or b"\\u006c" in b"".join(lines)

@@ -42,6 +42,7 @@ from agent_tui.model.parsing.recordlines import (
 )
 from agent_tui.model.query.bytesearch import Finder
 from agent_tui.model.query.levelshape import SHAPES, Shape, odd_line_starts, shape_of
+from agent_tui.model.query.levelvalues import LevelReader
 from agent_tui.model.query.numbers import NumberTest
 from agent_tui.model.query.prefilter import (
     NESTED_MARKERS,
@@ -215,6 +216,9 @@ class Scanner:
             and self._levels is None
         )
         self._level_names = [level.label.encode() for level in self._levels or ()]
+        # Judging some of a buffer's lines without parsing them changes untimed lines' inferred times.
+        timeless = self._levels is not None and not plan.timed
+        self._level_reader = LevelReader(self._levels) if timeless and self._levels is not None else None
         # Lines of the accepted levels come out of the pass that finds the odd lines (none rejected: every
         # line would, so then each accepted name is searched for instead).
         accepted = frozenset(self._level_names)
@@ -325,7 +329,7 @@ class Scanner:
     def _scan_levels(self, data: bytes) -> tuple[int, list[bytes]]:
         shape = shape_of(data)
         if shape is None:
-            return self.matching(_split(data), pieces=False)
+            return self._scan_level_values(data)
         wanted = self._wanted.get(shape)
         classified = odd_line_starts(data, shape, wanted)
         if classified is None:
@@ -353,6 +357,17 @@ class Scanner:
                 if not self.plan.timed or self.matches(line):
                     keep[start] = line
         return count + len(keep) - simple, [keep[start] for start in sorted(keep)]
+
+    def _scan_level_values(self, data: bytes) -> tuple[int, list[bytes]]:
+        """Other writers' lines: levels read from the level keys alone (``LevelReader``), odd lines parsed."""
+        lines = _split(data)
+        if self._level_reader is None:
+            return self.matching(lines, pieces=False)
+        wanted, odd = self._level_reader.split(lines)
+        count, matched = self.matching([lines[i] for i in odd], pieces=False)
+        passed = {id(line) for line in matched}
+        keep = sorted([*wanted, *(i for i in odd if id(lines[i]) in passed)])
+        return count + len(wanted), [lines[i] for i in keep]
 
     def _collect_level(
         self, data: bytes, name: bytes, shape: Shape, odd: set[int], keep: dict[int, bytes]
