@@ -64,8 +64,9 @@ HISTORY_SLICE_S: Final = 0.004
 meanwhile waits for one slice, not for the live budget as well."""
 STATS_EVERY_S: Final = 0.25
 """The stats bar refreshes on its own at most this often (user actions refresh it at once)."""
-FIRST_ROWS_WAIT_S: Final = 1.0
-"""When no source has sent anything or settled by then, what waits for the first rows runs anyway."""
+FIRST_ROWS_WAIT_S: Final = 5.0
+"""When no source has sent anything or settled by then (a quiet pipe), what waits for the first rows
+(resuming garbage collection, the dead-letters view) runs anyway."""
 
 
 class AgentTuiApp(HistoryHandover, CriticalAlerts, DeadLetterActions):

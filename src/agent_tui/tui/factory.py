@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent_tui.model.clock import Clock, SystemClock
-from agent_tui.model.parsing.history import HistoryLoad
 from agent_tui.model.session import LogModel
 from agent_tui.model.traces.analysis import Thresholds
 from agent_tui.schema import Level
@@ -16,6 +16,9 @@ from agent_tui.tui.app import AgentTuiApp
 from agent_tui.tui.export import Opener, open_export
 from agent_tui.tui.tailfirst import HistoryMerge
 from agent_tui.tui.themes import choose_theme
+
+if TYPE_CHECKING:
+    from agent_tui.model.parsing.history import HistoryLoad
 
 __all__ = ["make_app"]
 
@@ -35,7 +38,7 @@ def make_app(
     dead_letters: Sequence[str] = (),
     history: Mapping[str, Sequence[str]] | None = None,
     history_workers: int | None = None,
-    history_load: Callable[..., HistoryLoad] = HistoryLoad,
+    history_load: Callable[..., HistoryLoad] | None = None,
     exit_guard: ExitGuard | None = None,
     collector_paused: bool = False,
     overrides: Mapping[str, str] | None = None,
@@ -46,7 +49,7 @@ def make_app(
     Tests pass a FrozenClock, temp dirs and their own sources; ``environ`` decides NO_COLOR → mono.
     ``history`` maps each source opened tail-first (``tail_first_options``) to its files, whose history
     is then indexed by ``history_workers`` processes beside the screen and switched to once complete
-    (``history_load`` builds each load).
+    (``history_load`` builds each load, by default a ``HistoryLoad``).
     ``exit_guard`` (installed by the command) turns SIGHUP/SIGTERM into a bounded exit.
     ``collector_paused``: the command turned garbage collection off for start-up; the app turns it
     back on once the first rows are drawn.

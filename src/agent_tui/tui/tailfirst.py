@@ -10,17 +10,18 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from agent_tui.model.parsing.history import HistoryLoad, prepare_workers
-from agent_tui.model.query.filter import Filter
 from agent_tui.model.session import IngestResult, LogModel
 from agent_tui.model.views.filtered import FilteredView
 from agent_tui.schema import Level
 from agent_tui.sources.base import LineBatch
-from agent_tui.sources.directory import discover
 from agent_tui.sources.gz import is_gzip
 from agent_tui.sources.options import SourceOptions
+
+if TYPE_CHECKING:
+    from agent_tui.model.parsing.history import HistoryLoad
+    from agent_tui.model.query.filter import Filter
 
 __all__ = ["TAIL_FIRST_MIN_BYTES", "TAIL_LINES", "HistoryMerge", "tail_first_options"]
 
@@ -63,6 +64,8 @@ def tail_first_options(
 
 def _live_only(directory: str) -> list[tuple[str, int]]:
     """``(path, size)`` of a directory's logs when every one is a live file, else nothing."""
+    from agent_tui.sources.directory import discover  # noqa: PLC0415 -- only for a directory
+
     logs = discover(directory)
     if not all(log.live for log in logs):
         return []
@@ -79,7 +82,11 @@ def _live_only(directory: str) -> list[tuple[str, int]]:
 class _Load:
     source: int
     file: int
-    load: HistoryLoad
+    path: str
+    end: int
+    file_id: str
+    load: HistoryLoad | None = None
+    """Built at ``release``: the history loader and its process pools are not for the first screen."""
 
 
 class HistoryMerge:
@@ -97,7 +104,8 @@ class HistoryMerge:
         wake: Called from loading threads when parsed history is ready.
         overrides: ``--field`` overrides for the history parsers.
         workers: Worker processes per load (default: CPU count, at most 4).
-        load_factory: Builds each :class:`HistoryLoad` (tests hold one back to look at the screen).
+        load_factory: Builds each :class:`HistoryLoad` (default: that class; tests hold one back to
+            look at the screen).
         windows: The count windows the stats bar shows (see ``counts``).
     """
 
@@ -109,7 +117,7 @@ class HistoryMerge:
         wake: Callable[[], object],
         overrides: Mapping[str, str] | None = None,
         workers: int | None = None,
-        load_factory: Callable[..., HistoryLoad] = HistoryLoad,
+        load_factory: Callable[..., HistoryLoad] | None = None,
         windows: tuple[float | None, ...] = (60.0, 300.0, 900.0, None),
     ) -> None:
         self.full = full
@@ -196,16 +204,27 @@ class HistoryMerge:
             # user feels as a stuck key. The index is frozen out of collections at the end (``settle``).
             gc.disable()
             self._collector_off = True
-        load = self._load_factory(
-            path,
-            end,
-            overrides=self._overrides,
-            workers=self._workers,
-            wake=self._wake,
-            file_id=batch.file_id,
-        )
-        self._loads.append(_Load(store.source_id(batch.source), file, load))
+        self._loads.append(_Load(store.source_id(batch.source), file, path, end, batch.file_id))
         self._start_next()
+
+    def _built_loads(self) -> list[HistoryLoad]:
+        """Every planned load, building those not built yet."""
+        factory = self._load_factory
+        if factory is None:
+            from agent_tui.model.parsing.history import HistoryLoad  # noqa: PLC0415 -- see _Load
+
+            factory = HistoryLoad
+        for entry in self._loads:
+            if entry.load is None:
+                entry.load = factory(
+                    entry.path,
+                    entry.end,
+                    overrides=self._overrides,
+                    workers=self._workers,
+                    wake=self._wake,
+                    file_id=entry.file_id,
+                )
+        return [entry.load for entry in self._loads if entry.load is not None]
 
     @property
     def holds_collector(self) -> bool:
@@ -227,6 +246,8 @@ class HistoryMerge:
             return
         self._held = False
         if self._loads:
+            from agent_tui.model.parsing.history import prepare_workers  # noqa: PLC0415 -- see _Load
+
             # The helpers are handed stderr's descriptor; under the running app ``sys.stderr`` is a
             # capture object without one.
             try:
@@ -240,11 +261,11 @@ class HistoryMerge:
         """Parse one file at a time: files in parallel would share the same cores and hold more memory."""
         if self._held:
             return
-        for entry in self._loads:
-            if not entry.load.started:
-                entry.load.start()
+        for load in self._built_loads():
+            if not load.started:
+                load.start()
                 return
-            if not entry.load.finished:
+            if not load.finished:
                 return
 
     @property
@@ -253,6 +274,8 @@ class HistoryMerge:
         if self._plans:
             return False
         for entry in self._loads:
+            if entry.load is None:
+                return False
             if not entry.load.drained:
                 return entry.load.ready
         return True
@@ -264,15 +287,18 @@ class HistoryMerge:
             return False
         full = self.full
         for entry in self._loads:
-            while not entry.load.drained:
-                shipped = entry.load.take()
+            load = entry.load
+            if load is None:
+                return False
+            while not load.drained:
+                shipped = load.take()
                 if shipped is None:
                     return False
                 self._viewed(full.ingest_shipped(entry.source, entry.file, shipped))
                 if time.perf_counter() >= deadline:
                     return False
-            if entry.load.error and not self.error:
-                self.error = entry.load.error
+            if load.error and not self.error:
+                self.error = load.error
         if not self._replaying:
             self._replaying = True
             # The replay adds the preview's records to ``full``: the bar must not count them twice.
@@ -298,8 +324,8 @@ class HistoryMerge:
 
     def progress(self) -> tuple[float, int]:
         """Fraction of the history bytes parsed (0..1) and records indexed so far."""
-        total = sum(entry.load.end for entry in self._loads)
-        done = sum(entry.load.parsed_bytes for entry in self._loads)
+        total = sum(entry.end for entry in self._loads)
+        done = sum(entry.load.parsed_bytes for entry in self._loads if entry.load is not None)
         fraction = done / total if total else (0.0 if self._plans else 1.0)
         return fraction, self.full.store.end_seq
 
@@ -317,7 +343,8 @@ class HistoryMerge:
     def cancel(self) -> None:
         """Stop every load (worker processes terminated) and drop what was kept."""
         for entry in self._loads:
-            entry.load.cancel()
+            if entry.load is not None:
+                entry.load.cancel()
         self._kept.clear()
         if self._loads:
             gc.enable()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 import time
@@ -11,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from itertools import accumulate
-from multiprocessing.pool import AsyncResult
+from typing import TYPE_CHECKING
 
 from agent_tui.batch import LineBatch
 from agent_tui.model.livebatch import SideValues
@@ -26,6 +25,10 @@ from agent_tui.model.parsing.columns import (
 from agent_tui.model.parsing.heap import release_free_memory, return_large_blocks
 from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.parsing.recordlines import record_spans
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from multiprocessing.pool import AsyncResult
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -152,6 +155,9 @@ _TRIM_EVERY = 16
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    # Imported here: the TUI imports this module for its first screen, which starts no process.
+    import multiprocessing  # noqa: PLC0415
+
     # fork is fast, but forking a process that runs other threads (the TUI) is unsafe.
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
