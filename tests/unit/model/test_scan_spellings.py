@@ -115,6 +115,20 @@ def test_spaced_level_lines_take_the_byte_shortcut() -> None:
     assert all(re.search(rb'"level": "error"', line) for line in found)
 
 
+@pytest.fixture
+def judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the line lists the scanner hands to the parser (``Scanner.matching``), as it goes."""
+    sizes: list[int] = []
+    matching = Scanner.matching
+
+    def counting(self: Scanner, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
+        sizes.append(len(lines))
+        return matching(self, lines, pieces=pieces)
+
+    monkeypatch.setattr(Scanner, "matching", counting)
+    return sizes
+
+
 AMOUNT_LINES = [
     b'{"ts":"2026-03-04T00:00:00Z","level":"info","amount_usdc":60}',
     b'{"ts":"2026-03-04T00:00:01Z","level":"info","amount_usdc": 40}',
@@ -156,18 +170,8 @@ AMOUNT_LINES = [
     "text", ["amount_usdc > 50", "amount_usdc <= 50", "amount_usdc < 0", "amount_usdc >= 50"]
 )
 @pytest.mark.parametrize("escaped", [False, True], ids=["shortcut", "escaped-keys"])
-def test_numbers_read_from_bytes_agree_with_a_full_parse(
-    text: str, escaped: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_numbers_read_from_bytes_agree_with_a_full_parse(text: str, escaped: bool, judged: list[int]) -> None:
     """Lines the number shortcut judges (and those it must leave alone) give the full parse's answer."""
-    judged: list[int] = []
-    matching = Scanner.matching
-
-    def counting(self: Scanner, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
-        judged.append(len(lines))
-        return matching(self, lines, pieces=pieces)
-
-    monkeypatch.setattr(Scanner, "matching", counting)
     some = [line for line in AMOUNT_LINES if escaped or b"\\u" not in line]
     # Pad past the byte searcher's small-buffer cutoff so its probing path runs too.
     filler = [b'{"ts":"2026-03-04T00:00:03Z","level":"debug","event":"tick","n":%d}' % i for i in range(6000)]
@@ -291,18 +295,10 @@ LEVEL_LINES = [
     ],
 )
 def test_other_writers_levels_read_from_their_keys_agree_with_a_full_parse(
-    text: str, monkeypatch: pytest.MonkeyPatch
+    text: str, judged: list[int]
 ) -> None:
     """Lines of other writers' shapes (no {"ts":…,"level":…} start) judged by their level keys alone, and
     the lines that need the parser, give a full parse's answer; most lines are never parsed."""
-    judged: list[int] = []
-    matching = Scanner.matching
-
-    def counting(self: Scanner, lines: list[bytes], *, pieces: bool = True) -> tuple[int, list[bytes]]:
-        judged.append(len(lines))
-        return matching(self, lines, pieces=pieces)
-
-    monkeypatch.setattr(Scanner, "matching", counting)
     filler = [b'{"level":"debug","msg":"tick","n":%d}' % i for i in range(3000)]
     plain = [line for line in LEVEL_LINES if b"\\u006c" not in line]  # an escaped key: Docker's care
     for lines in (
