@@ -9,6 +9,7 @@ import pytest
 from agent_tui.model.clock import FrozenClock
 from agent_tui.model.parsing.parse import ROW_FIELDS, LineParser, Parsed, attrs_of
 from agent_tui.model.session import LogModel
+from agent_tui.schema import Level
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -123,3 +124,17 @@ def test_a_fresh_parser_maps_a_line_as_a_new_parser_would(path: Path) -> None:
         fresh = seasoned.fresh()
         assert fresh._plans is seasoned._plans
         assert fresh.parse(line) == LineParser(now=lambda: 5.0).parse(line), line[:200]
+
+
+def test_a_bool_level_is_no_level_whatever_numbers_came_before() -> None:
+    """``false``/``true`` name no level (INFO), even after ``0``/``1`` (which dicts take for equal keys)."""
+    parser = LineParser(now=lambda: 5.0)
+    lines = [
+        b'{"level":0,"msg":"a"}',
+        b'{"level":false,"msg":"a"}',
+        b'{"level":1,"msg":"a"}',
+        b'{"level":true,"msg":"a"}',
+    ]
+    levels = [parsed.level for _, parsed in parser.parse_batch(lines * 2)]
+    fresh = [LineParser(now=lambda: 5.0).parse(line)[0].level for line in lines * 2]
+    assert levels == fresh == [Level.CRITICAL, Level.INFO, Level.TRACE, Level.INFO] * 2

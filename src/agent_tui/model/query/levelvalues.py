@@ -16,6 +16,7 @@ __all__ = ["LevelReader"]
 
 _CACHED: Final = 4096
 """Most distinct level-key value tuples remembered."""
+_UNKNOWN: Final = object()
 
 
 class LevelReader:
@@ -25,14 +26,17 @@ class LevelReader:
     (INFO when the value names no level, or when it has none), as the parser reads it. Lines it leaves to the
     parser: no JSON object msgspec accepts (text, blank, broken lines), envelopes (their records' levels
     come from inside), two level keys (which one counts depends on the lines before), and level values
-    that are objects or lists.
+    other than strings, integers and nulls.
     """
 
     def __init__(self, levels: frozenset[Level]) -> None:
         self._wanted = levels
         self._schemes = tuple(scheme for _, scheme in LEVEL_KEYS)
+        # Strings, integers and nulls only: a bool or a float would share a cache entry with the integer
+        # it equals (True == 1, 40.0 == 40) though the parser reads them otherwise, and objects or lists
+        # cannot be keys. Those values fail the decode and go to the parser.
         fields: list[tuple[str, Any, Any]] = [
-            (f"l{i}", Any, msgspec.field(default=msgspec.UNSET, name=key))
+            (f"l{i}", str | int | None | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=key))
             for i, (key, _) in enumerate(LEVEL_KEYS)
         ]
         # A value of any envelope key fails to decode as UNSET: the line goes to the parser.
@@ -57,13 +61,9 @@ class LevelReader:
             except MISSES:
                 odd.append(index)
                 continue
-            try:
-                level = known[values]
-            except KeyError:
+            level = known.get(values, _UNKNOWN)
+            if level is _UNKNOWN:
                 level = known[values] = self._level(values)
-            except TypeError:  # an object or a list under a level key
-                odd.append(index)
-                continue
             if level is None:
                 odd.append(index)
             elif level in levels:

@@ -209,7 +209,10 @@ def plan_level(levels: dict[object, Level], key: str | None, value: object) -> L
     level = level_of(value, LEVEL_SCHEME.get(key or "", "auto")) if value is not None else None
     if level is None:
         level = Level.INFO
-    if (value is None or type(value) in (str, int)) and len(levels) < 4096:
+    # 0 and 1 are not remembered: False and True would find them (equal keys to a dict) though a bool
+    # names no level, so a line's level would depend on the lines before it.
+    remember = value is None or type(value) is str or (type(value) is int and value not in (0, 1))
+    if remember and len(levels) < 4096:
         levels[value] = level
     return level
 
