@@ -40,12 +40,18 @@ def test_follow_prints_history_then_appended_matches_only(tmp_path: Path) -> Non
     """History matches come first, then errors appended later, and never the appended info lines."""
     log = tmp_path / "agent.jsonl"
     log.write_bytes(_line(1, "info") + _line(2, "error"))
-    proc = subprocess.Popen(
-        [AGENT_TUI, "query", "--follow", "level == error", str(log)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(),
-    )
+    # A run started in the background by a shell without job control inherits SIGINT ignored, and so would
+    # the child (exec keeps an ignored signal ignored, but resets a handled one): Ctrl-C must reach it.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [AGENT_TUI, "query", "--follow", "level == error", str(log)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli_env(),
+        )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     try:
         assert _read_until(proc, 1) == [_line(2, "error").rstrip()]
         with log.open("ab") as writer:
