@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -20,6 +20,7 @@ __all__ = [
     "parse_shipped",
     "parser_state",
     "resume_parser",
+    "slimmed",
     "unship",
 ]
 
@@ -96,6 +97,25 @@ class LiveParsed:
     state: ParserState
 
 
+def slimmed(a: Appended, same: Callable[[Any, Any], Any]) -> Appended:
+    """``a`` as it travels between processes: no lines or mappings, times an array, levels bytes, each
+    repeated string one object (``same``: pickle then sends repeats as short memo references), and span ids
+    as their 64-bit values where all are canonical."""
+    spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+    return replace(
+        a,
+        attrs=(),
+        lines=(),
+        ts=array("d", a.ts),
+        levels=a.level_bytes,
+        events=list(map(same, a.events, a.events)),
+        ops=list(map(same, a.ops, a.ops)),
+        trace_ids=list(map(same, a.trace_ids, a.trace_ids)),
+        span_ids=a.span_ids if spans is None else SpanValues(spans),
+        parent_ids=a.parent_ids if parents is None else SpanValues(parents),
+    )
+
+
 def parse_shipped(
     parser: LineParser, side: SideValues | None, lines: list[bytes], seen: dict[Any, Any]
 ) -> tuple[Any, ...]:
@@ -107,21 +127,20 @@ def parse_shipped(
     a = from_columns(0, columns, lines)
     if side is not None:
         a = side(a)
-    same = seen.setdefault
-    spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
+    slim = slimmed(a, seen.setdefault)
     # What the app would work out again is shipped as worked out here: sortedness, one record per line
     # (then no line index), and the flag lists only when a flag is set (lists of 2 048 Falses otherwise).
     shipped = (
         None if a.one_per_line else columns.index,
-        array("d", columns.ts),
+        slim.ts,
         a.ts_sorted,
         columns.ts_inferred if True in columns.ts_inferred else None,
-        a.level_bytes,
-        list(map(same, a.events, a.events)),
-        list(map(same, a.trace_ids, a.trace_ids)),
-        columns.span_id if spans is None else spans,
-        columns.parent_span_id if parents is None else parents,
-        list(map(same, a.ops, a.ops)),
+        slim.levels,
+        slim.events,
+        slim.trace_ids,
+        slim.span_ids,
+        slim.parent_ids,
+        slim.ops,
         columns.error,
         columns.raw if True in columns.raw else None,
     )
@@ -134,10 +153,6 @@ def unship(shipped: tuple[Any, ...]) -> Appended:
     """The batch's columns again from what ``parse_shipped`` shipped."""
     index, ts, ts_sorted, inferred, levels, events, traces, spans, parents, ops, errors, raws = shipped
     n = len(ts)
-    if isinstance(spans, array):
-        spans = SpanValues(spans)
-    if isinstance(parents, array):
-        parents = SpanValues(parents)
     # Times stay an array and levels bytes: the store appends both as they are.
     return Appended(
         first_seq=0,

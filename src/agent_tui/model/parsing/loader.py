@@ -5,20 +5,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-from array import array
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from agent_tui.batch import LineBatch
-from agent_tui.model.livebatch import SideValues
+from agent_tui.model.livebatch import SideValues, slimmed
 from agent_tui.model.parsing.columns import (
     Appended,
-    SpanValues,
     columns_parser,
-    encode_span_ids,
     from_columns,
     transpose,
 )
@@ -130,20 +126,7 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             record_offsets, lengths = offsets, list(map(len, lines))
         else:
             record_offsets, lengths = record_spans(lines, offsets, idxs)
-        spans, parents = encode_span_ids(a.span_ids), encode_span_ids(a.parent_ids)
-        slim = replace(
-            a,
-            attrs=(),
-            lines=(),
-            ts=array("d", a.ts),
-            levels=a.level_bytes,
-            events=list(map(same, a.events, a.events)),  # type: ignore[arg-type]
-            ops=list(map(same, a.ops, a.ops)),
-            trace_ids=list(map(same, a.trace_ids, a.trace_ids)),
-            span_ids=a.span_ids if spans is None else SpanValues(spans),
-            parent_ids=a.parent_ids if parents is None else SpanValues(parents),
-        )
-        out.append((slim, record_offsets, lengths))
+        out.append((slimmed(a, same), record_offsets, lengths))
         if len(seen) > 200_000:
             seen.clear()
     release_free_memory()
