@@ -217,8 +217,7 @@ class Scanner:
         )
         self._level_names = [level.label.encode() for level in self._levels or ()]
         # Judging some of a buffer's lines without parsing them changes untimed lines' inferred times.
-        timeless = self._levels is not None and not plan.timed
-        self._level_reader = LevelReader(self._levels) if timeless and self._levels is not None else None
+        self._level_reader = None if self._levels is None or plan.timed else LevelReader(self._levels)
         # Lines of the accepted levels come out of the pass that finds the odd lines (none rejected: every
         # line would, so then each accepted name is searched for instead).
         accepted = frozenset(self._level_names)
