@@ -286,10 +286,12 @@ class Scanner:
         """``(matching records, their lines)`` of ``data`` (whole lines, the last maybe unterminated)."""
         if self._carry:
             data, self._carry = self._carry + data, b""
-        cut = trailing_pieces(data)
+        pieces = pieces_possible(data)
+        # Without a possible piece anywhere there is none at the end: one look at the buffer, not two.
+        cut = trailing_pieces(data) if pieces else len(data)
         if cut < len(data):
             data, self._carry = data[:cut], data[cut:]
-        pieces = pieces_possible(data)
+            pieces = pieces_possible(data)
         filt = self.plan.filter
         if filt is None and not self.plan.timed and not pieces and OTLP_MARKER not in data:
             found = [line for line in _split(data) if line.strip()]
