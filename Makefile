@@ -3,13 +3,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The C scanner is compiled by the install (src/build_native.py): editing it installs again.
+NATIVE := src/build_native.py src/agent_tui/model/parsing/_rowscan.c
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(NATIVE) | cksum | cut -d' ' -f1)
 # command:debian-package pairs the tests and benchmarks need from the system
 SYSTOOLS := tmux:tmux jq:jq lnav:lnav sshd:openssh-server ssh:openssh-client rsvg-convert:librsvg2-bin
 
 .PHONY: install bytecode sysdeps test lint typecheck pytest bench demo clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(NATIVE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,bench]'

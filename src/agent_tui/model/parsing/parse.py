@@ -18,7 +18,9 @@ mapping documented in ``agent_tui.model.parsing.formats`` for nested ones; ``{}`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -41,7 +43,21 @@ from agent_tui.model.parsing.formats.mapping import (
     text,
     time_of,
 )
-from agent_tui.model.parsing.projection import MISSES, widened
+from agent_tui.model.parsing.projection import MISSES, Projection, widened
+
+ScanRows = Callable[..., tuple[int, float | None]]
+
+
+def _compiled_scan() -> ScanRows | None:
+    try:
+        from agent_tui.model.parsing._rowscan import scan_rows  # noqa: PLC0415
+    except ImportError:  # built without a C compiler: the Python path maps every line, the same way
+        return None
+    return scan_rows
+
+
+scan_rows = _compiled_scan()
+"""The compiled projected path (``_rowscan.scan_rows``), None where it was not built."""
 
 __all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "attrs_of", "decode_line"]
 
@@ -95,7 +111,29 @@ class LineParser(GenericParser):
         project = self._project
         projection = self._projection
         decode = projection.decode if projection is not None else None
-        for index, line in enumerate(lines):
+        scanned = _scanned(projection)
+        numbered = enumerate(lines)
+        for index, line in numbered:
+            if scanned is not None:
+                # The compiled scan maps what it can from here on; the line it stops at is mapped below.
+                scan, by = scanned
+                stop, last = scan(
+                    lines,
+                    index,
+                    out,
+                    by.keys,
+                    by.refused,
+                    by.needs_ids,
+                    second_of,
+                    fraction_of,
+                    by.levels,
+                    last,
+                )
+                if stop > index:
+                    if stop == len(lines):
+                        break
+                    deque(islice(numbered, stop - index - 1), maxlen=0)
+                    index, line = next(numbered)  # noqa: PLW2901 - the loop resumes after it
             if decode is not None:
                 try:
                     s = decode(line)
@@ -138,6 +176,7 @@ class LineParser(GenericParser):
                     last = self._last_ts
                     projection = self._projection
                     decode = projection.decode if projection is not None else None
+                    scanned = _scanned(projection)
                     continue
                 pick, reorder, k_level, levels, has_error, found = plan
                 # One C call picks every role's value (None for roles the key set lacks).
@@ -147,6 +186,7 @@ class LineParser(GenericParser):
                 if project and not has_error:
                     projection = self._projection = widened(projection, found)
                     decode = projection.decode if projection is not None else None
+                    scanned = _scanned(projection)
             ts = None
             kind = type(value)
             if kind is str:
@@ -233,6 +273,12 @@ class LineParser(GenericParser):
         if ENVELOPE_KEYS.isdisjoint(obj):
             return [self._map(obj, None, None)]
         return self._envelope(obj, line)
+
+
+def _scanned(projection: Projection | None) -> tuple[ScanRows, Projection] | None:
+    """The compiled scan and the projection it reads lines by, or None when lines are read in Python."""
+    scan = scan_rows
+    return None if scan is None or projection is None else (scan, projection)
 
 
 _OBJECT_STARTS = frozenset((b"{", b" ", b"\t", b"\r", b"\n", b"\xef"))

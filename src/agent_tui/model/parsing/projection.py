@@ -89,6 +89,10 @@ class Projection:
     level_key: str | None
     levels: dict[object, Level]
     """The level key's value → Level table shared with the plans that read the same key."""
+    refused: tuple[str, ...]
+    """Keys a line may not hold (every key that would change how it maps, but the chosen ones)."""
+    needs_ids: bool
+    """Lines without both id keys are refused (``span`` is read as the op only beside them)."""
 
 
 _PROJECTIONS: dict[tuple[str | None, ...], Projection | None] = {}
@@ -150,7 +154,8 @@ def _make(chosen: tuple[str | None, ...]) -> Projection:
     struct = msgspec.defstruct("ProjectedLine", fields, namespace=absent, gc=False, kw_only=True)
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(struct)
     level_key = chosen[1]
-    return Projection(chosen, decoder.decode, level_key, level_tables.setdefault(level_key or "", {}))
+    levels = level_tables.setdefault(level_key or "", {})
+    return Projection(chosen, decoder.decode, level_key, levels, tuple(refused), required)
 
 
 class KeyProjector:

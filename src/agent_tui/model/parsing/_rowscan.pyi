@@ -1,0 +1,16 @@
+from collections.abc import Sequence
+from typing import Any
+
+def scan_rows(
+    lines: Sequence[bytes],
+    start: int,
+    out: list[Any],
+    keys: tuple[str | None, ...],
+    refused: tuple[str, ...],
+    needs_ids: bool,
+    seconds: dict[str, float],
+    fractions: dict[str, float],
+    levels: dict[Any, Any],
+    last: float | None,
+    /,
+) -> tuple[int, float | None]: ...

@@ -1,0 +1,190 @@
+"""The compiled scanner (``_rowscan``) maps a line to exactly the row the Python path gives, or leaves it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent_tui.model.parsing import parse
+from agent_tui.model.parsing.formats.columns import Row
+from agent_tui.model.parsing.parse import LineParser
+from tests.unit.model.test_projection import CASES, _rows, _spellings
+
+
+@contextmanager
+def _python_only() -> Iterator[None]:
+    compiled = parse.scan_rows
+    parse.scan_rows = None
+    try:
+        yield
+    finally:
+        parse.scan_rows = compiled
+
+
+def _both(lines: list[bytes], batch: int) -> tuple[list[Row], list[Row]]:
+    """Rows of ``lines`` by the Python path, then with the compiled scan (caches warm from the first)."""
+    with _python_only():
+        python = _rows(LineParser(now=lambda: 0.0), lines, batch)
+    return python, _rows(LineParser(now=lambda: 0.0), lines, batch)
+
+
+def test_the_scanner_is_built() -> None:
+    """``make install`` compiled the scanner: the parser uses it (CI runs the suite with it)."""
+    from agent_tui.model.parsing import _rowscan
+
+    assert parse.scan_rows is _rowscan.scan_rows
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("batch", [1, 7, 100_000])
+def test_scanned_rows_equal_python_rows(name: str, lines: list[bytes], batch: int) -> None:
+    """Every fixture line, in three spellings and batch sizes, maps to the same row with or without it."""
+    for spelling, spelled in _spellings(lines):
+        python, scanned = _both(spelled, batch)
+        assert len(scanned) == len(python), (name, spelling)
+        for a, b in zip(scanned, python, strict=True):
+            assert a == b, (name, spelling, spelled[a[0]][:200])
+
+
+@pytest.mark.parametrize(
+    "name", ["corpus/structlog.jsonl", "corpus/pino.jsonl", "corpus/python-json-logger.jsonl"]
+)
+@pytest.mark.parametrize("spelling", ["compact", "spaced"])
+def test_the_scanner_maps_most_lines_of_real_recordings(name: str, spelling: str) -> None:
+    """Once a shape's first lines taught the caches, the scan maps nearly every line itself."""
+    lines = dict(_spellings(dict(CASES)[name]))[spelling]
+    compiled = parse.scan_rows
+    assert compiled is not None
+    mapped = [0]
+
+    def counting(lines: list[bytes], start: int, *rest: Any) -> tuple[int, float | None]:
+        stop, last = compiled(lines, start, *rest)
+        mapped[0] += stop - start
+        return stop, last
+
+    parse.scan_rows = counting
+    try:
+        rows = LineParser(now=lambda: 0.0).parse_rows(lines)
+    finally:
+        parse.scan_rows = compiled
+    assert mapped[0] >= 0.8 * len(rows), (mapped[0], len(rows))
+
+
+_TIMES = [
+    "2026-03-04T03:21:44.312Z",
+    "2026-03-04T03:21:44Z",
+    "2026-03-04T03:21:45.5",
+    "2026-03-04 03:21:44,123",
+    "2026-03-04T03:21:44.312+02:00",
+    "2026-03-04T03:21:4",
+    "2026-03-04T03:21:44.312\u00e9",
+    1772594504312,
+    1772594504,
+    1772594504.5,
+]
+_IDS = [
+    "0abc",
+    "00",
+    "000",
+    "0x1f",
+    "0X",
+    " a",
+    "a ",
+    "abc",
+    "",
+    "\u00e90",
+    "0\u00e9",
+    "1",
+    "0 ",
+    "a\t",
+    0,
+    7,
+]
+_LEVELS = ["info", "ERROR", "warn", "critical", "fatal", "weird", 30, 50, 0, 1, 1.0, True, False]
+_KEYS = [
+    "ts", "time", "timestamp", "level", "levelname", "severity", "event", "msg", "message", "trace_id",
+    "span_id", "parent_span_id", "op", "error", "agent_id", "x", "amount_usdc", "attributes", "lev\u00e9l",
+]  # fmt: skip
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.sampled_from(_TIMES + _IDS + _LEVELS),
+)
+_VALUES = st.one_of(
+    _SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.text(max_size=3), _SCALARS, max_size=2)
+)
+_ROLE_PAIRS = st.one_of(
+    st.tuples(st.sampled_from(["ts", "time"]), st.sampled_from(_TIMES)),
+    st.tuples(st.sampled_from(["trace_id", "span_id", "parent_span_id"]), st.sampled_from(_IDS)),
+    st.tuples(st.sampled_from(["level", "severity"]), st.sampled_from(_LEVELS)),
+    st.tuples(st.sampled_from(_KEYS), _VALUES),
+)
+
+
+_GOOD_IDS = ["4bf92f3577b34da6", "0af7651916cd43dd", "00f067aa0ba902b7", "1", None]
+_SHAPED = st.tuples(
+    st.tuples(st.just("ts"), st.sampled_from([*_TIMES[:3], "2026-03-04T03:21:46.001Z", None])),
+    st.tuples(st.just("level"), st.sampled_from(["info", "error", "debug", "warning"])),
+    st.tuples(
+        st.just("event"), st.one_of(st.sampled_from(["run", "a\\b", 'q"', "\u00e9t\u00e9"]), st.text())
+    ),
+    st.tuples(st.just("trace_id"), st.sampled_from(_IDS) | st.sampled_from(_GOOD_IDS)),
+    st.tuples(st.just("span_id"), st.sampled_from(_IDS) | st.sampled_from(_GOOD_IDS)),
+    st.tuples(st.just("op"), _SCALARS | st.sampled_from(["agent.tick", "llm.call"])),
+    st.tuples(st.sampled_from(["x", "agent_id", "status"]), _VALUES),
+).map(list)
+"""One writer's lines: the same keys each time, each value a tricky or an ordinary one."""
+
+
+@st.composite
+def _line(draw: st.DrawFn, shaped: bool = False) -> bytes:
+    """A JSON object line as some writer might spell it (duplicate keys and all), sometimes damaged."""
+    pairs = draw(_SHAPED if shaped else st.lists(_ROLE_PAIRS, max_size=8))
+    ascii_only = draw(st.booleans())
+    colon, comma = draw(st.sampled_from([(":", ","), (": ", ", "), (" : ", " , "), (":\t", ",\r\n")]))
+    body = comma.join(
+        json.dumps(k, ensure_ascii=ascii_only) + colon + json.dumps(v, ensure_ascii=ascii_only)
+        for k, v in pairs
+    )
+    line = ("{" + body + "}").encode("utf-8", "surrogatepass")
+    damage = draw(st.sampled_from(["none", "none", "none", "cut", "byte", "tail", "lead", "cr"]))
+    where = draw(st.integers(0, max(0, len(line) - 1)))
+    if damage == "cut":
+        line = line[:where]
+    elif damage == "byte":
+        line = line[:where] + bytes([draw(st.integers(0, 255))]) + line[where + 1 :]
+    elif damage == "tail":
+        line += draw(st.sampled_from([b" ", b" x", b"}", b"\r"]))
+    elif damage == "lead":
+        line = draw(st.sampled_from([b" ", b"\t", b"\xef\xbb\xbf"])) + line
+    elif damage == "cr":
+        line += b"\r"
+    return line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.one_of(_line(), _line(shaped=True)), min_size=1, max_size=12),
+    batch=st.sampled_from([1, 3, 100]),
+)
+def test_any_line_maps_the_same_with_the_scanner(lines: list[bytes], batch: int) -> None:
+    """Random and damaged lines (escapes, surrogates, wide numbers, odd ids, times and levels) agree."""
+    python, scanned = _both(lines, batch)
+    assert scanned == python
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_line(shaped=True), min_size=1, max_size=12))
+def test_one_writers_lines_map_the_same_with_the_scanner(lines: list[bytes]) -> None:
+    """Lines of one shape with tricky values (the scan's own ground) agree too."""
+    python, scanned = _both(lines, 100)
+    assert scanned == python
