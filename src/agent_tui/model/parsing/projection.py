@@ -179,6 +179,17 @@ class KeyProjector:
         return self._astuple(self._decode(line))
 
 
+def _compiled_attrs() -> Callable[..., int] | None:
+    try:
+        from agent_tui.model.parsing._rowscan import scan_attrs  # noqa: PLC0415
+    except ImportError:  # built without a C compiler: msgspec reads every line
+        return None
+    return scan_attrs
+
+
+scan_attrs = _compiled_attrs()
+"""The compiled ``PartialAttrs.of_lines`` (``_rowscan.scan_attrs``), None where it was not built."""
+
 _REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})
 """Keys without which ``attrs_of`` returns the line's own object (no OTLP, loguru, Docker, journald or
 OTel-console reshaping): lines carrying one are left to ``attrs_of``."""
@@ -220,6 +231,9 @@ class PartialAttrs:
         ]
         self._decode = msgspec.json.Decoder(msgspec.defstruct("ProjectedAttrs", fields, gc=False)).decode
         self._seen: dict[tuple[bytes, int], Mapping[str, Any]] = {}
+        self._keys = tuple(keys)
+        self._nested = tuple((k, tuple(inner)) for k, inner in nested.items())
+        self._refused = tuple(sorted(_REFRAMING.difference([*keys, *nested])))
 
     def new_batch(self) -> None:
         """Forget the previous batch's lines."""
@@ -229,6 +243,17 @@ class PartialAttrs:
         """The wanted keys of each line (``part`` 0), without remembering them."""
         decode, plain, fallback = self._decode, msgspec.to_builtins, self._fallback
         out: list[Mapping[str, Any]] = []
+        scan = scan_attrs
+        if scan is not None:
+            # The compiled scan reads what it can; each line it stops at is read here.
+            start, keys, nested, refused = 0, self._keys, self._nested, self._refused
+            while (start := scan(lines, start, out, keys, nested, refused)) < len(lines):
+                try:
+                    out.append(plain(decode(lines[start])))
+                except MISSES:
+                    out.append(fallback(lines[start], 0))
+                start += 1
+            return out
         rest = iter(lines)
         while True:
             try:
