@@ -29,9 +29,11 @@ WORKER_SLICE: Final = 2_048
 """Lines per batch sent to the worker (one round trip per batch)."""
 LOCAL_SLICE: Final = 512
 """Lines per batch parsed in-process; the drain checks its time budget between batches."""
-WORKER_BEHIND: Final = 3
-"""Unanswered batches from which the worker leaves sums and signals to the app (about a third of its
-work): it is then the slower of the two, and the app has time while it waits."""
+WORKER_WAITS: Final = 3
+"""Batches in a row the app waited for, from which the worker leaves sums and signals (about 40 % of its
+work) to the app: the worker is then the slower of the two. With the compiled scanner its parse costs
+about half the app's fold, so it usually works them out: 160-180 k lines/s against 140-160 k when it
+left them whenever three batches were unanswered (bench_tui follow, spaced, runs interleaved)."""
 REFILL_LINES: Final = 2_048
 """Lines sent to the worker after which an empty inbox ends the caller's turn (see ``_refill_due``)."""
 AHEAD_LINES: Final = 24_000
@@ -93,6 +95,9 @@ class LiveFold:
         """Queued batches per source waiting to be parsed in-process."""
         self._states: dict[str, ParserState] = {}
         """Each remote source's parser state after its last folded batch (to continue if the worker dies)."""
+        self._waits = 0
+        """Batches in a row whose answer was missing when their turn came (see ``WORKER_WAITS``)."""
+        self._waited_for = 0
 
     @property
     def pending_lines(self) -> int:
@@ -132,6 +137,11 @@ class LiveFold:
         worker = self.worker
         assert worker is not None
         parsed = worker.result(head.ticket)
+        if parsed is None and head.ticket != self._waited_for:
+            self._waits += 1
+            self._waited_for = head.ticket
+        elif parsed is not None and head.ticket != self._waited_for:
+            self._waits = 0
         if parsed is None:
             if not worker.ended:
                 return None
@@ -188,7 +198,7 @@ class LiveFold:
             self._count(batch)
             self._tickets += 1
             state = None if remote else model.parser_state(name)
-            side = self._unanswered() < WORKER_BEHIND
+            side = self._waits < WORKER_WAITS
             self.worker.submit(self._tickets, model.store.source_id(name), state, batch.lines, side=side)
             self._remote[name] = self._remote.get(name, 0) + 1
             self.sent_lines += len(batch.lines)
@@ -212,11 +222,6 @@ class LiveFold:
             self._window = (now, 0)
         else:
             self._window = (since, lines)
-
-    def _unanswered(self) -> int:
-        worker = self.worker
-        assert worker is not None
-        return sum(1 for q in self._queue if q.ticket and not worker.has(q.ticket))
 
     def _queue_local(self, name: str) -> None:
         batch = self._take_local()
