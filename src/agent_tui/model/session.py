@@ -183,6 +183,7 @@ class LogModel:
             max_records=max_records,
             spill_dir=spill_dir,
             reparse=self._reparse,
+            reparse_many=self._reparse_many,
             attrs_of=_default_attrs,
             attrs_cache=attrs_cache,
         )
@@ -332,6 +333,22 @@ class LogModel:
             store.evicted,
             store.order_epoch,
         )
+
+    def _reparse_many(self, source: int, lines: Sequence[bytes]) -> list[Sequence[ParsedLike]]:
+        """``_reparse`` of each of ``lines``, the plain ones in one batch (``LineParser.parse_each``)."""
+        template = self._reparser
+        if template is None:
+            template = self._reparser = self._factory(self._overrides)
+        if type(template) is not LineParser:
+            return [self._reparse(source, line) for line in lines]
+        plain = [i for i, line in enumerate(lines) if b"\n" not in line]
+        out: list[Sequence[ParsedLike]] = [() for _ in lines]
+        for i, found in zip(plain, template.parse_each([lines[i] for i in plain]), strict=True):
+            out[i] = found
+        for i, line in enumerate(lines):
+            if b"\n" in line:
+                out[i] = self._reparse(source, line)
+        return out
 
     def _reparse(self, source: int, line: bytes) -> Sequence[ParsedLike]:
         # A parser in its starting state: re-reading one line must not disturb the source's running state.

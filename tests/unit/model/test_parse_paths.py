@@ -10,6 +10,7 @@ from agent_tui.model.clock import FrozenClock
 from agent_tui.model.parsing.parse import ROW_FIELDS, LineParser, Parsed, attrs_of
 from agent_tui.model.session import LogModel
 from agent_tui.schema import Level
+from tests.unit.model.spellings import respelled
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FILES = sorted(
@@ -124,6 +125,33 @@ def test_a_fresh_parser_maps_a_line_as_a_new_parser_would(path: Path) -> None:
         fresh = seasoned.fresh()
         assert fresh._plans is seasoned._plans
         assert fresh.parse(line) == LineParser(now=lambda: 5.0).parse(line), line[:200]
+
+
+@pytest.mark.parametrize(
+    "path", [*FILES, FIXTURES / "hostile.jsonl"], ids=[*(p.name for p in FILES), "hostile"]
+)
+def test_parse_each_maps_each_line_as_a_new_parser_would(path: Path) -> None:
+    """``parse_each`` (runs through the compiled scan, a fresh parser for the rest) maps every line as a
+    brand-new parser maps it alone, in compact and spaced spellings too, and whatever came before."""
+    for _, lines in [("as written", _lines(path)), *respelled(_lines(path))]:
+        seasoned = LineParser(now=lambda: 5.0)
+        seasoned.parse_batch(lines[: len(lines) // 2])
+        expected = [LineParser(now=lambda: 5.0).parse(line) for line in lines]
+        assert seasoned.parse_each(lines) == expected
+        assert seasoned.parse_each(lines[::-1]) == expected[::-1]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_records_in_one_call_equal_records_one_by_one(path: Path) -> None:
+    """``Store.records`` (lines read in blocks, re-parsed in batches) gives each record as ``record``."""
+    with LogModel(clock=FrozenClock(0.0)) as model:
+        model.load_file(str(path))
+        seqs = list(range(model.store.first_seq, model.store.end_seq))
+        one_by_one = [model.store.record(seq) for seq in seqs]
+        assert len(one_by_one) > 3
+        assert model.store.records(seqs) == one_by_one
+        assert model.store.records(seqs[::-2]) == one_by_one[::-2]
+        assert model.store.records(seqs, spans=False) == [model.store.record(s, spans=False) for s in seqs]
 
 
 def test_a_bool_level_is_no_level_whatever_numbers_came_before() -> None:

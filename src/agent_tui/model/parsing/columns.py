@@ -69,6 +69,8 @@ class ParsedLike(Protocol):
 
 Reparse = Callable[[int, bytes], Sequence[ParsedLike]]
 """``(source, line) -> parsed records`` for fields the columns do not keep."""
+ReparseMany = Callable[[int, Sequence[bytes]], list[Sequence[ParsedLike]]]
+"""``Reparse`` of many lines of one source at once (each line's records as ``Reparse`` gives them)."""
 AttrsOf = Callable[[bytes, int], Mapping[str, Any]]
 """``(line, part) -> attributes``; ``part`` picks one record of a line that holds several."""
 

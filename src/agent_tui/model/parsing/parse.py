@@ -79,6 +79,34 @@ class LineParser(GenericParser):
         parser._projection = self._projection
         return parser
 
+    def parse_each(self, lines: Sequence[bytes]) -> list[list[Parsed]]:
+        """Each line's records as a parser in the starting state maps that line alone (``fresh``).
+
+        No line's mapping depends on the lines before it, as when records are re-read one by one; runs
+        of lines the source's projection reads go through the compiled scan in one call (a span tree of
+        tens of thousands of records: about 2 us a line instead of 6). Projections learned on the way
+        are kept for later ``fresh`` parsers.
+        """
+        out: list[list[Parsed]] = []
+        i, n = 0, len(lines)
+        while i < n:
+            scanned = _scanned(self._projection)
+            if scanned is not None:
+                scan, by = scanned
+                rows: list[Row] = []
+                i, _ = scan(
+                    lines, i, rows, by.keys, by.refused, by.needs_ids, seconds, fractions, by.levels, None
+                )
+                out.extend([Parsed(*row[1:])] for row in rows)
+                if i == n:
+                    break
+            alone = self.fresh()
+            out.append(alone.parse(lines[i]))
+            if alone._projection is not None:
+                self._projection = alone._projection
+            i += 1
+        return out
+
     def parse(self, line: bytes) -> list[Parsed]:
         """Map one line: one record; an OTLP export line many; a Docker partial or blank line none."""
         return [p for _, p in self.parse_batch((line,))]

@@ -24,6 +24,7 @@ from agent_tui.model.parsing.columns import (
     Interner,
     ParsedLike,
     Reparse,
+    ReparseMany,
     batch_flags,
     empty_appended,
     from_columns,
@@ -55,6 +56,7 @@ class ColumnStore:
         max_records: int | None = None,
         spill_dir: str | None = None,
         reparse: Reparse | None = None,
+        reparse_many: ReparseMany | None = None,
         attrs_of: AttrsOf | None = None,
         attrs_cache: int = 4096,
     ) -> None:
@@ -86,6 +88,9 @@ class ColumnStore:
         self._source_ids: dict[str, int] = {}
         self._files = RawFiles(spill_dir)
         self._reparse = reparse
+        self._reparse_many = reparse_many
+        self._reparsed: dict[int, Sequence[ParsedLike]] = {}
+        """Lines of a ``records`` call re-parsed ahead, by seq (empty between calls)."""
         self._attrs_of = attrs_of
         self._cache_size = attrs_cache
         self._attrs: OrderedDict[int, Mapping[str, Any]] = OrderedDict()

@@ -49,6 +49,7 @@ class Store(ColumnStore):
         max_records: keep at most this many records (≥ 1), evicting the oldest (counted in ``evicted``).
         spill_dir: where the spill file for file-less sources goes (the system temp dir by default).
         reparse: ``(source, line) -> parsed records`` used to recover fields not kept in columns.
+        reparse_many: the same for many lines of one source at once (``records``).
         attrs_of: ``(line, part) -> attribute mapping`` for ``attrs()``.
         attrs_cache: how many attribute mappings (and errors) to keep (LRU).
     """
@@ -123,10 +124,27 @@ class Store(ColumnStore):
             bool(flags & FLAG_INFERRED),
         )
 
+    def records(self, seqs: Sequence[int], *, spans: bool = True) -> list[Record]:
+        """``record`` of each of ``seqs`` (ascending seqs are read fastest): their lines are read in
+        blocks and re-parsed in batches, a span tree of 40 k records in a fraction of the time."""
+        many = self._reparse_many
+        if many is not None and len(seqs) > 1:
+            by_source: dict[int, list[int]] = {}
+            for seq in seqs:
+                by_source.setdefault(self.source_of(seq), []).append(seq)
+            for source, group in by_source.items():
+                self._reparsed.update(zip(group, many(source, list(self.raw_many(group))), strict=True))
+        try:
+            return [self.record(seq, spans=spans) for seq in seqs]
+        finally:
+            self._reparsed.clear()
+
     def _parsed_again(self, seq: int, i: int) -> ParsedLike | None:
         if self._reparse is None:
             return None
-        found = self._reparse(self.source_of(seq), self.raw(seq))
+        found = self._reparsed.get(seq)
+        if found is None:
+            found = self._reparse(self.source_of(seq), self.raw(seq))
         sub = self._sub.get(seq, 0)
         return found[sub] if sub < len(found) else None
 

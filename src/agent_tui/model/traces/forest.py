@@ -256,7 +256,7 @@ class TraceForest(TraceColumns):
             self._trees.move_to_end(trace.trace_id)
             return cached[1], cached[2]
         seqs = store.seqs_of_trace(trace.trace_id, self._first[i], self._last[i])
-        roots, by_seq = build_spans([store.record(s) for s in seqs])
+        roots, by_seq = build_spans(store.records(seqs))
         self._trees[trace.trace_id] = (key, roots, by_seq)
         if len(self._trees) > _TREES:
             self._trees.popitem(last=False)

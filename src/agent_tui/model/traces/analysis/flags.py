@@ -263,6 +263,11 @@ class FlagTracker:
         times = tally.counts[best]
         if times >= self.thresholds.repeats:
             same = tuple(tally.first[best])
+            raised = self._flags.get(tid, {}).get("agent_loop")
+            if raised is not None:
+                # Its first reason stays: naming the call again would read a record back for nothing.
+                self._raise(tid, "agent_loop", raised.reason, same, changed)
+                return
             what = f"{key} {call_target(self._attrs(same[0], batch))}".strip()
             why = f"{what} repeated {times} times with the same arguments"
             self._raise(tid, "agent_loop", why, same, changed)
