@@ -13,8 +13,11 @@ from agent_tui.model.parsing.loader import Shipped, byte_ranges, parse_piece
 
 __all__ = ["HistoryLoad", "prepare_workers"]
 
-HISTORY_PIECE_BYTES = 2 << 20
-"""Smaller than the headless loader's: each answer is unpickled holding the GIL, and the UI waits."""
+HISTORY_PIECE_BYTES = 1 << 20
+"""Each answer is unpickled holding the GIL, and the UI waits. Since the compiled scanner halved the
+workers' time, answers come twice as often: 2 MiB pieces then gave key -> redraw p95 83-145 ms (median
+of six 118) while a 1 M-line history loads, 1 MiB ones 65-101 ms (median of five 83), for a full index
+5-10 % later (bench_tui's key row, compact, runs alternating at load 2-2.7)."""
 _POLL_S = 0.1
 """How often the loading thread looks up from a worker's answer to see whether it was cancelled."""
 _JOIN_S = 5.0
