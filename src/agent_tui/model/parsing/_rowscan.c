@@ -35,6 +35,7 @@ typedef struct {
 
 typedef struct {
     Slot slots[TABLE];
+    int count; /* at most TABLE / 2, so a lookup always meets an empty slot */
 } Keys;
 
 typedef struct {
@@ -66,9 +67,14 @@ keys_add(Keys *keys, PyObject *name, int role)
         return -1;
     }
     uint32_t h = hash_bytes(p, n) & (TABLE - 1);
-    for (int probes = 0; probes < TABLE; probes++, h = (h + 1) & (TABLE - 1)) {
+    for (;; h = (h + 1) & (TABLE - 1)) {
         Slot *slot = &keys->slots[h];
         if (slot->key == NULL) {
+            if (keys->count >= TABLE / 2) {
+                PyErr_SetString(PyExc_ValueError, "too many keys");
+                return -1;
+            }
+            keys->count++;
             slot->key = p;
             slot->len = n;
             slot->role = role;
@@ -78,8 +84,6 @@ keys_add(Keys *keys, PyObject *name, int role)
             return 0; /* the first role given for a key stands */
         }
     }
-    PyErr_SetString(PyExc_ValueError, "too many keys");
-    return -1;
 }
 
 static inline const Slot *
