@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # The C scanner is compiled by the install (src/build_native.py): editing it installs again.
-NATIVE := src/build_native.py src/agent_tui/model/parsing/_rowscan.c
+NATIVE := src/build_native.py $(sort $(wildcard src/agent_tui/model/parsing/_rowscan*.[ch]))
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(NATIVE) | cksum | cut -d' ' -f1)
 # command:debian-package pairs the tests and benchmarks need from the system
 SYSTOOLS := tmux:tmux jq:jq lnav:lnav sshd:openssh-server ssh:openssh-client rsvg-convert:librsvg2-bin
