@@ -32,8 +32,8 @@ LOCAL_SLICE: Final = 512
 WORKER_WAITS: Final = 3
 """Batches in a row the app waited for, from which the worker leaves sums and signals (about 40 % of its
 work) to the app: the worker is then the slower of the two. With the compiled scanner its parse costs
-about half the app's fold, so it usually works them out: 160-180 k lines/s against 140-160 k when it
-left them whenever three batches were unanswered (bench_tui follow, spaced, runs interleaved)."""
+about half the app's fold, so it usually works them out: 159-182 k lines/s against 122-129 k when it
+left them whenever three batches were unanswered (bench_tui follow, spaced, single runs at load 1)."""
 REFILL_LINES: Final = 2_048
 """Lines sent to the worker after which an empty inbox ends the caller's turn (see ``_refill_due``)."""
 AHEAD_LINES: Final = 24_000
@@ -98,6 +98,7 @@ class LiveFold:
         self._waits = 0
         """Batches in a row whose answer was missing when their turn came (see ``WORKER_WAITS``)."""
         self._waited_for = 0
+        """The ticket last counted in ``_waits`` (each batch counts once however often it is asked for)."""
 
     @property
     def pending_lines(self) -> int:

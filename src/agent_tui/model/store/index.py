@@ -126,15 +126,16 @@ class Store(ColumnStore):
 
     def records(self, seqs: Sequence[int], *, spans: bool = True) -> list[Record]:
         """``record`` of each of ``seqs`` (ascending seqs are read fastest): their lines are read in
-        blocks and re-parsed in batches, a span tree of 40 k records in a fraction of the time."""
+        blocks and re-parsed in batches (a 2 058-record trace: 56 k instructions a record against 96 k
+        one by one, callgrind)."""
         many = self._reparse_many
-        if many is not None and len(seqs) > 1:
-            by_source: dict[int, list[int]] = {}
-            for seq in seqs:
-                by_source.setdefault(self.source_of(seq), []).append(seq)
-            for source, group in by_source.items():
-                self._reparsed.update(zip(group, many(source, list(self.raw_many(group))), strict=True))
         try:
+            if many is not None and len(seqs) > 1:
+                by_source: dict[int, list[int]] = {}
+                for seq in seqs:
+                    by_source.setdefault(self.source_of(seq), []).append(seq)
+                for source, group in by_source.items():
+                    self._reparsed.update(zip(group, many(source, list(self.raw_many(group))), strict=True))
             return [self.record(seq, spans=spans) for seq in seqs]
         finally:
             self._reparsed.clear()
