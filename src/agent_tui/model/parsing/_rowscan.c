@@ -80,7 +80,6 @@ read_value(const char *p, const char *e, Value *v)
 static int
 read_line(const char *p, const char *e, const Keys *keys, Value *values)
 {
-    int escaped, high;
     for (int r = 0; r < ROLES; r++) {
         values[r].kind = V_ABSENT;
     }
@@ -89,49 +88,26 @@ read_line(const char *p, const char *e, const Keys *keys, Value *values)
         return 0;
     }
     p = skip_ws(p + 1, e);
-    if (p < e && *p == '}') {
+    int end = p < e && *p == '}' ? 1 : 0;
+    if (end) {
         p++;
     }
-    else {
-        for (;;) {
-            if (p >= e || *p != '"') {
-                return 0;
-            }
-            const char *key = p + 1;
-            escaped = high = 0;
-            if ((p = scan_string(key, e, &escaped, &high)) == NULL || escaped) {
-                return 0;
-            }
-            const Slot *slot = keys_find(keys, key, p - 1 - key);
-            p = skip_ws(p, e);
-            if (p >= e || *p != ':') {
-                return 0;
-            }
-            p = skip_ws(p + 1, e);
-            if (slot == NULL) {
-                p = skip_value(p, e, 1);
-            }
-            else if (slot->role == REFUSED || values[slot->role].kind != V_ABSENT) {
-                return 0;
-            }
-            else {
-                p = read_value(p, e, &values[slot->role]);
-            }
-            if (p == NULL) {
-                return 0;
-            }
-            p = skip_ws(p, e);
-            if (p >= e) {
-                return 0;
-            }
-            if (*p == '}') {
-                p++;
-                break;
-            }
-            if (*p != ',') {
-                return 0;
-            }
-            p = skip_ws(p + 1, e);
+    while (!end) {
+        const Slot *slot;
+        if ((p = member_key(p, e, keys, &slot)) == NULL) {
+            return 0;
+        }
+        if (slot == NULL) {
+            p = skip_value(p, e, 1);
+        }
+        else if (slot->role == REFUSED || values[slot->role].kind != V_ABSENT) {
+            return 0;
+        }
+        else {
+            p = read_value(p, e, &values[slot->role]);
+        }
+        if (p == NULL || (end = member_end(&p, e)) < 0) {
+            return 0;
         }
     }
     return skip_ws(p, e) == e;

@@ -90,26 +90,15 @@ attr_object(const char **pp, const char *e, const Keys *keys, PyObject *const *n
             const AttrKeys *nested_of, PyObject *dict)
 {
     const char *p = skip_ws(*pp, e);
-    int escaped, high;
     if (p < e && *p == '}') {
         *pp = p + 1;
         return 1;
     }
     for (;;) {
-        if (p >= e || *p != '"') {
+        const Slot *slot;
+        if ((p = member_key(p, e, keys, &slot)) == NULL) {
             return 0;
         }
-        const char *key = p + 1;
-        escaped = high = 0;
-        if ((p = scan_string(key, e, &escaped, &high)) == NULL || escaped) {
-            return 0;
-        }
-        const Slot *slot = keys_find(keys, key, p - 1 - key);
-        p = skip_ws(p, e);
-        if (p >= e || *p != ':') {
-            return 0;
-        }
-        p = skip_ws(p + 1, e);
         if (slot == NULL) {
             if ((p = skip_value(p, e, 1)) == NULL) {
                 return 0;
@@ -148,18 +137,14 @@ attr_object(const char **pp, const char *e, const Keys *keys, PyObject *const *n
                 return -1;
             }
         }
-        p = skip_ws(p, e);
-        if (p >= e) {
-            return 0;
+        int end = member_end(&p, e);
+        if (end < 0) {
+            return 0; /* malformed: left to the Python path */
         }
-        if (*p == '}') {
-            *pp = p + 1;
+        if (end == 1) {
+            *pp = p;
             return 1;
         }
-        if (*p != ',') {
-            return 0;
-        }
-        p = skip_ws(p + 1, e);
     }
 }
 

@@ -317,4 +317,43 @@ string_of(const Value *v)
     return s;
 }
 
+/* An object member's key looked up in keys: p at its opening quote. Returns just past the ':' (and the
+ * whitespace after it) with *slot set (NULL for a key keys lacks), or NULL when the key is escaped or
+ * the member malformed. */
+static inline const char *
+member_key(const char *p, const char *e, const Keys *keys, const Slot **slot)
+{
+    int escaped = 0, high = 0;
+    if (p >= e || *p != '"') {
+        return NULL;
+    }
+    const char *key = p + 1;
+    if ((p = scan_string(key, e, &escaped, &high)) == NULL || escaped) {
+        return NULL;
+    }
+    *slot = keys_find(keys, key, p - 1 - key);
+    p = skip_ws(p, e);
+    if (p >= e || *p != ':') {
+        return NULL;
+    }
+    return skip_ws(p + 1, e);
+}
+
+/* After a member's value at *pp: 1 with *pp just past the object's '}', 0 with *pp at the next key,
+ * -1 when what follows is neither. */
+static inline int
+member_end(const char **pp, const char *e)
+{
+    const char *p = skip_ws(*pp, e);
+    if (p < e && *p == '}') {
+        *pp = p + 1;
+        return 1;
+    }
+    if (p >= e || *p != ',') {
+        return -1;
+    }
+    *pp = skip_ws(p + 1, e);
+    return 0;
+}
+
 #endif
