@@ -21,61 +21,6 @@
 
 enum { R_TS, R_LEVEL, R_EVENT, R_TRACE, R_SPAN, R_PARENT, R_OP };
 
-/* A chosen role's value: a scalar msgspec's projection takes as orjson would; floats are refused (no
- * role maps one without Python code). Returns just past it, or NULL. */
-static const char *
-read_value(const char *p, const char *e, Value *v)
-{
-    int integer;
-    if (p >= e) {
-        return NULL;
-    }
-    switch (*p) {
-    case '"': {
-        v->kind = V_STR;
-        v->escaped = v->high = 0;
-        const char *end = scan_string(p + 1, e, &v->escaped, &v->high);
-        if (end == NULL) {
-            return NULL;
-        }
-        v->p = p + 1;
-        v->n = end - 1 - v->p;
-        return end;
-    }
-    case 't':
-        v->kind = V_TRUE;
-        return scan_word(p, e, "true", 4);
-    case 'f':
-        v->kind = V_FALSE;
-        return scan_word(p, e, "false", 5);
-    case 'n':
-        v->kind = V_NULL;
-        return scan_word(p, e, "null", 4);
-    default: {
-        const char *end = scan_number(p, e, &integer);
-        if (end == NULL || !integer) {
-            return NULL;
-        }
-        const char *q = p;
-        int negative = 0;
-        if (*q == '-') {
-            negative = 1;
-            q++;
-        }
-        if (end - q > 18) {
-            return NULL; /* near or past 64 bits: left to the decoders */
-        }
-        long long i = 0;
-        for (; q < end; q++) {
-            i = i * 10 + (*q - '0');
-        }
-        v->kind = V_INT;
-        v->i = negative ? -i : i;
-        return end;
-    }
-    }
-}
-
 /* The line's role values; 0 when the line is refused. */
 static int
 read_line(const char *p, const char *e, const Keys *keys, Value *values)
@@ -104,33 +49,13 @@ read_line(const char *p, const char *e, const Keys *keys, Value *values)
             return 0;
         }
         else {
-            p = read_value(p, e, &values[slot->role]);
+            p = read_scalar(p, e, &values[slot->role], 0);
         }
-        if (p == NULL || (end = member_end(&p, e)) < 0) {
+        if (p == NULL || (end = item_end(&p, e, '}')) < 0) {
             return 0;
         }
     }
     return skip_ws(p, e) == e;
-}
-
-/* None for an absent or null value, else the scalar as orjson would decode it; NULL (no error set)
- * when it is none of those the scan maps. */
-static PyObject *
-scalar_of(const Value *v)
-{
-    switch (v->kind) {
-    case V_ABSENT:
-    case V_NULL:
-        Py_RETURN_NONE;
-    case V_TRUE:
-        Py_RETURN_TRUE;
-    case V_FALSE:
-        Py_RETURN_FALSE;
-    case V_INT:
-        return PyLong_FromLongLong(v->i);
-    default:
-        return string_of(v);
-    }
 }
 
 /* An id that needs no normalising (a string starting above '0' and ending above ' '), None, or NULL. */

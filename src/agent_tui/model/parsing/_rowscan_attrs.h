@@ -5,8 +5,6 @@
 
 #include "_rowscan_json.h"
 
-#include <math.h>
-
 #define MAX_ATTR_KEYS 64
 
 typedef struct {
@@ -21,66 +19,13 @@ typedef struct {
 static PyObject *
 attr_scalar(const char **pp, const char *e)
 {
-    const char *p = *pp;
-    int integer;
-    if (p >= e) {
-        return NULL;
-    }
-    if (*p == '"') {
-        Value v = {.kind = V_STR};
-        const char *end = scan_string(p + 1, e, &v.escaped, &v.high);
-        if (end == NULL) {
-            return NULL;
-        }
-        v.p = p + 1;
-        v.n = end - 1 - v.p;
-        *pp = end;
-        return string_of(&v);
-    }
-    const char *end;
-    if ((end = scan_word(p, e, "true", 4)) != NULL) {
-        *pp = end;
-        Py_RETURN_TRUE;
-    }
-    if ((end = scan_word(p, e, "false", 5)) != NULL) {
-        *pp = end;
-        Py_RETURN_FALSE;
-    }
-    if ((end = scan_word(p, e, "null", 4)) != NULL) {
-        *pp = end;
-        Py_RETURN_NONE;
-    }
-    if ((end = scan_number(p, e, &integer)) == NULL) {
+    Value v;
+    const char *end = read_scalar(*pp, e, &v, 1);
+    if (end == NULL) {
         return NULL;
     }
     *pp = end;
-    char digits[40];
-    Py_ssize_t n = end - p;
-    if (integer) {
-        const char *q = p + (*p == '-');
-        if (end - q > 18) {
-            return NULL;
-        }
-        long long i = 0;
-        for (; q < end; q++) {
-            i = i * 10 + (*q - '0');
-        }
-        return PyLong_FromLongLong(*p == '-' ? -i : i);
-    }
-    if ((size_t)n >= sizeof(digits)) {
-        return NULL;
-    }
-    memcpy(digits, p, (size_t)n);
-    digits[n] = '\0';
-    double d = PyOS_string_to_double(digits, NULL, NULL);
-    if (d == -1.0 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return NULL;
-    }
-    if (!isfinite(d)) {
-        return NULL;
-    }
-    return PyFloat_FromDouble(d);
+    return scalar_of(&v);
 }
 
 /* Read one object's members into dict (keys found in keys become names[role]); nested_of tells, for a
@@ -137,7 +82,7 @@ attr_object(const char **pp, const char *e, const Keys *keys, PyObject *const *n
                 return -1;
             }
         }
-        int end = member_end(&p, e);
+        int end = item_end(&p, e, '}');
         if (end < 0) {
             return 0; /* malformed: left to the Python path */
         }

@@ -4,13 +4,14 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #define TABLE 512 /* power of two; keys are at most a few hundred */
 #define MAX_DEPTH 64
 
-enum { V_ABSENT, V_NULL, V_TRUE, V_FALSE, V_INT, V_STR };
+enum { V_ABSENT, V_NULL, V_TRUE, V_FALSE, V_INT, V_FLOAT, V_STR };
 #define REFUSED (-1)
 
 typedef struct {
@@ -31,6 +32,7 @@ typedef struct {
     int escaped;   /* the string holds a backslash escape (none is \u) */
     int high;      /* the string holds a byte >= 0x80 */
     long long i;
+    double d;
 } Value;
 
 static inline uint32_t
@@ -206,6 +208,23 @@ scan_word(const char *p, const char *e, const char *word, size_t n)
     return p + n;
 }
 
+/* After an object member's or array element's value at *pp: 1 with *pp just past the closing ``close``,
+ * 0 with *pp at the next item, -1 when what follows is neither. */
+static inline int
+item_end(const char **pp, const char *e, char close)
+{
+    const char *p = skip_ws(*pp, e);
+    if (p < e && *p == close) {
+        *pp = p + 1;
+        return 1;
+    }
+    if (p >= e || *p != ',') {
+        return -1;
+    }
+    *pp = skip_ws(p + 1, e);
+    return 0;
+}
+
 static const char *skip_value(const char *p, const char *e, int depth);
 
 static const char *
@@ -233,17 +252,10 @@ skip_container(const char *p, const char *e, int depth, char close, int keyed)
         if ((p = skip_value(p, e, depth + 1)) == NULL) {
             return NULL;
         }
-        p = skip_ws(p, e);
-        if (p >= e) {
-            return NULL;
+        int end = item_end(&p, e, close);
+        if (end != 0) {
+            return end == 1 ? p : NULL;
         }
-        if (*p == close) {
-            return p + 1;
-        }
-        if (*p != ',') {
-            return NULL;
-        }
-        p = skip_ws(p + 1, e);
     }
 }
 
@@ -339,21 +351,97 @@ member_key(const char *p, const char *e, const Keys *keys, const Slot **slot)
     return skip_ws(p + 1, e);
 }
 
-/* After a member's value at *pp: 1 with *pp just past the object's '}', 0 with *pp at the next key,
- * -1 when what follows is neither. */
-static inline int
-member_end(const char **pp, const char *e)
+/* A scalar as msgspec's projection decodes it (and orjson would): a string, true, false, null, an integer
+ * of at most 18 digits, with ``floats`` a finite float. Returns just past it, or NULL when the scan
+ * leaves it to the decoders (no error set). */
+static const char *
+read_scalar(const char *p, const char *e, Value *v, int floats)
 {
-    const char *p = skip_ws(*pp, e);
-    if (p < e && *p == '}') {
-        *pp = p + 1;
-        return 1;
+    int integer;
+    if (p >= e) {
+        return NULL;
     }
-    if (p >= e || *p != ',') {
-        return -1;
+    switch (*p) {
+    case '"': {
+        v->kind = V_STR;
+        v->escaped = v->high = 0;
+        const char *end = scan_string(p + 1, e, &v->escaped, &v->high);
+        if (end == NULL) {
+            return NULL;
+        }
+        v->p = p + 1;
+        v->n = end - 1 - v->p;
+        return end;
     }
-    *pp = skip_ws(p + 1, e);
-    return 0;
+    case 't':
+        v->kind = V_TRUE;
+        return scan_word(p, e, "true", 4);
+    case 'f':
+        v->kind = V_FALSE;
+        return scan_word(p, e, "false", 5);
+    case 'n':
+        v->kind = V_NULL;
+        return scan_word(p, e, "null", 4);
+    default:
+        break;
+    }
+    const char *end = scan_number(p, e, &integer);
+    if (end == NULL) {
+        return NULL;
+    }
+    if (!integer) {
+        char digits[40];
+        Py_ssize_t n = end - p;
+        if (!floats || (size_t)n >= sizeof(digits)) {
+            return NULL;
+        }
+        memcpy(digits, p, (size_t)n);
+        digits[n] = '\0';
+        double d = PyOS_string_to_double(digits, NULL, NULL);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (!isfinite(d)) {
+            return NULL;
+        }
+        v->kind = V_FLOAT;
+        v->d = d;
+        return end;
+    }
+    const char *q = p + (*p == '-');
+    if (end - q > 18) {
+        return NULL; /* near or past 64 bits: left to the decoders */
+    }
+    long long i = 0;
+    for (; q < end; q++) {
+        i = i * 10 + (*q - '0');
+    }
+    v->kind = V_INT;
+    v->i = *p == '-' ? -i : i;
+    return end;
+}
+
+/* None for an absent or null value, else the scalar as orjson would decode it; NULL (no error set)
+ * when it is none of those the scan maps. */
+static PyObject *
+scalar_of(const Value *v)
+{
+    switch (v->kind) {
+    case V_ABSENT:
+    case V_NULL:
+        Py_RETURN_NONE;
+    case V_TRUE:
+        Py_RETURN_TRUE;
+    case V_FALSE:
+        Py_RETURN_FALSE;
+    case V_INT:
+        return PyLong_FromLongLong(v->i);
+    case V_FLOAT:
+        return PyFloat_FromDouble(v->d);
+    default:
+        return string_of(v);
+    }
 }
 
 #endif
