@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from agent_tui.model.parsing.loader import _SOLO_TAIL, _Share, split_file
@@ -70,3 +73,79 @@ def test_the_last_pieces_are_parsed_with_no_worker_alive(tmp_path: Path) -> None
     assert records == 20_000
     assert solo >= 2 and alive[-solo:] == [0] * solo
     assert max(alive) == 1
+
+
+def _big(path: Path, lines: int = 20_000) -> Path:
+    path.write_bytes(
+        b"".join(
+            b'{"ts":"2026-03-04T00:00:%02d.000Z","level":"info","event":"e%d","trace_id":"t%d"}\n'
+            % (i % 60, i, i % 7)
+            for i in range(lines)
+        )
+    )
+    return path
+
+
+_STOPPED_EARLY = """
+import json, multiprocessing, sys
+from agent_tui.model.parsing.loader import parallel_batches
+batches = parallel_batches(sys.argv[1], None, 3, piece_bytes=16 << 10)
+next(batches)
+during = [p.pid for p in multiprocessing.active_children()]
+batches.close()
+print(json.dumps([during, [p.pid for p in multiprocessing.active_children()]]))
+"""
+
+
+def test_a_caller_that_stops_reading_stops_its_workers(tmp_path: Path) -> None:
+    """Closing the batches half-way terminates and reaps every worker."""
+    path = _big(tmp_path / "big.jsonl")
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPED_EARLY, str(path)], capture_output=True, check=True, timeout=120
+    )
+    during, after = json.loads(done.stdout)
+    assert len(during) == 2
+    assert after == []
+
+
+_KILLED = """
+import multiprocessing, sys
+from agent_tui.model.parsing.loader import parallel_batches
+batches = parallel_batches(sys.argv[1], None, 3, piece_bytes=16 << 10)
+next(batches)
+print(*(p.pid for p in multiprocessing.active_children()), flush=True)
+sys.stdin.read()
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_exit_when_their_caller_is_killed(tmp_path: Path) -> None:
+    """A caller killed mid-load (SIGKILL: no cleanup runs) leaves no worker: each sees its pipes end."""
+    path = _big(tmp_path / "big.jsonl", 60_000)
+    caller = subprocess.Popen(
+        [sys.executable, "-c", _KILLED, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    pids: list[int] = []
+    try:
+        assert caller.stdout is not None
+        pids += map(int, caller.stdout.readline().split())
+        assert len(pids) == 2
+        caller.kill()
+        caller.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while not all(map(_gone, pids)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling a condition: the workers' exit, which no event here announces
+        assert all(map(_gone, pids))
+    finally:
+        caller.kill()
+        caller.wait()
+        for pid in pids:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)  # a failed run leaves nothing behind either
