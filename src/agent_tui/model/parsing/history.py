@@ -7,9 +7,9 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from multiprocessing.pool import Pool
 
 from agent_tui.model.parsing.loader import Shipped, byte_ranges, parse_piece
+from agent_tui.model.parsing.workers import Workers
 
 __all__ = ["HistoryLoad", "prepare_workers"]
 
@@ -25,7 +25,7 @@ WORKER_NICENESS = 10
 """Workers yield the CPU to the process drawing the screen: keys and redraws stay quick during the load."""
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
     # The caller runs threads (the TUI), so fork is unsafe; the forkserver forks workers from a clean
     # single-threaded process that has the parser imported already.
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -46,11 +46,6 @@ def prepare_workers() -> None:
     resource_tracker.ensure_running()
     if _context().get_start_method() == "forkserver":
         forkserver.ensure_running()
-
-
-def _background() -> None:
-    """Pool initializer: run the worker at a lower priority than its parent."""
-    os.nice(WORKER_NICENESS)
 
 
 class HistoryLoad:
@@ -164,25 +159,24 @@ class HistoryLoad:
 
     def _parse(self, path: str, ranges: list[tuple[int, int]]) -> None:
         jobs = [(path, start, stop, self._overrides) for start, stop in ranges]
-        pool: Pool = _context().Pool(min(self.workers, len(jobs)), _background)
+        pool = Workers(parse_piece, min(self.workers, len(jobs)), _context(), WORKER_NICENESS)
+        done = False
         try:
-            answers = pool.imap(parse_piece, jobs)
+            queue = deque(jobs)
+            owners: deque[int] = deque()  # the worker of each piece given out, in file order
             for start, stop in ranges:
-                shipped = self._next(answers)
-                if shipped is None:
-                    return
-                self._ready.extend(shipped)
+                while queue and pool.hungry:
+                    owners.append(pool.give(queue.popleft()))
+                w = owners.popleft()
+                while not pool.ready(w, _POLL_S):
+                    if self._cancelled.is_set():
+                        return
+                self._ready.extend(pool.take(w))
                 self._parsed_bytes += stop - start
                 self._wake()
+            done = True
         finally:
-            pool.terminate()
-            pool.join()
-
-    def _next(self, answers: multiprocessing.pool.IMapIterator[list[Shipped]]) -> list[Shipped] | None:
-        """The next piece's batches, or None once cancelled."""
-        while not self._cancelled.is_set():
-            try:
-                return answers.next(_POLL_S)
-            except multiprocessing.TimeoutError:
-                continue
-        return None
+            if done:
+                pool.close()
+            else:
+                pool.kill()

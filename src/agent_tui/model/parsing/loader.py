@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-import signal
 import threading
 import time
 from collections import deque
@@ -24,11 +21,10 @@ from agent_tui.model.parsing.columns import (
 from agent_tui.model.parsing.heap import release_free_memory, return_large_blocks
 from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.parsing.recordlines import record_spans
+from agent_tui.model.parsing.workers import Workers
 
 if TYPE_CHECKING:
     import multiprocessing.context
-    import multiprocessing.process
-    from multiprocessing.connection import Connection
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -151,108 +147,6 @@ def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.
     return multiprocessing.get_context("spawn")
 
 
-_PIPE_BYTES = 1 << 20
-"""Pipe buffer asked for (Linux's default limit for a user): a worker's answer for a 1 MiB piece is
-about as large, so it can finish sending and start its next piece before the caller reads it."""
-
-
-def _serve(jobs: Connection, answers: Connection, callers: tuple[Connection, ...]) -> None:
-    """Worker process: parse each job received, send its batches back, until ``None`` or end of input.
-
-    ``callers`` are the caller's ends of every worker's pipes, inherited by a fork: closed here, so that
-    when the caller dies this worker's ``recv`` sees the end of input and its ``send`` a broken pipe.
-    """
-    for conn in callers:
-        conn.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller stops us; no traceback of our own on ^C
-    try:
-        while (job := jobs.recv()) is not None:
-            answers.send(parse_piece(job))
-    except (EOFError, BrokenPipeError):
-        pass  # the caller is gone
-
-
-class _Workers:
-    """Worker processes fed one job at a time through pipes, answering in the order they were given.
-
-    No thread in the caller: ``multiprocessing.Pool`` hands jobs out and takes answers in with two
-    threads of its own, and with the caller holding the GIL to fold and parse they got it late, so the
-    worker sat waiting for its next job (``stats`` on 1 M lines: worker busy 2.1 s of a 4.0 s run).
-    """
-
-    def __init__(self, count: int) -> None:
-        context = _context()
-        self._procs: list[multiprocessing.process.BaseProcess] = []
-        self._jobs: list[Connection] = []
-        self._answers: list[Connection] = []
-        self._given: list[int] = []
-        for _ in range(count):
-            job_out, job_in = context.Pipe(duplex=False)
-            answer_out, answer_in = context.Pipe(duplex=False)
-            _widen(answer_in)
-            callers = (*self._jobs, *self._answers, job_in, answer_out)
-            proc = context.Process(target=_serve, args=(job_out, answer_in, callers), daemon=True)
-            proc.start()
-            job_out.close()
-            answer_in.close()
-            self._procs.append(proc)
-            self._jobs.append(job_in)
-            self._answers.append(answer_out)
-            self._given.append(0)
-
-    def give(self, job: tuple[str, int, int, Mapping[str, str] | None]) -> int:
-        """Queue ``job`` with the worker given fewest jobs not yet taken back; return its number."""
-        w = min(range(len(self._procs)), key=self._given.__getitem__)
-        self._jobs[w].send(job)
-        self._given[w] += 1
-        return w
-
-    def given(self, w: int) -> int:
-        """Jobs worker ``w`` holds (being parsed, queued, or answered and not yet taken)."""
-        return self._given[w]
-
-    def ready(self, w: int) -> bool:
-        """True when worker ``w``'s oldest answer can be taken without waiting."""
-        return self._answers[w].poll()
-
-    def take(self, w: int) -> list[Shipped]:
-        """Worker ``w``'s answer to its oldest job, waiting for it."""
-        shipped: list[Shipped] = self._answers[w].recv()
-        self._given[w] -= 1
-        return shipped
-
-    def close(self) -> None:
-        """Let the workers finish (each has answered all it was given) and wait for them."""
-        for job_in in self._jobs:
-            job_in.send(None)
-        for proc in self._procs:
-            proc.join()
-        self._release()
-
-    def kill(self) -> None:
-        """Stop the workers now (the caller stopped reading)."""
-        for proc in self._procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in self._procs:
-            proc.join()
-        self._release()
-
-    def _release(self) -> None:
-        for conn in (*self._jobs, *self._answers):
-            conn.close()
-        self._procs.clear()
-
-
-def _widen(conn: Connection) -> None:
-    """Ask for a larger buffer on ``conn``'s pipe where the system allows it (Linux)."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if setsize is not None:
-        # Under a lower limit the default buffer works too; the worker only waits more.
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(conn.fileno(), setsize, _PIPE_BYTES)
-
-
 def parallel_batches(
     path: str, overrides: Mapping[str, str] | None, workers: int, piece_bytes: int = PIECE_BYTES
 ) -> Iterator[Shipped]:
@@ -277,7 +171,7 @@ def parallel_batches(
     # The caller parses the last pieces alone: the index is nearly whole by then, and a worker alive
     # beside it would add its own 27-32 MB to the process tree's peak.
     pooled = len(jobs) - int(len(jobs) * _SOLO_TAIL) if local else len(jobs)
-    pool = _Workers(pool_size)
+    pool = Workers(parse_piece, pool_size, _context())
     pool_open = True
     try:
         queue = deque(range(pooled))  # pieces for the workers nobody has started, in file order
@@ -285,7 +179,7 @@ def parallel_batches(
         stolen: dict[int, list[Shipped]] = {}
 
         def top_up() -> None:
-            while queue and min(map(pool.given, range(pool_size))) < 2:
+            while queue and pool.hungry:
                 k = queue.popleft()
                 owner[k] = pool.give(jobs[k])
 
