@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from agent_tui.model.parsing import projection
 from agent_tui.model.parsing.columns import Appended, SpanValues, encode_span_ids, from_columns
 from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import PartialAttrs
-from agent_tui.model.traces.analysis.signals import SIGNAL_READS, Signal, batch_signals
-from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS, sum_candidates, sum_values
+from agent_tui.model.traces.analysis.signals import (
+    RETRY_SPEC,
+    SIGNAL_READS,
+    Signal,
+    batch_signals,
+    retry_keyed,
+)
+from agent_tui.model.traces.sums import (
+    SUM_NESTED,
+    SUM_READS,
+    SUM_SPEC,
+    SumValues,
+    is_summed,
+    sum_candidates,
+    sum_values,
+)
 
 __all__ = [
     "LiveParsed",
@@ -32,6 +47,8 @@ _CACHES: Final = frozenset({"_projection", "_plans", "_overrides", "_keep_attrs"
 generated types cannot be pickled) and the construction arguments both sides share."""
 _EVENT_CACHE: Final = 65536
 """Most event names whose signal kinds are remembered."""
+_SIDE_SPEC: Final = (*SUM_SPEC, *RETRY_SPEC)
+"""What ``sum_values`` and ``retry_keyed`` read, for ``_rowscan.scan_side``."""
 
 
 def parser_state(parser: object) -> ParserState:
@@ -65,22 +82,54 @@ class SideValues:
         side.new_batch()
         if len(self._events) > _EVENT_CACHE:
             self._events.clear()  # raw text lines are events too: keep the cache bounded
-        read = appended
-        if appended.one_per_line:
-            lines = appended.lines
-            if True in appended.raws:
-                # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
-                # envelope lines, Docker's or journald's with plain text inside, still have some).
-                raws = appended.raws
-                lines = [
-                    b"{}" if raw and not line.lstrip().startswith(b"{") else line
-                    for line, raw in zip(lines, raws, strict=True)
-                ]
+        if not appended.one_per_line:
+            sums = {k: sum_values(attrs) for k, attrs in sum_candidates(appended, side)}
+            return self._signalled(appended, appended, sums, None)
+        lines = appended.lines
+        if True in appended.raws:
+            # A raw line that is no JSON object has no attributes: skip its decode attempts (raw
+            # envelope lines, Docker's or journald's with plain text inside, still have some).
+            raws = appended.raws
+            lines = [
+                b"{}" if raw and not line.lstrip().startswith(b"{") else line
+                for line, raw in zip(lines, raws, strict=True)
+            ]
+        if projection.scan_side is None:
             read = replace(appended, attrs=side.of_lines(lines))
-        sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
+            sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
+            return self._signalled(appended, read, sums, None)
+        sums, keyed = self._scanned(lines, appended.trace_ids)
+        read = appended if lines is appended.lines else replace(appended, lines=lines)
+        return self._signalled(appended, read, sums, keyed)
+
+    def _scanned(
+        self, lines: Sequence[bytes], tids: Sequence[str | None]
+    ) -> tuple[dict[int, SumValues], dict[int, Mapping[str, Any]]]:
+        """Sums, and the mappings of records ``retry_keyed`` holds for, by the compiled scan: each line
+        read once for both, and only those records given a mapping (1.1 -> 0.5 us a line)."""
+        side = self._side
+        sums: dict[int, SumValues] = {}
+        keyed: dict[int, Mapping[str, Any]] = {}
+        start = 0
+        while (start := side.scan_side(lines, start, _SIDE_SPEC, tids, sums=sums, keyed=keyed)) < len(lines):
+            attrs = side(lines[start])  # a line the scan leaves: the Python path reads it
+            if tids[start] is not None and is_summed(attrs):
+                sums[start] = sum_values(attrs)
+            if retry_keyed(attrs):
+                keyed[start] = attrs
+            start += 1
+        return sums, keyed
+
+    def _signalled(
+        self,
+        appended: Appended,
+        read: Appended,
+        sums: dict[int, SumValues],
+        keyed: dict[int, Mapping[str, Any]] | None,
+    ) -> Appended:
         signals: dict[int, Signal] | None = None
         if self._analysis:
-            signals = batch_signals(read, side, self._events)
+            signals = batch_signals(read, self._side, self._events, keyed)
         return replace(appended, shipped_sums=sums, shipped_signals=signals)
 
 

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent_tui.model.livebatch import SideValues
 from agent_tui.model.parsing import parse, projection
+from agent_tui.model.parsing.columns import from_columns
 from agent_tui.model.parsing.formats.columns import Row
 from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import PartialAttrs
@@ -43,6 +45,7 @@ def test_the_scanner_is_built() -> None:
 
     assert parse.scan_rows is _rowscan.scan_rows
     assert projection.scan_attrs is _rowscan.scan_attrs
+    assert projection.scan_side is _rowscan.scan_side
 
 
 @pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
@@ -227,3 +230,87 @@ def test_any_line_gives_the_same_side_values_with_the_scanner(lines: list[bytes]
     """Random and damaged lines holding summed, retry and nested ``usage`` keys read the same."""
     python, scanned = _side_attrs(lines)
     assert scanned == python
+
+
+def _sides(lines: list[bytes]) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """The sums and signals ``SideValues`` ships for ``lines``: the Python path, then the compiled scan."""
+    columns = LineParser(now=lambda: 0.0).parse_columns(lines)
+    appended = from_columns(0, columns, lines)
+    compiled = projection.scan_side
+    projection.scan_side = None
+    try:
+        python = SideValues()(appended)
+    finally:
+        projection.scan_side = compiled
+    scanned = SideValues()(appended)
+    return (python.shipped_sums, python.shipped_signals), (scanned.shipped_sums, scanned.shipped_signals)
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+def test_scanned_sums_and_signals_equal_python_ones(name: str, lines: list[bytes]) -> None:
+    """Every fixture, in three spellings: the compiled side scan ships the same sums and signals."""
+    for spelling, spelled in _spellings(lines):
+        python, scanned = _sides(spelled)
+        assert scanned == python, (name, spelling)
+
+
+_STATUSES = st.sampled_from(
+    [429, 503, 200, "429", "0503", "503 ", "\u0664\u0662\u0669", "\u00b2", True, 429.0]
+)
+_SIGNAL_PAIRS = st.one_of(
+    _SIDE_PAIRS,
+    st.tuples(st.sampled_from(["status", "http_status", "status_code", "http.status_code"]), _STATUSES),
+    st.tuples(st.sampled_from(["attempt", "retries", "retry_count"]), _SCALARS),
+    st.tuples(
+        st.sampled_from(["amount_usdc", "cost_usd", "output_tokens", "input_tokens", "completion_tokens"]),
+        st.one_of(st.integers(-5, 5), st.floats(-1e3, 1e3), st.booleans(), st.just("7")),
+    ),
+    st.tuples(st.just("trace_id"), st.sampled_from(_GOOD_IDS)),
+    st.tuples(
+        st.just("event"), st.sampled_from(["tool.call", "retrying", "llm.completion", "rate_limited", "x"])
+    ),
+    st.tuples(st.just("level"), st.sampled_from(["warning", "info", "error"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_line(pairs=_SIGNAL_PAIRS), min_size=1, max_size=12))
+def test_any_line_gives_the_same_sums_and_signals_with_the_scanner(lines: list[bytes]) -> None:
+    """Random and damaged lines with money, token, counter and status keys of every type agree."""
+    try:
+        python, scanned = _sides(lines)
+    except ValueError:
+        # int() of a digit Python cannot read as a number ('²'): both paths raise it alike
+        with pytest.raises(ValueError):
+            _sides_compiled_only(lines)
+        return
+    assert scanned == python
+
+
+def _sides_compiled_only(lines: list[bytes]) -> Any:
+    columns = LineParser(now=lambda: 0.0).parse_columns(lines)
+    return SideValues()(from_columns(0, columns, lines))
+
+
+@pytest.mark.parametrize(
+    "name", ["corpus/structlog.jsonl", "corpus/pino.jsonl", "corpus/python-json-logger.jsonl"]
+)
+@pytest.mark.parametrize("spelling", ["compact", "spaced"])
+def test_the_side_scan_reads_nearly_every_line_of_real_recordings(name: str, spelling: str) -> None:
+    """The compiled side scan leaves few lines to the Python path (none but odd ones)."""
+    lines = dict(_spellings(dict(CASES)[name]))[spelling]
+    compiled = projection.scan_side
+    assert compiled is not None
+    read = [0]
+
+    def counting(lines: list[bytes], start: int, *rest: Any) -> int:
+        stop = compiled(lines, start, *rest)
+        read[0] += stop - start
+        return stop
+
+    projection.scan_side = counting
+    try:
+        _sides_compiled_only(lines)
+    finally:
+        projection.scan_side = compiled
+    assert read[0] >= 0.95 * len(lines), (read[0], len(lines))

@@ -357,6 +357,11 @@ static PyMethodDef methods[] = {
      "scan_attrs(lines, start, out, keys, nested, refused) -> stop\n\n"
      "Append to out, for each line of lines[start:], the dict of its keys (and of nested keys' inner\n"
      "keys) until a line the Python path must read; return that line's index (len(lines) when none)."},
+    {"scan_side", (PyCFunction)(void (*)(void))scan_side, METH_FASTCALL,
+     "scan_side(lines, start, keys, nested, refused, spec, trace_ids, sums, keyed) -> stop\n\n"
+     "For each line of lines[start:], read its dict as scan_attrs does; put sums[i] = its summed values\n"
+     "when trace_ids[i] is not None and it holds a summed key, keyed[i] = the dict when it holds a retry\n"
+     "counter or a 429/503 status; stop at a line the Python path must read and return its index."},
     {"scan_rows", (PyCFunction)(void (*)(void))scan_rows, METH_FASTCALL,
      "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last)\n"
      "-> (stop, last)\n\n"

@@ -23,3 +23,15 @@ def scan_attrs(
     refused: tuple[str, ...],
     /,
 ) -> int: ...
+def scan_side(
+    lines: Sequence[bytes],
+    start: int,
+    keys: tuple[str, ...],
+    nested: tuple[tuple[str, tuple[str, ...]], ...],
+    refused: tuple[str, ...],
+    spec: tuple[Any, ...],
+    trace_ids: Sequence[str | None],
+    sums: dict[int, Any],
+    keyed: dict[int, Any],
+    /,
+) -> int: ...

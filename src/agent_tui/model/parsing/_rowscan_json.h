@@ -29,21 +29,23 @@ typedef struct {
     int kind;
     const char *p; /* string bytes (between the quotes) */
     Py_ssize_t n;
-    int escaped;   /* the string holds a backslash escape (none is \u) */
+    int escaped;   /* ESCAPED and ESCAPED_U: the escapes the string holds */
     int high;      /* the string holds a byte >= 0x80 */
     long long i;
     double d;
 } Value;
 
+/* The first 8 and the last 8 bytes of a key (fewer when shorter), mixed with its length: keys differ
+ * there, and the table compares whole keys on a hit. */
 static inline uint32_t
 hash_bytes(const char *p, Py_ssize_t n)
 {
-    uint32_t h = 2166136261u;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 16777619u;
-    }
-    return h;
+    uint64_t head = 0, tail = 0;
+    size_t k = n < 8 ? (size_t)n : 8;
+    memcpy(&head, p, k);
+    memcpy(&tail, p + n - (Py_ssize_t)k, k);
+    uint64_t h = (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ ((uint64_t)n << 32);
+    return (uint32_t)(h ^ (h >> 29) ^ (h >> 47));
 }
 
 static int
@@ -99,8 +101,9 @@ skip_ws(const char *p, const char *e)
     return p;
 }
 
-/* Whether any of 8 bytes is a quote, a backslash, a control character or not ASCII (SWAR). */
-static inline int
+/* Bit 7 of each of 8 bytes that is a quote, a backslash, a control character or not ASCII (SWAR). Bits
+ * above the first such byte may be set spuriously (borrows), never below: the lowest bit is exact. */
+static inline uint64_t
 special8(const char *p)
 {
     const uint64_t ones = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
@@ -108,17 +111,56 @@ special8(const char *p)
     memcpy(&w, p, 8);
     quote = w ^ (ones * '"');
     slash = w ^ (ones * '\\');
-    return (((quote - ones) & ~quote) | ((slash - ones) & ~slash) | (w - ones * 0x20) | w) & top ? 1 : 0;
+    return (((quote - ones) & ~quote) | ((slash - ones) & ~slash) | (w - ones * 0x20) | w) & top;
 }
 
-/* p is just past the opening quote; returns just past the closing one, or NULL (refused). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_SPECIAL(mask) ((Py_ssize_t)(__builtin_ctzll(mask) >> 3))
+#else
+#define FIRST_SPECIAL(mask) ((Py_ssize_t)0) /* no byte order trick: look from the word's start */
+#endif
+
+#define ESCAPED 1   /* a string holds a one-letter escape (\n, \", ...) */
+#define ESCAPED_U 2 /* a string holds a \uXXXX escape: skipped, never read, by the scan */
+
+/* Whether p starts 4 hex digits naming no surrogate: any decoder reads that escape alike. */
+static inline int
+unicode_escape(const char *p, const char *e)
+{
+    unsigned code = 0;
+    if (e - p < 4) {
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned digit = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+        if (digit > 15) {
+            return 0;
+        }
+        code = code << 4 | digit;
+    }
+    return code < 0xD800 || code > 0xDFFF;
+}
+
+/* p is just past the opening quote; returns just past the closing one, or NULL (refused). *escaped
+ * gains ESCAPED and ESCAPED_U for the escapes met. */
 static const char *
 scan_string(const char *p, const char *e, int *escaped, int *high)
 {
-    while (e - p >= 8 && !special8(p)) {
-        p += 8; /* plain ASCII text, eight bytes at a time */
-    }
-    while (p < e) {
+    for (;;) {
+        while (e - p >= 8) {
+            uint64_t mask = special8(p);
+            if (mask) {
+                p += FIRST_SPECIAL(mask); /* plain ASCII up to there */
+                break;
+            }
+            p += 8; /* plain ASCII text, eight bytes at a time */
+        }
+        if (p >= e) {
+            return NULL;
+        }
         unsigned char c = (unsigned char)*p;
         if (c == '"') {
             return p + 1;
@@ -129,10 +171,17 @@ scan_string(const char *p, const char *e, int *escaped, int *high)
             }
             switch (p[1]) {
             case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                *escaped = 1;
+                *escaped |= ESCAPED;
                 p += 2;
                 continue;
-            default: /* \u (surrogates are msgspec's and orjson's to judge) or invalid */
+            case 'u':
+                if (!unicode_escape(p + 2, e)) {
+                    return NULL; /* a surrogate (msgspec's and orjson's to judge) or invalid */
+                }
+                *escaped |= ESCAPED_U;
+                p += 6;
+                continue;
+            default:
                 return NULL;
             }
         }
@@ -144,7 +193,6 @@ scan_string(const char *p, const char *e, int *escaped, int *high)
         }
         p++;
     }
-    return NULL;
 }
 
 static inline int
@@ -366,8 +414,8 @@ read_scalar(const char *p, const char *e, Value *v, int floats)
         v->kind = V_STR;
         v->escaped = v->high = 0;
         const char *end = scan_string(p + 1, e, &v->escaped, &v->high);
-        if (end == NULL) {
-            return NULL;
+        if (end == NULL || (v->escaped & ESCAPED_U)) {
+            return NULL; /* \u escapes are decoded by the Python path */
         }
         v->p = p + 1;
         v->n = end - 1 - v->p;

@@ -179,16 +179,19 @@ class KeyProjector:
         return self._astuple(self._decode(line))
 
 
-def _compiled_attrs() -> Callable[..., int] | None:
+def _compiled(name: str) -> Callable[..., int] | None:
     try:
-        from agent_tui.model.parsing._rowscan import scan_attrs  # noqa: PLC0415
+        from agent_tui.model.parsing import _rowscan  # noqa: PLC0415
     except ImportError:  # built without a C compiler: msgspec reads every line
         return None
-    return scan_attrs
+    scan: Callable[..., int] = getattr(_rowscan, name)
+    return scan
 
 
-scan_attrs = _compiled_attrs()
+scan_attrs = _compiled("scan_attrs")
 """The compiled ``PartialAttrs.of_lines`` (``_rowscan.scan_attrs``), None where it was not built."""
+scan_side = _compiled("scan_side")
+"""``_rowscan.scan_side`` (``PartialAttrs.scan_side``), None where it was not built."""
 
 _REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})
 """Keys without which ``attrs_of`` returns the line's own object (no OTLP, loguru, Docker, journald or
@@ -264,6 +267,23 @@ class PartialAttrs:
                 out.append(fallback(lines[len(out)], 0))
             else:
                 return out
+
+    def scan_side(
+        self,
+        lines: Sequence[bytes],
+        start: int,
+        spec: tuple[Any, ...],
+        trace_ids: Sequence[str | None],
+        *,
+        sums: dict[int, Any],
+        keyed: dict[int, Mapping[str, Any]],
+    ) -> int:
+        """Run the compiled ``_rowscan.scan_side`` with these keys from ``start``; the index of the line it
+        left to the Python path (``start`` itself where the scan was not built)."""
+        scan = scan_side
+        if scan is None:
+            return start
+        return scan(lines, start, self._keys, self._nested, self._refused, spec, trace_ids, sums, keyed)
 
     def __call__(self, line: bytes, part: int = 0) -> Mapping[str, Any]:
         """The wanted keys of ``line`` (``part`` as for ``attrs_of``; only OTLP lines have parts)."""

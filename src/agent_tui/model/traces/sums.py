@@ -11,7 +11,16 @@ from typing import Any, Final
 
 from agent_tui.model.parsing.columns import Appended, AttrsOf
 
-__all__ = ["SUM_FIELDS", "SUM_NESTED", "SUM_READS", "SumValues", "sum_candidates", "sum_values"]
+__all__ = [
+    "SUM_FIELDS",
+    "SUM_NESTED",
+    "SUM_READS",
+    "SUM_SPEC",
+    "SumValues",
+    "is_summed",
+    "sum_candidates",
+    "sum_values",
+]
 
 SUM_FIELDS = ("amount_usdc", "payout_usdc", "cost_usd", "tokens")
 """The per-trace sums, in ``SumValues`` order."""
@@ -94,8 +103,18 @@ def _part(line_index: Sequence[int], k: int) -> int:
     return part
 
 
-_SUM_KEYS = frozenset({"amount_usdc", "payout_usdc", "cost_usd", "usage", *(out for _, out in _TOKEN_PAIRS)})
+_MONEY: Final = ("amount_usdc", "payout_usdc", "cost_usd")
+_USAGE: Final = "usage"
+_SUM_KEYS = frozenset({*_MONEY, _USAGE, *(out for _, out in _TOKEN_PAIRS)})
 """Top-level keys ``sum_values`` reads a non-zero value through (tokens need the output count)."""
+SUM_SPEC: Final = (_MONEY, _TOKEN_PAIRS, _USAGE)
+"""What ``sum_values`` reads, for its compiled twin (``_rowscan.scan_side``): money keys, token
+(input, output) pairs in the order tried, the nested key."""
+
+
+def is_summed(attrs: Mapping[str, Any]) -> bool:
+    """True when a traced record with these attributes has its sums taken (``sum_candidates``)."""
+    return not _SUM_KEYS.isdisjoint(attrs)
 
 
 def sum_candidates(batch: Appended, attrs_of: AttrsOf | None) -> Iterator[tuple[int, Mapping[str, Any]]]:

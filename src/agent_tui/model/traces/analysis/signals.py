@@ -18,7 +18,16 @@ from typing import Any, Final, NamedTuple
 from agent_tui.model.parsing.columns import Appended, AttrsOf
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
-__all__ = ["SIGNAL_READS", "Signal", "batch_signals", "call_fingerprint", "call_target", "retry_signal"]
+__all__ = [
+    "RETRY_SPEC",
+    "SIGNAL_READS",
+    "Signal",
+    "batch_signals",
+    "call_fingerprint",
+    "call_target",
+    "retry_keyed",
+    "retry_signal",
+]
 
 
 class Signal(NamedTuple):
@@ -52,6 +61,9 @@ _STATUS_SET: Final = frozenset(_STATUS_KEYS)
 _RETRY_KEYS: Final = _COUNT_KEYS | _STATUS_SET
 _TOOL_KEYS: Final = ("tool", "tool_name", "gen_ai.tool.name", "function")
 _MODEL_KEYS: Final = ("gen_ai.request.model", "model", "llm.model")
+RETRY_SPEC: Final = (tuple(sorted(_COUNT_KEYS)), _STATUS_KEYS)
+"""What ``retry_keyed`` reads, for its compiled twin (``_rowscan.scan_side``): counter keys, then the
+status keys in the order ``_status`` looks them up."""
 SIGNAL_READS: Final = frozenset({*_RETRY_KEYS, "agent_id"})
 """Every top-level key ``retry_signal`` reads (a projection may decode only these)."""
 _SPAN_LINES: Final = frozenset({EVENT_TRACE_START, EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED})
@@ -79,6 +91,11 @@ def _status(attrs: Mapping[str, Any]) -> int:
         if type(value) is str and value.isdigit():
             return int(value)
     return 0
+
+
+def retry_keyed(attrs: Mapping[str, Any]) -> bool:
+    """True when a record's attributes hold a retry counter or a 429/503 status (``_keyed``)."""
+    return not _COUNT_KEYS.isdisjoint(attrs) or _status(attrs) in (429, 503)
 
 
 def retry_signal(
@@ -168,7 +185,10 @@ def _keyed(batch: Appended) -> set[int]:
 
 
 def batch_signals(
-    batch: Appended, attrs_of: AttrsOf | None, events: dict[str, tuple[bool, bool]]
+    batch: Appended,
+    attrs_of: AttrsOf | None,
+    events: dict[str, tuple[bool, bool]],
+    keyed: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> dict[int, Signal]:
     """Signals by record index of one batch.
 
@@ -176,21 +196,30 @@ def batch_signals(
         batch: the appended columns.
         attrs_of: decodes a line when the batch did not keep the mappings.
         events: a cache of event name → (may signal a retry, is a call) by its name, shared across batches.
+        keyed: the attributes of the records ``retry_keyed`` holds true for, when already found (each
+            record's line read once for sums and signals: ``_rowscan.scan_side``).
     """
     names = batch.events
     for name in set(names).difference(events):
         events[name] = _kinds(name)
     kinds = list(map(events.__getitem__, names))
     every = range(len(names))
-    retries = set(compress(every, map(itemgetter(0), kinds))) | _keyed(batch)
+    retries = set(compress(every, map(itemgetter(0), kinds))) | (
+        _keyed(batch) if keyed is None else keyed.keys()
+    )
     calls = set(compress(every, map(itemgetter(1), kinds)))
     out: dict[int, Signal] = {}
     for k in sorted(retries | calls):
         event = names[k]
         call = event if k in calls and event not in _SPAN_LINES else None
         if k in retries:
+            found = keyed.get(k) if keyed is not None else None
             key, retried, attempt, rate, agent = retry_signal(
-                _attrs(batch, k, attrs_of), event, batch.levels[k], batch.ops[k], batch.parent_ids[k]
+                _attrs(batch, k, attrs_of) if found is None else found,
+                event,
+                batch.levels[k],
+                batch.ops[k],
+                batch.parent_ids[k],
             )
             if key is not None or rate or call is not None:
                 out[k] = Signal(key, retried, attempt, rate, call, agent)
