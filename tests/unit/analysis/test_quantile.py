@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import random
+import struct
 
 import pytest
 
-from agent_tui.model.traces.analysis.quantile import RunningQuantile
+from agent_tui.model.traces.analysis.quantile import RunningQuantile, compiled_quantile, running_quantile
 
 
 def nearest_rank(values: list[float], q: float) -> float:
@@ -56,3 +57,51 @@ def test_mostly_distinct_values_drop_the_sharing_table() -> None:
     for value in values:
         running.add(value)
     assert running._same is None and running.value == nearest_rank(values, 0.5)
+
+
+def test_the_compiled_quantile_is_built_and_used() -> None:
+    """``make install`` compiled the quantile: flags get it (CI runs the suite with it)."""
+    assert compiled_quantile is not None
+    assert type(running_quantile(0.9)) is compiled_quantile
+
+
+@pytest.mark.parametrize("q", [0.0, 0.01, 0.5, 0.9, 0.99, 1.0])
+def test_the_compiled_quantile_is_exact_too(q: float) -> None:
+    """The compiled twin gives the exact quantile for any mix of ``add`` and ``later``."""
+    assert compiled_quantile is not None
+    rng = random.Random(f"compiled-{q}")
+    running = compiled_quantile(q)
+    values: list[float] = []
+    for step in range(3000):
+        value = rng.choice([0.0, 1.0, 2.5]) if rng.random() < 0.3 else rng.expovariate(0.01)
+        values.append(value)
+        (running.add if rng.random() < 0.4 else running.later)(value)
+        assert len(running) == len(values)
+        if step < 50 or rng.random() < 0.05:
+            assert running.value == nearest_rank(values, q)
+    assert sorted(running.held()) == sorted(values)
+
+
+def _same_float(a: float, b: float) -> bool:
+    """Bit for bit: signed zeros apart, NaN equal to NaN."""
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.9, 1.0, -0.5, 1.5])
+def test_the_compiled_quantile_reads_what_the_python_one_reads(q: float) -> None:
+    """Signed zeros, NaNs, infinities and ties: both give the same float at every read, as the compiled
+    heaps make heapq's moves (what sits on top among equal values depends on them)."""
+    assert compiled_quantile is not None
+    rng = random.Random(f"twins-{q}")
+    pool = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, 2.5, 2.5, 1e-300]
+    for _ in range(40):
+        python, compiled = RunningQuantile(q), compiled_quantile(q)
+        for _ in range(rng.randrange(1, 120)):
+            value = rng.choice(pool) if rng.random() < 0.7 else rng.uniform(-3, 3)
+            how = "add" if rng.random() < 0.5 else "later"
+            getattr(python, how)(value)
+            getattr(compiled, how)(value)
+            if rng.random() < 0.3:
+                assert _same_float(compiled.value, python.value)
+        assert _same_float(compiled.value, python.value)
+        assert len(compiled) == len(python)

@@ -1,4 +1,4 @@
-"""The caller's share of parsing in ``loader.parallel_batches``, and the last pieces it parses alone."""
+"""The caller's share of parsing in ``loader.parallel_batches``, and its workers' lives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent_tui.model.parsing.loader import _SOLO_TAIL, _Share, split_file
+from agent_tui.model.parsing.loader import _Share
 
 
 def taken_by_caller(workers: int, parse_s: float, fold_s: float, pieces: int) -> int:
@@ -52,27 +52,20 @@ print(json.dumps([alive, records]))
 """
 
 
-def test_the_last_pieces_are_parsed_with_no_worker_alive(tmp_path: Path) -> None:
-    """The caller parses the final pieces alone: no worker process is alive while they are handed out.
+def test_the_workers_are_gone_before_the_last_batch(tmp_path: Path) -> None:
+    """Once every piece given to the worker came back it is let go: none is alive (and counted in the
+    process tree's memory) while the index reaches its full size.
 
     Run in a process of its own, a headless caller as ``stats`` is (no other thread, no other children).
     """
-    path = tmp_path / "big.jsonl"
-    path.write_bytes(
-        b"".join(
-            b'{"ts":"2026-03-04T00:00:%02d.000Z","level":"info","event":"e%d","trace_id":"t%d"}\n'
-            % (i % 60, i, i % 7)
-            for i in range(20_000)
-        )
-    )
+    path = _big(tmp_path / "big.jsonl")
     done = subprocess.run(
         [sys.executable, "-c", _CALLER, str(path)], capture_output=True, check=True, timeout=120
     )
     alive, records = json.loads(done.stdout)
-    solo = int(len(split_file(str(path), 16 << 10)) * _SOLO_TAIL)
     assert records == 20_000
-    assert solo >= 2 and alive[-solo:] == [0] * solo
     assert max(alive) == 1
+    assert alive[-1] == 0
 
 
 def _big(path: Path, lines: int = 20_000) -> Path:

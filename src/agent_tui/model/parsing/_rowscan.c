@@ -15,6 +15,7 @@
 
 #include "_rowscan_json.h"
 #include "_rowscan_attrs.h"
+#include "_rowscan_quantile.h"
 
 #define ROLES 7
 #define SECOND_CHARS 19 /* "YYYY-MM-DDTHH:MM:SS" */
@@ -370,7 +371,20 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static int
+module_exec(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &Quantile_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int failed = PyModule_AddObjectRef(module, "Quantile", type);
+    Py_DECREF(type);
+    return failed;
+}
+
 static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, module_exec},
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif

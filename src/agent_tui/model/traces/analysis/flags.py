@@ -14,7 +14,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.query.flagfield import FLAG_NAMES
-from agent_tui.model.traces.analysis.quantile import RunningQuantile
+from agent_tui.model.traces.analysis.quantile import running_quantile
 from agent_tui.model.traces.analysis.signals import Signal, batch_signals, call_fingerprint, call_target
 from agent_tui.model.traces.analysis.thresholds import Flag, Thresholds
 
@@ -40,10 +40,10 @@ class _OpStats:
     def __init__(self, q: float) -> None:
         self.seen = 0
         """Finished traces (the length of each quantile, kept as a plain int for the hot loop)."""
-        self.duration = RunningQuantile(q)
-        self.median = RunningQuantile(0.5)
-        self.cost = RunningQuantile(q)
-        self.tokens = RunningQuantile(q)
+        self.duration = running_quantile(q)
+        self.median = running_quantile(0.5)
+        self.cost = running_quantile(q)
+        self.tokens = running_quantile(q)
 
 
 class _Tally:
