@@ -162,6 +162,7 @@ def slimmed(a: Appended, same: Callable[[Any, Any], Any]) -> Appended:
         trace_ids=list(map(same, a.trace_ids, a.trace_ids)),
         span_ids=a.span_ids if spans is None else SpanValues(spans),
         parent_ids=a.parent_ids if parents is None else SpanValues(parents),
+        line_index=range(a.count) if a.one_per_line else a.line_index,
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Iterator, Mapping
-from itertools import accumulate
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import accumulate, count
+from operator import add
 from typing import TYPE_CHECKING
 
 from agent_tui.batch import LineBatch
@@ -48,7 +50,7 @@ ones a few MB less again (the worker 28-32 MB instead of 32-34)."""
 PARALLEL_MIN_BYTES = 32 << 20
 """Below this, starting worker processes costs more than it saves."""
 
-Shipped = tuple[Appended, list[int], list[int]]
+Shipped = tuple[Appended, Sequence[int], Sequence[int]]
 """A parsed batch as a worker returns it: columns (no lines), per-record offsets and lengths."""
 
 
@@ -94,7 +96,8 @@ def iter_file_batches(
             if not data.endswith(b"\n") and position + len(data) < limit:
                 data += fh.readline()[: limit - position - len(data)]
             lines = _lines_of(data)
-            offsets = list(accumulate((len(x) + 1 for x in lines[:-1]), initial=position))
+            # offset k = position + k newlines + the lengths before it, by C-level passes only
+            offsets = list(map(add, accumulate(map(len, lines[:-1]), initial=position), count()))
             position += len(data)
             yield lines, offsets
 
@@ -126,7 +129,8 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             record_offsets, lengths = offsets, list(map(len, lines))
         else:
             record_offsets, lengths = record_spans(lines, offsets, idxs)
-        out.append((slimmed(a, same), record_offsets, lengths))
+        # Arrays: a list of ints is pickled and unpickled one int object at a time.
+        out.append((slimmed(a, same), array("q", record_offsets), array("I", lengths)))
         if len(seen) > 200_000:
             seen.clear()
     release_free_memory()
