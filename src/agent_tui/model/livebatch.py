@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from agent_tui.model.parsing import projection
-from agent_tui.model.parsing.columns import Appended, SpanValues, encode_span_ids, from_columns
+from agent_tui.model.parsing.columns import (
+    Appended,
+    ByRecord,
+    Packed,
+    SpanValues,
+    encode_span_ids,
+    from_columns,
+)
 from agent_tui.model.parsing.parse import LineParser, attrs_of
 from agent_tui.model.parsing.projection import PartialAttrs
 from agent_tui.model.traces.analysis.signals import (
@@ -140,9 +147,9 @@ class LiveParsed:
 
     columns: Appended | None
     """Numbered from 0, without lines (``Store.append_shipped`` places them)."""
-    sums: Mapping[int, tuple[float, float, float, int]] | None
+    sums: ByRecord[tuple[float, float, float, int]] | None
     """None when the worker left sums and signals to the app."""
-    signals: Mapping[int, Any] | None
+    signals: ByRecord[Any] | None
     state: ParserState
 
 
@@ -163,7 +170,18 @@ def slimmed(a: Appended, same: Callable[[Any, Any], Any]) -> Appended:
         span_ids=a.span_ids if spans is None else SpanValues(spans),
         parent_ids=a.parent_ids if parents is None else SpanValues(parents),
         line_index=range(a.count) if a.one_per_line else a.line_index,
+        shipped_sums=_packed_sums(a.shipped_sums),
+        shipped_signals=_packed_signals(a.shipped_signals, same),
     )
+
+
+def _packed_sums(sums: ByRecord[SumValues] | None) -> ByRecord[SumValues] | None:
+    return Packed(sums, 4) if isinstance(sums, dict) else sums
+
+
+def _packed_signals(signals: ByRecord[Any] | None, same: Callable[[Any, Any], Any]) -> ByRecord[Any] | None:
+    # retry keys, call keys (event names) and agents repeat: one object each
+    return Packed(signals, 6, same, (0, 4, 5)) if isinstance(signals, dict) else signals
 
 
 def parse_shipped(
@@ -196,7 +214,7 @@ def parse_shipped(
     )
     if len(seen) > 100_000:
         seen.clear()
-    return (shipped, a.shipped_sums, a.shipped_signals, parser_state(parser))
+    return (shipped, slim.shipped_sums, slim.shipped_signals, parser_state(parser))
 
 
 def unship(shipped: tuple[Any, ...]) -> Appended:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import eq, is_not
-from typing import Any, Protocol, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from agent_tui.model.record import ErrorInfo
 from agent_tui.schema import Level
@@ -22,8 +22,10 @@ __all__ = [
     "NO_NAME",
     "Appended",
     "AttrsOf",
+    "ByRecord",
     "ColumnsLike",
     "Interner",
+    "Packed",
     "ParsedLike",
     "Reparse",
     "SpanValues",
@@ -103,6 +105,58 @@ class Interner(dict[str | None, int]):
         return index
 
 
+T_co = TypeVar("T_co", covariant=True)
+Row = TypeVar("Row", bound=tuple[Any, ...])
+
+
+class ByRecord(Protocol[T_co]):
+    """Values by record index: a dict, or ``Packed`` columns as a worker ships them."""
+
+    def items(self) -> Iterable[tuple[int, T_co]]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Packed(Generic[Row]):
+    """Tuples by record index kept as columns (an array of indices, a list per field): what worker
+    processes ship. A dict of tuples pickles and unpickles one tuple per record, and of NamedTuples one
+    class call per record (sums and signals were half of unpickling a batch). ``items`` gives plain
+    tuples back.
+
+    Args:
+        by_record: the tuples by record index.
+        width: their length.
+        same: maps a string to the one object kept for its value (pickle then sends repeats as memo
+            references), for the fields in ``strings``.
+        strings: the fields holding strings.
+    """
+
+    __slots__ = ("columns", "keys")
+
+    def __init__(
+        self,
+        by_record: Mapping[int, Row],
+        width: int,
+        same: Callable[[Any, Any], Any] | None = None,
+        strings: tuple[int, ...] = (),
+    ) -> None:
+        self.keys = array("I", by_record)
+        columns: list[list[Any]] = [list(column) for column in zip(*by_record.values(), strict=True)]
+        if not columns:
+            columns = [[] for _ in range(width)]
+        if same is not None:
+            for j in strings:
+                columns[j] = list(map(same, columns[j], columns[j]))
+        self.columns = tuple(columns)
+
+    def items(self) -> Iterator[tuple[int, Row]]:
+        """``(record index, tuple)`` pairs, in the order they were packed."""
+        return zip(self.keys, zip(*self.columns, strict=True), strict=True)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 @dataclass(frozen=True, slots=True)
 class Appended:
     """The columns of one appended batch, handed to the trace forest and the stats."""
@@ -130,9 +184,9 @@ class Appended:
     """Record ``k`` came from line ``k`` (no multi-record or joined lines in the batch)."""
     ts_sorted: bool = True
     """The batch's times never decrease."""
-    shipped_sums: Mapping[int, tuple[float, float, float, int]] | None = None
+    shipped_sums: ByRecord[tuple[float, float, float, int]] | None = None
     """Summed values by record index, worked out by a worker process (which ships no lines)."""
-    shipped_signals: Mapping[int, Any] | None = None
+    shipped_signals: ByRecord[Any] | None = None
     """Retry, rate-limit and call signals by record index (``analysis.signals``), from a worker process."""
 
     @property

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent_tui.model.query.flagfield import FLAG_NAMES
 from agent_tui.model.traces.analysis.quantile import running_quantile
-from agent_tui.model.traces.analysis.signals import Signal, batch_signals, call_fingerprint, call_target
+from agent_tui.model.traces.analysis.signals import batch_signals, call_fingerprint, call_target
 from agent_tui.model.traces.analysis.thresholds import Flag, Thresholds
 
 if TYPE_CHECKING:
-    from agent_tui.model.parsing.columns import Appended, AttrsOf
+    from agent_tui.model.parsing.columns import Appended, AttrsOf, ByRecord
     from agent_tui.model.store.index import Store
     from agent_tui.model.traces.forest import TraceForest
 
@@ -205,7 +205,7 @@ class FlagTracker:
             merged = tuple(sorted({*old.evidence, *evidence}))[:_EVIDENCE]
             flags[name] = Flag(name, tid, old.reason, merged)
 
-    def _signals(self, batch: Appended, signals: Mapping[int, Signal], changed: set[str]) -> None:
+    def _signals(self, batch: Appended, signals: ByRecord[tuple[Any, ...]], changed: set[str]) -> None:
         first, tids, times = batch.first_seq, batch.trace_ids, batch.ts
         calls, repeats = self._calls, self.thresholds.repeats
         for k, signal in signals.items():
@@ -236,19 +236,20 @@ class FlagTracker:
                 if len(seqs) >= repeats:
                     self._call(tid, key, seqs, batch, changed)
 
-    def _retry(self, tid: str, signal: Signal, seq: int, changed: set[str]) -> None:
-        assert signal.retry_key is not None
-        state = self._retries.setdefault(tid, {}).setdefault(signal.retry_key, [0, 0])
-        if signal.retried:
+    def _retry(self, tid: str, signal: tuple[Any, ...], seq: int, changed: set[str]) -> None:
+        """One retry signal (a ``Signal``, or the plain tuple of its fields a worker shipped)."""
+        retry_key, retried, attempt = signal[0], signal[1], signal[2]
+        state = self._retries.setdefault(tid, {}).setdefault(retry_key, [0, 0])
+        if retried:
             state[0] += 1
-        state[1] = max(state[1], signal.attempt)
+        state[1] = max(state[1], attempt)
         # Seqs only grow, so a flag's evidence is the first _EVIDENCE of them: keeping them all made a
         # trace retrying n times cost n^2 (a tuple of every seq, and a subset test, per retry).
         if len(state) < 2 + _EVIDENCE:
             state.append(seq)
         retries = max(state[0], state[1] - 1)
         if retries >= self.thresholds.retries:
-            op = signal.retry_key.split("\x00", 1)[0]
+            op = retry_key.split("\x00", 1)[0]
             self._raise(tid, "retry_storm", f"{op} retried {retries} times", tuple(state[2:]), changed)
 
     def _call(self, tid: str, key: str, seqs: list[int], batch: Appended, changed: set[str]) -> None:
