@@ -16,6 +16,7 @@
 #include "_rowscan_json.h"
 #include "_rowscan_attrs.h"
 #include "_rowscan_quantile.h"
+#include "_rowscan_traces.h"
 
 #define ROLES 7
 #define SECOND_CHARS 19 /* "YYYY-MM-DDTHH:MM:SS" */
@@ -363,6 +364,10 @@ static PyMethodDef methods[] = {
      "For each line of lines[start:], read its dict as scan_attrs does; put sums[i] = its summed values\n"
      "when trace_ids[i] is not None and it holds a summed key, keyed[i] = the dict when it holds a retry\n"
      "counter or a 429/503 status; stop at a line the Python path must read and return its index."},
+    {"per_trace", (PyCFunction)(void (*)(void))per_trace, METH_FASTCALL,
+     "per_trace(trace_ids, ts, levels, ts_sorted) -> (counts, last_k, first_k, lo, hi, top)\n\n"
+     "Each trace id's records, last and first record index, earliest and latest time and most severe\n"
+     "level in the batch, as dicts in order of first sight (no None key)."},
     {"scan_rows", (PyCFunction)(void (*)(void))scan_rows, METH_FASTCALL,
      "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last)\n"
      "-> (stop, last)\n\n"

@@ -46,3 +46,14 @@ class Quantile:
     def later(self, value: float, /) -> None: ...
     def held(self) -> list[float]: ...
     def __len__(self) -> int: ...
+
+def per_trace(
+    trace_ids: Sequence[str | None], ts: Sequence[float], levels: bytes, ts_sorted: bool, /
+) -> tuple[
+    dict[str | None, int],
+    dict[str | None, int],
+    dict[str | None, int],
+    dict[str | None, float],
+    dict[str | None, float],
+    dict[str | None, int],
+]: ...

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from operator import eq, is_, itemgetter, not_
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_tui.model.parsing.columns import Interner, SpanValues
 from agent_tui.model.traces.sums import sum_candidates, sum_values
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
+
+
+def _compiled() -> Callable[..., tuple[dict[Any, Any], ...]] | None:
+    try:
+        from agent_tui.model.parsing._rowscan import per_trace as compiled  # noqa: PLC0415
+    except ImportError:  # built without a C compiler: _PerTrace's C-level passes
+        return None
+    return compiled
+
+
+per_trace = _compiled()
+"""``_rowscan.per_trace``: ``_PerTrace``'s passes in one compiled pass, None where it was not built."""
 
 if TYPE_CHECKING:
     from agent_tui.model.parsing.columns import Appended, AttrsOf
@@ -235,19 +247,33 @@ class _PerTrace:
 
     def __init__(self, batch: Appended, span_lines: tuple[list[int], list[int], list[int]]) -> None:
         tids = batch.trace_ids
-        ks = range(len(tids))
-        self.counts = Counter(tids)
-        del self.counts[None]
-        self.last_k = dict(zip(tids, ks, strict=True))
-        self.first_k = dict(zip(reversed(tids), reversed(ks), strict=True))
-        ts = batch.ts
-        if batch.ts_sorted:
-            # A trace's earliest and latest times in a sorted batch are those of its first and last record.
-            self.lo = dict(zip(self.first_k, map(ts.__getitem__, self.first_k.values()), strict=True))
-            self.hi = dict(zip(self.last_k, map(ts.__getitem__, self.last_k.values()), strict=True))
+        levels = batch.level_bytes or bytes(batch.levels)
+        self.counts: dict[str | None, int]
+        self.last_k: dict[str | None, int]
+        self.first_k: dict[str | None, int]
+        self.lo: dict[str | None, float]
+        self.hi: dict[str | None, float]
+        self.top: dict[str | None, int]
+        if per_trace is not None:
+            # One compiled pass (the passes below took 0.24 us a record of stats' 1.2 us fold).
+            self.counts, self.last_k, self.first_k, self.lo, self.hi, self.top = per_trace(
+                tids, batch.ts, levels, batch.ts_sorted
+            )
         else:
-            self.lo, self.hi = _min_max(tids, ts)
-        self.top = _worst_levels(tids, self.counts, batch.level_bytes or bytes(batch.levels))
+            ks = range(len(tids))
+            counts = Counter(tids)
+            del counts[None]
+            self.counts = counts
+            self.last_k = dict(zip(tids, ks, strict=True))
+            self.first_k = dict(zip(reversed(tids), reversed(ks), strict=True))
+            ts = batch.ts
+            if batch.ts_sorted:
+                # A trace's earliest and latest times in a sorted batch: those of its first and last record.
+                self.lo = dict(zip(self.first_k, map(ts.__getitem__, self.first_k.values()), strict=True))
+                self.hi = dict(zip(self.last_k, map(ts.__getitem__, self.last_k.values()), strict=True))
+            else:
+                self.lo, self.hi = _min_max(tids, ts)
+            self.top = _worst_levels(tids, self.counts, levels)
         starts, completes, fails = span_lines
         self.opens: Counter[str | None] = Counter(map(tids.__getitem__, starts))
         self.closes: Counter[str | None] = Counter(map(tids.__getitem__, completes))

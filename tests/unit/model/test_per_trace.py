@@ -1,0 +1,81 @@
+"""``_rowscan.per_trace`` gives ``_PerTrace`` exactly what its C-level passes in Python give."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent_tui.model.parsing._rowscan import per_trace as compiled
+from agent_tui.model.parsing.columns import empty_appended
+from agent_tui.model.traces import columns
+from agent_tui.model.traces.columns import _PerTrace
+
+
+@contextmanager
+def _python_only() -> Iterator[None]:
+    columns.per_trace = None
+    try:
+        yield
+    finally:
+        columns.per_trace = compiled
+
+
+def _fields(b: _PerTrace) -> dict[str, Any]:
+    """What the fold reads: counts in order (new traces are numbered so), the rest by trace id."""
+    ids = [t for t in b.counts if t is not None]
+    looked = {name: {t: getattr(b, name)[t] for t in ids} for name in ("last_k", "first_k", "top")}
+    times = {name: {t: getattr(b, name).get(t) for t in ids} for name in ("lo", "hi")}
+    for per in times.values():
+        for t, v in per.items():
+            if v is not None and math.isnan(v):
+                per[t] = "nan"
+    return {"counts": list(b.counts.items()), **looked, **times}
+
+
+_IDS = st.sampled_from(["t1", "t2", "t3", "a" * 32, None])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            _IDS,
+            st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, -0.0, 1e300, math.nan, 5.0])),
+            st.integers(0, 255),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    as_array=st.booleans(),
+    copies=st.booleans(),
+)
+def test_the_compiled_pass_gives_what_the_python_passes_give(
+    rows: list[tuple[str | None, float, int]], as_array: bool, copies: bool
+) -> None:
+    """Any ids (None among them, equal ids as distinct objects), times (sorted or not, NaN, huge) and
+    levels: the same counts in the same order, first and last records, times and worst levels."""
+    tids = [("".join(t) if copies and t is not None else t) for t, _, _ in rows]
+    times = [t for _, t, _ in rows]
+    levels = bytes(level for _, _, level in rows)
+    for ts_sorted in (True, False):
+        if ts_sorted:
+            times = sorted(times, key=lambda t: (math.isnan(t), t))
+        ts: Any = array("d", times) if as_array else times
+        batch = replace(
+            empty_appended(0, []),
+            trace_ids=tids,
+            ts=ts,
+            levels=list(levels),
+            level_bytes=levels,
+            ts_sorted=ts_sorted,
+        )
+        with _python_only():
+            python = _fields(_PerTrace(batch, ([], [], [])))
+        assert _fields(_PerTrace(batch, ([], [], []))) == python
