@@ -129,12 +129,20 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
             record_offsets, lengths = offsets, list(map(len, lines))
         else:
             record_offsets, lengths = record_spans(lines, offsets, idxs)
-        # Arrays: a list of ints is pickled and unpickled one int object at a time.
-        out.append((slimmed(a, same), array("q", record_offsets), array("I", lengths)))
+        # Arrays: a list of ints is pickled and unpickled one int object at a time; in the store's
+        # typecodes where they fit, so it appends them as they are.
+        out.append((slimmed(a, same), _narrow(record_offsets, "I", "q"), _narrow(lengths, "H", "I")))
         if len(seen) > 200_000:
             seen.clear()
     release_free_memory()
     return out
+
+
+def _narrow(values: list[int], narrow: str, wide: str) -> array[int]:
+    try:
+        return array(narrow, values)
+    except OverflowError:
+        return array(wide, values)
 
 
 _TRIM_EVERY = 16

@@ -215,6 +215,9 @@ class ColumnStore:
     def _extend(self, name: str, values: Sequence[int], wide: str) -> None:
         """Append ``values`` to column ``name``, widening it to typecode ``wide`` if one does not fit."""
         column: array[int] = getattr(self, name)
+        if isinstance(values, array) and values.typecode == column.typecode:
+            column.extend(values)  # a copy of memory: workers ship the column's own typecode
+            return
         try:
             added = array(column.typecode, values)
         except OverflowError:
