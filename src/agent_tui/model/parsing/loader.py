@@ -90,7 +90,10 @@ def iter_file_batches(
         limit = os.fstat(fh.fileno()).st_size if end is None else end
         while position < limit:
             fh.seek(position)
-            data = fh.read(min(BATCH_BYTES, limit - position))
+            # The rest of a range in one read when it is little more than a batch (a worker's piece
+            # ends on a line end): no line to complete and no copy of the batch to add it to.
+            left = limit - position
+            data = fh.read(left if left <= BATCH_BYTES + (BATCH_BYTES >> 2) else BATCH_BYTES)
             if not data:
                 return
             if not data.endswith(b"\n") and position + len(data) < limit:
