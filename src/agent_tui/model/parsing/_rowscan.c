@@ -368,6 +368,9 @@ static PyMethodDef methods[] = {
      "per_trace(trace_ids, ts, levels, ts_sorted) -> (counts, last_k, first_k, lo, hi, top)\n\n"
      "Each trace id's records, last and first record index, earliest and latest time and most severe\n"
      "level in the batch, as dicts in order of first sight (no None key)."},
+    {"intern_all", (PyCFunction)(void (*)(void))intern_all, METH_FASTCALL,
+     "intern_all(interner, keys) -> list[int]\n\n"
+     "Each key's int in an Interner, new keys added as its __missing__ adds them."},
     {"scan_rows", (PyCFunction)(void (*)(void))scan_rows, METH_FASTCALL,
      "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last)\n"
      "-> (stop, last)\n\n"

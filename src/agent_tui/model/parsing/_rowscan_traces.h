@@ -200,4 +200,65 @@ done:
     return result;
 }
 
+/* Interner lookups of many keys at once: each key's int, a new key added as Interner.__missing__ adds
+ * it (next index, appended to ``strings``; None gives ``none``; past ``cap`` a new key gives ``full``). */
+static PyObject *
+intern_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyDict_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "intern_all(interner, keys)");
+        return NULL;
+    }
+    PyObject *interner = args[0], *strings = NULL, *cap = NULL, *none = NULL, *full = NULL, *seq = NULL,
+             *out = NULL;
+    Py_ssize_t most = PY_SSIZE_T_MAX;
+    if ((strings = PyObject_GetAttrString(interner, "strings")) == NULL || !PyList_CheckExact(strings)
+        || (cap = PyObject_GetAttrString(interner, "cap")) == NULL
+        || (none = PyObject_GetAttrString(interner, "none")) == NULL
+        || (full = PyObject_GetAttrString(interner, "full")) == NULL
+        || (cap != Py_None && (most = PyLong_AsSsize_t(cap)) == -1 && PyErr_Occurred())
+        || (seq = PySequence_Fast(args[1], "keys must be a sequence")) == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "interner.strings must be a list");
+        }
+        goto done;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if ((out = PyList_New(n)) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *value = PyDict_GetItemWithError(interner, key);
+        if (value != NULL) {
+            Py_INCREF(value);
+        }
+        else if (PyErr_Occurred()) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        else if (key == Py_None) {
+            value = Py_NewRef(none);
+        }
+        else if (PyList_GET_SIZE(strings) >= most) {
+            value = Py_NewRef(full);
+        }
+        else if ((value = PyLong_FromSsize_t(PyList_GET_SIZE(strings))) == NULL
+                 || PyList_Append(strings, key) < 0 || PyDict_SetItem(interner, key, value) < 0) {
+            Py_XDECREF(value);
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, value);
+    }
+done:
+    Py_XDECREF(strings);
+    Py_XDECREF(cap);
+    Py_XDECREF(none);
+    Py_XDECREF(full);
+    Py_XDECREF(seq);
+    return out;
+}
+
 #endif

@@ -179,16 +179,16 @@ class ColumnStore:
         self._ts.extend(ts if isinstance(ts, array) and ts.typecode == "d" else array("d", ts))
         self._lvl.frombytes(a.level_bytes)
         # array(list(map(...))) is about twice as fast as array(map(...)) or extend(map(...)).
-        self._tr.extend(array("i", list(map(self.ids.__getitem__, a.trace_ids))))
+        self._tr.extend(array("i", self.ids.indices(a.trace_ids)))
         names = self.names.__getitem__
-        op_ids = array("H", list(map(names, a.ops)))
+        op_ids = array("H", self.names.indices(a.ops))
         raws = a.raws
         n_raw = raws.count(True)
         if n_raw:
             self.raw_count += n_raw
             ev_ids = array("H", [NAME_NONE if r else names(e) for e, r in zip(a.events, raws, strict=True)])
         else:
-            ev_ids = array("H", list(map(names, a.events)))
+            ev_ids = array("H", self.names.indices(a.events))
         self._op.extend(op_ids)
         self._ev.extend(ev_ids)
         capped = len(self.names.strings) >= NO_NAME - 1 and (NO_NAME in op_ids or NO_NAME in ev_ids)

@@ -1,4 +1,4 @@
-"""``_rowscan.per_trace`` gives ``_PerTrace`` exactly what its C-level passes in Python give."""
+"""The compiled fold helpers (``_rowscan.per_trace``, ``intern_all``) give what their Python twins give."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent_tui.model.parsing import columns as parsing_columns
 from agent_tui.model.parsing._rowscan import per_trace as compiled
-from agent_tui.model.parsing.columns import empty_appended
+from agent_tui.model.parsing.columns import Interner, empty_appended
 from agent_tui.model.traces import columns
 from agent_tui.model.traces.columns import _PerTrace
 
@@ -79,3 +80,21 @@ def test_the_compiled_pass_gives_what_the_python_passes_give(
         with _python_only():
             python = _fields(_PerTrace(batch, ([], [], [])))
         assert _fields(_PerTrace(batch, ([], [], []))) == python
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    batches=st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "e", None]), max_size=10), max_size=4),
+    cap=st.sampled_from([None, 0, 2, 4]),
+)
+def test_interner_indices_compiled_equal_one_lookup_at_a_time(
+    batches: list[list[str | None]], cap: int | None
+) -> None:
+    """``Interner.indices`` in one compiled call: the same ints, and the interner grows the same (new
+    keys in order, None as ``none``, keys past ``cap`` as ``full`` and not kept)."""
+    assert parsing_columns.intern_all is not None
+    compiled_one, python_one = Interner(cap, none=-1, full=-2), Interner(cap, none=-1, full=-2)
+    for keys in batches:
+        assert compiled_one.indices(keys) == list(map(python_one.__getitem__, keys))
+        assert dict(compiled_one) == dict(python_one)
+        assert compiled_one.strings == python_one.strings
