@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,8 +15,7 @@ from agent_tui.model.livebatch import SideValues
 from agent_tui.model.parsing import parse, projection
 from agent_tui.model.parsing.columns import from_columns
 from agent_tui.model.parsing.formats.columns import Row
-from agent_tui.model.parsing.parse import LineParser, attrs_of
-from agent_tui.model.parsing.projection import PartialAttrs
+from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.traces.analysis.signals import SIGNAL_READS
 from agent_tui.model.traces.sums import SUM_NESTED, SUM_READS
 from tests.unit.model.test_projection import CASES, _rows, _spellings
@@ -44,7 +43,6 @@ def test_the_scanner_is_built() -> None:
     from agent_tui.model.parsing import _rowscan
 
     assert parse.scan_rows is _rowscan.scan_rows
-    assert projection.scan_attrs is _rowscan.scan_attrs
     assert projection.scan_side is _rowscan.scan_side
 
 
@@ -197,39 +195,10 @@ def test_one_writers_lines_map_the_same_with_the_scanner(lines: list[bytes]) -> 
     assert scanned == python
 
 
-def _side_attrs(lines: list[bytes]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """What sums and signals read of each line: through msgspec, then with the compiled scan."""
-    side = PartialAttrs(sorted({*SUM_READS, *SIGNAL_READS}), SUM_NESTED, attrs_of)
-    compiled = projection.scan_attrs
-    projection.scan_attrs = None
-    try:
-        python = side.of_lines(lines)
-    finally:
-        projection.scan_attrs = compiled
-    return python, side.of_lines(lines)
-
-
-@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
-def test_scanned_side_values_equal_msgspec_ones(name: str, lines: list[bytes]) -> None:
-    """Every fixture line, in three spellings, gives sums and signals the same keys and values (readers
-    only look keys up: the order of a mapping's keys may differ)."""
-    for spelling, spelled in _spellings(lines):
-        python, scanned = _side_attrs(spelled)
-        assert scanned == python, (name, spelling)
-
-
 _SIDE_PAIRS = st.tuples(
     st.sampled_from([*SUM_READS, *SIGNAL_READS, "usage", "x", "record", "attributes"]),
     st.one_of(_VALUES, st.dictionaries(st.sampled_from([*SUM_NESTED["usage"], "y"]), _VALUES, max_size=3)),
 )
-
-
-@settings(max_examples=300, deadline=None)
-@given(lines=st.lists(st.one_of(_line(), _line(pairs=_SIDE_PAIRS)), min_size=1, max_size=12))
-def test_any_line_gives_the_same_side_values_with_the_scanner(lines: list[bytes]) -> None:
-    """Random and damaged lines holding summed, retry and nested ``usage`` keys read the same."""
-    python, scanned = _side_attrs(lines)
-    assert scanned == python
 
 
 def _sides(lines: list[bytes]) -> tuple[tuple[Any, Any], tuple[Any, Any]]:

@@ -5,12 +5,13 @@
  * from exactly these values with no call into Python code: a plain JSON object, no refused key, each
  * chosen key at most once with a scalar value, a time whose whole second and fraction are already in
  * the parser's caches (or epoch milliseconds), a level already in the key's table, ids that need no
- * normalising. Anything else (an escape \u, a float, a control character, a nested role value, a cache
- * miss, a line that is no object) stops the scan at that line, which the Python path then maps: the
- * rows are the same either way, only sooner here. The caller's tests hold both paths to that.
+ * normalising. Anything else (a \u escape in a value it reads, a float, a control character, a nested
+ * role value, a cache miss, a line that is no object) stops the scan at that line, which the Python path
+ * then maps: the rows are the same either way, only sooner here. The caller's tests hold both paths to
+ * that.
  *
- * scan_attrs does the same for PartialAttrs.of_lines: a dict of the few top-level keys sums and signals
- * read, as msgspec's projection and to_builtins would give it.
+ * scan_side reads the few top-level keys sums and signals read (as PartialAttrs would) and works out the
+ * sums and which records carry retry keys; per_trace, intern_all and Quantile serve the fold.
  */
 
 #include "_rowscan_json.h"
@@ -355,10 +356,6 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"scan_attrs", (PyCFunction)(void (*)(void))scan_attrs, METH_FASTCALL,
-     "scan_attrs(lines, start, out, keys, nested, refused) -> stop\n\n"
-     "Append to out, for each line of lines[start:], the dict of its keys (and of nested keys' inner\n"
-     "keys) until a line the Python path must read; return that line's index (len(lines) when none)."},
     {"scan_side", (PyCFunction)(void (*)(void))scan_side, METH_FASTCALL,
      "scan_side(lines, start, keys, nested, refused, spec, trace_ids, sums, keyed) -> stop\n\n"
      "For each line of lines[start:], read its dict as scan_attrs does; put sums[i] = its summed values\n"

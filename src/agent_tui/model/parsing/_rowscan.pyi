@@ -14,15 +14,6 @@ def scan_rows(
     last: float | None,
     /,
 ) -> tuple[int, float | None]: ...
-def scan_attrs(
-    lines: Sequence[bytes],
-    start: int,
-    out: list[Any],
-    keys: tuple[str, ...],
-    nested: tuple[tuple[str, tuple[str, ...]], ...],
-    refused: tuple[str, ...],
-    /,
-) -> int: ...
 def scan_side(
     lines: Sequence[bytes],
     start: int,

@@ -1,5 +1,5 @@
-/* scan_attrs: PartialAttrs.of_lines compiled (a dict of the few top-level keys sums and signals read,
- * as msgspec's projection and to_builtins would give it). Included by _rowscan.c. */
+/* scan_side: the few top-level keys sums and signals read (as msgspec's projection and to_builtins would
+ * give them, PartialAttrs), and what sums and signals make of them, compiled. Included by _rowscan.c. */
 #ifndef AGENT_TUI_ROWSCAN_ATTRS_H
 #define AGENT_TUI_ROWSCAN_ATTRS_H
 
@@ -149,75 +149,8 @@ attr_keys_fill(AttrKeys *ak, PyObject *keys, PyObject *nested, PyObject *refused
     return 0;
 }
 
-static PyObject *
-scan_attrs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    (void)module;
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "scan_attrs(lines, start, out, keys, nested, refused)");
-        return NULL;
-    }
-    PyObject *out = args[2];
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
-    if (start == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (!PyList_CheckExact(out)) {
-        PyErr_SetString(PyExc_TypeError, "out must be a list");
-        return NULL;
-    }
-    AttrKeys *ak = PyMem_Malloc(sizeof(AttrKeys));
-    if (ak == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *seq = NULL, *result = NULL;
-    if (attr_keys_fill(ak, args[3], args[4], args[5]) < 0) {
-        goto done;
-    }
-    if ((seq = PySequence_Fast(args[0], "lines must be a sequence")) == NULL) {
-        goto done;
-    }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), i = start;
-    for (; i < n; i++) {
-        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyBytes_CheckExact(line)) {
-            break;
-        }
-        const char *p = PyBytes_AS_STRING(line), *e = p + PyBytes_GET_SIZE(line);
-        p = skip_ws(p, e);
-        if (p >= e || *p != '{') {
-            break;
-        }
-        p++;
-        PyObject *dict = PyDict_New();
-        if (dict == NULL) {
-            goto done;
-        }
-        PyObject *found[MAX_ATTR_KEYS] = {NULL};
-        int read = attr_object(&p, e, &ak->keys, ak->names, ak->nkeys, ak, dict, found);
-        if (read == 1 && skip_ws(p, e) == e) {
-            read = PyList_Append(out, dict) < 0 ? -1 : 1;
-        }
-        else if (read == 1) {
-            read = 0;
-        }
-        Py_DECREF(dict);
-        if (read < 0) {
-            goto done;
-        }
-        if (read == 0) {
-            break;
-        }
-    }
-    result = PyLong_FromSsize_t(i);
-done:
-    PyMem_Free(ak);
-    Py_XDECREF(seq);
-    return result;
-}
-
 /* scan_side: what sums and signals take from the side keys, worked out here (traces.sums.sum_values and
- * analysis.signals.retry_keyed, compiled): for each line, its dict of side keys as scan_attrs reads it,
+ * analysis.signals.retry_keyed, compiled): for each line, its side keys as PartialAttrs reads them,
  * then the summed values of a traced record holding a summed key, and the dict itself when its record
  * has a retry counter or a 429/503 status. */
 
@@ -466,7 +399,7 @@ is_keyed(PyObject *const *found, const SideSpec *s)
     return retry_status(found, s);
 }
 
-/* found's values as the dict scan_attrs would give (a new reference). */
+/* found's values as the dict PartialAttrs would give (a new reference). */
 static PyObject *
 dict_of(PyObject *const *found, const AttrKeys *ak)
 {

@@ -188,8 +188,6 @@ def _compiled(name: str) -> Callable[..., int] | None:
     return scan
 
 
-scan_attrs = _compiled("scan_attrs")
-"""The compiled ``PartialAttrs.of_lines`` (``_rowscan.scan_attrs``), None where it was not built."""
 scan_side = _compiled("scan_side")
 """``_rowscan.scan_side`` (``PartialAttrs.scan_side``), None where it was not built."""
 
@@ -246,17 +244,6 @@ class PartialAttrs:
         """The wanted keys of each line (``part`` 0), without remembering them."""
         decode, plain, fallback = self._decode, msgspec.to_builtins, self._fallback
         out: list[Mapping[str, Any]] = []
-        scan = scan_attrs
-        if scan is not None:
-            # The compiled scan reads what it can; each line it stops at is read here.
-            start, keys, nested, refused = 0, self._keys, self._nested, self._refused
-            while (start := scan(lines, start, out, keys, nested, refused)) < len(lines):
-                try:
-                    out.append(plain(decode(lines[start])))
-                except MISSES:
-                    out.append(fallback(lines[start], 0))
-                start += 1
-            return out
         rest = iter(lines)
         while True:
             try:
