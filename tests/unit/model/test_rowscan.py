@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from agent_tui.model.livebatch import SideValues
 from agent_tui.model.parsing import parse, projection
 from agent_tui.model.parsing.columns import from_columns
+from agent_tui.model.parsing.formats import mapping
 from agent_tui.model.parsing.formats.columns import Row
 from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.traces.analysis.signals import SIGNAL_READS
@@ -282,3 +283,51 @@ def test_the_side_scan_reads_nearly_every_line_of_real_recordings(name: str, spe
     with _counted(projection, "scan_side") as read:
         _sides_compiled_only(lines)
     assert read[0] >= 0.95 * len(lines), (read[0], len(lines))
+
+
+def _iso(date: tuple[int, int, int], clock: tuple[int, int, int], sep: str, tail: str) -> str:
+    (y, mo, d), (h, mi, s) = date, clock
+    return f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}{tail}"
+
+
+_NEW_SECONDS = st.builds(
+    _iso,
+    st.tuples(st.integers(0, 10_000), st.integers(0, 13), st.integers(0, 32)),
+    st.tuples(st.integers(0, 24), st.integers(0, 60), st.integers(0, 62)),
+    st.sampled_from(["T", " ", "t"]),
+    st.sampled_from(["", "Z", "z", ".312Z", ",413", ".5", ".123456Z", " ", "+00:00", ".312z", "Zx"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(times=st.lists(st.one_of(_NEW_SECONDS, st.sampled_from(_TIMES)), min_size=1, max_size=8))
+def test_seconds_met_for_the_first_time_map_the_same_with_the_scanner(times: list[str]) -> None:
+    """A time whose second the cache lacks (dates valid or not, leap days and seconds, odd tails): the
+    scan gives the line the time the Python path gives and caches the second as it does."""
+    lines = [json.dumps({"ts": t, "level": "info", "event": "e"}).encode() for t in times]
+    mapping.seconds.clear()
+    mapping.fractions.clear()
+    with _python_only():
+        python = _rows(LineParser(now=lambda: 0.0), lines, 100)
+    learned = dict(mapping.seconds), dict(mapping.fractions)
+    mapping.seconds.clear()
+    mapping.fractions.clear()
+    scanned = _rows(LineParser(now=lambda: 0.0), lines, 100)
+    assert scanned == python
+    assert (mapping.seconds, mapping.fractions) == learned
+
+
+def test_a_writer_logging_once_a_second_is_mapped_by_the_scan() -> None:
+    """Each line a second (and a fraction) new to the process: the scan maps them itself; each went
+    through the Python path before, as every line of a writer logging once a second did."""
+    lines = [
+        json.dumps({"ts": f"2026-03-04T10:{i // 60:02d}:{i % 60:02d}.{i:03d}Z", "level": "info"}).encode()
+        for i in range(600)
+    ]
+    LineParser(now=lambda: 0.0).parse_rows(lines[:1])  # the source's first line teaches the projection
+    mapping.seconds.clear()
+    mapping.fractions.clear()
+    with _counted(parse, "scan_rows") as mapped:
+        rows = LineParser(now=lambda: 0.0).parse_rows(lines)
+    assert len(rows) == 600
+    assert mapped[0] >= 590, mapped[0]

@@ -130,7 +130,159 @@ cached_float(PyObject *cache, const char *p, Py_ssize_t n, double *out)
     return 1;
 }
 
-/* 1 with *out set when the time string's second and fraction are cached, 0 when not, -1 on error. */
+/* The fraction of a second a time's tail holds, as formats.mapping.tail_fraction reads it (".312Z",
+ * ",413", "Z" or nothing; a lower-case z too) and caches it (while the cache holds under 50 000): 1 with
+ * *out set, 0 for a tail it refuses, -1 on error. */
+static int
+fraction_of(PyObject *fractions, const char *tail, Py_ssize_t n, double *out)
+{
+    int found = cached_float(fractions, tail, n, out);
+    if (found != 0) {
+        return found;
+    }
+    Py_ssize_t core = n > 0 && (tail[n - 1] == 'Z' || tail[n - 1] == 'z') ? n - 1 : n;
+    char text[40];
+    if (core == 0) {
+        *out = 0.0;
+    }
+    else {
+        if ((tail[0] != '.' && tail[0] != ',') || core < 2 || core + 1 > (Py_ssize_t)sizeof(text) - 1) {
+            return 0;
+        }
+        text[0] = '0';
+        text[1] = '.';
+        for (Py_ssize_t i = 1; i < core; i++) {
+            if (!is_digit(tail[i])) {
+                return 0;
+            }
+            text[i + 1] = tail[i];
+        }
+        text[core + 1] = '\0';
+        *out = PyOS_string_to_double(text, NULL, NULL);
+        if (*out == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    if (PyDict_GET_SIZE(fractions) < 50000) {
+        PyObject *key = PyUnicode_New(n, 127), *value = PyFloat_FromDouble(*out);
+        if (key != NULL) {
+            memcpy(PyUnicode_DATA(key), tail, (size_t)n);
+        }
+        int failed = key == NULL || value == NULL || PyDict_SetItem(fractions, key, value) < 0;
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        if (failed) {
+            return -1;
+        }
+    }
+    return 1;
+}
+
+static long long
+days_from_civil(long long y, unsigned m, unsigned d) /* days since 1970-01-01 (proleptic Gregorian) */
+{
+    y -= m <= 2;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+static unsigned
+digits_at(const char *p, int n)
+{
+    unsigned value = 0;
+    for (int i = 0; i < n; i++) {
+        value = value * 10 + (unsigned)(p[i] - '0');
+    }
+    return value;
+}
+
+/* A second the cache lacks, in the shape nearly every writer uses ("YYYY-MM-DD[T ]HH:MM:SS" and a tail the
+ * fraction cache holds): the time of this line as parse_time_str gives it (the minute, plus float() of
+ * the seconds and the fraction, "," read as "."), and the whole second into the cache as remember_second
+ * puts it (the minute plus the seconds; the cache cleared at 100 000). 1 done, 0 left to the Python
+ * path, -1 error. Each new second of a log went through Python before (about 1 line in 75 of the
+ * generated fleet logs, every line of a writer logging once a second). */
+static int
+new_second(Times *t, const Value *v, double *out)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    const char *p = v->p, *tail = v->p + SECOND_CHARS;
+    Py_ssize_t tail_len = v->n - SECOND_CHARS;
+    for (int i = 0; i < SECOND_CHARS; i++) {
+        int fits = shape[i] == 'd' ? is_digit(p[i]) : shape[i] == 'T' ? p[i] == 'T' || p[i] == ' ' : p[i] == shape[i];
+        if (!fits) {
+            return 0;
+        }
+    }
+    if ((size_t)tail_len > sizeof(t->tail) || (tail_len > 0 && tail[tail_len - 1] == 'z')) {
+        return 0; /* parse_time_str strips only an upper-case Z before its fast path */
+    }
+    unsigned year = digits_at(p, 4), month = digits_at(p + 5, 2), day = digits_at(p + 8, 2);
+    unsigned hour = digits_at(p + 11, 2), minute = digits_at(p + 14, 2), sec = digits_at(p + 17, 2);
+    static const unsigned char month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] + (unsigned)(month == 2 && leap)
+        || hour > 23 || minute > 59 || sec > 60) {
+        return 0; /* datetime refuses it (or a second past 60): the Python path judges */
+    }
+    double minute_epoch =
+        (double)(days_from_civil(year, month, day) * 86400LL + (long long)hour * 3600 + (long long)minute * 60);
+    char text[2 + sizeof(t->tail) + 1];
+    Py_ssize_t n = 0;
+    text[n++] = p[17];
+    text[n++] = p[18];
+    for (Py_ssize_t i = 0; i < tail_len; i++) {
+        char c = tail[i];
+        if (c == 'Z' && i == tail_len - 1) {
+            break;
+        }
+        text[n++] = c == ',' && i == 0 ? '.' : c;
+    }
+    text[n] = '\0';
+    char *end;
+    double seconds = PyOS_string_to_double(text, &end, NULL);
+    if (seconds == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (end != text + n || !(seconds >= 0.0 && seconds < 61.0)) {
+        return 0;
+    }
+    double fraction; /* last: it caches the tail, as remember_second does only for a time it read */
+    int found = fraction_of(t->fractions, tail, tail_len, &fraction);
+    if (found != 1) {
+        return found; /* a tail remember_second would not keep the second for */
+    }
+    double second_value = minute_epoch + (double)sec;
+    if (PyDict_GET_SIZE(t->seconds) >= 100000) {
+        PyDict_Clear(t->seconds);
+    }
+    PyObject *key = PyUnicode_New(SECOND_CHARS, 127), *value = PyFloat_FromDouble(second_value);
+    if (key != NULL) {
+        memcpy(PyUnicode_DATA(key), p, SECOND_CHARS);
+    }
+    int failed = key == NULL || value == NULL || PyDict_SetItem(t->seconds, key, value) < 0;
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+    if (failed) {
+        return -1;
+    }
+    memcpy(t->second, p, SECOND_CHARS);
+    t->second_value = second_value;
+    t->has_second = 1;
+    memcpy(t->tail, tail, (size_t)tail_len);
+    t->tail_len = tail_len;
+    t->tail_value = fraction;
+    t->has_tail = 1;
+    *out = minute_epoch + seconds;
+    return 1;
+}
+
+/* 1 with *out set when the time string's second and fraction are cached (or a new second is read here,
+ * new_second), 0 when the Python path must read it, -1 on error. */
 static int
 time_of(Times *t, const Value *v, double *out)
 {
@@ -140,7 +292,7 @@ time_of(Times *t, const Value *v, double *out)
     int found;
     if (!t->has_second || memcmp(t->second, v->p, SECOND_CHARS) != 0) {
         if ((found = cached_float(t->seconds, v->p, SECOND_CHARS, &t->second_value)) != 1) {
-            return found;
+            return found == 0 ? new_second(t, v, out) : found;
         }
         memcpy(t->second, v->p, SECOND_CHARS);
         t->has_second = 1;
@@ -151,7 +303,7 @@ time_of(Times *t, const Value *v, double *out)
         if ((size_t)tail_len > sizeof(t->tail)) {
             return 0;
         }
-        if ((found = cached_float(t->fractions, tail, tail_len, &t->tail_value)) != 1) {
+        if ((found = fraction_of(t->fractions, tail, tail_len, &t->tail_value)) != 1) {
             return found;
         }
         memcpy(t->tail, tail, (size_t)tail_len);
