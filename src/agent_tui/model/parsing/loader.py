@@ -211,6 +211,8 @@ def parallel_batches(
                     share.parsed(time.perf_counter() - started)
                 shipped = pool.take(w)
             elif shipped is None:
+                # Not given out yet (every worker was full when its turn came): the caller parses it.
+                queue.remove(k)
                 shipped = parse_piece(jobs[k])
             top_up()
             if not queue and not owner and pool_open:
