@@ -45,14 +45,15 @@ slot_of(PyObject *id, Py_ssize_t k, Py_ssize_t *table, size_t mask, TraceSlot *s
     }
 }
 
-/* A dict of each slot's key to make(slot), in slot order (first sight). */
+/* A dict of each slot's key to make(slot), in slot order (first sight); a slot make gives NULL without
+ * an error has no entry. */
 static PyObject *
 slot_dict(TraceSlot *slots, Py_ssize_t used, PyObject *(*make)(const TraceSlot *, PyObject *), PyObject *ts)
 {
     PyObject *dict = PyDict_New();
     for (Py_ssize_t i = 0; dict != NULL && i < used; i++) {
         PyObject *value = make(&slots[i], ts);
-        if (value == NULL || PyDict_SetItem(dict, slots[i].key, value) < 0) {
+        if (value == NULL ? PyErr_Occurred() != NULL : PyDict_SetItem(dict, slots[i].key, value) < 0) {
             Py_CLEAR(dict);
         }
         Py_XDECREF(value);
@@ -76,8 +77,10 @@ time_at(PyObject *ts, Py_ssize_t k)
 }
 static PyObject *make_lo_at(const TraceSlot *s, PyObject *ts) { return time_at(ts, s->first); }
 static PyObject *make_hi_at(const TraceSlot *s, PyObject *ts) { return time_at(ts, s->last); }
-static PyObject *make_lo(const TraceSlot *s, PyObject *ts) { (void)ts; return PyFloat_FromDouble(s->lo); }
-static PyObject *make_hi(const TraceSlot *s, PyObject *ts) { (void)ts; return PyFloat_FromDouble(s->hi); }
+/* Unsorted times: the earliest and latest as traces.columns._min_max compares them; a trace whose times
+ * never compared (NaN) has no entry. */
+static PyObject *make_lo(const TraceSlot *s, PyObject *ts) { (void)ts; return s->has_lo ? PyFloat_FromDouble(s->lo) : NULL; }
+static PyObject *make_hi(const TraceSlot *s, PyObject *ts) { (void)ts; return s->has_hi ? PyFloat_FromDouble(s->hi) : NULL; }
 
 static PyObject *
 per_trace(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -154,35 +157,9 @@ per_trace(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     out[0] = slot_dict(slots, used, make_count, NULL);
     out[1] = out[0] ? slot_dict(slots, used, make_last, NULL) : NULL;
     out[2] = out[1] ? slot_dict(slots, used, make_first, NULL) : NULL;
-    if (sorted) {
-        out[3] = out[2] ? slot_dict(slots, used, make_lo_at, ts) : NULL;
-        out[4] = out[3] ? slot_dict(slots, used, make_hi_at, ts) : NULL;
-    }
-    else if (out[2] != NULL) {
-        /* as _min_max: a trace whose times never compared (NaN) has no entry */
-        out[3] = PyDict_New();
-        out[4] = PyDict_New();
-        for (Py_ssize_t i = 0; out[3] && out[4] && i < used; i++) {
-            PyObject *v;
-            if (slots[i].has_lo) {
-                if ((v = make_lo(&slots[i], NULL)) == NULL || PyDict_SetItem(out[3], slots[i].key, v) < 0) {
-                    Py_XDECREF(v);
-                    Py_CLEAR(out[3]);
-                    break;
-                }
-                Py_DECREF(v);
-            }
-            if (slots[i].has_hi) {
-                if ((v = make_hi(&slots[i], NULL)) == NULL || PyDict_SetItem(out[4], slots[i].key, v) < 0) {
-                    Py_XDECREF(v);
-                    Py_CLEAR(out[4]);
-                    break;
-                }
-                Py_DECREF(v);
-            }
-        }
-    }
-    out[5] = out[3] && out[4] ? slot_dict(slots, used, make_top, NULL) : NULL;
+    out[3] = out[2] ? slot_dict(slots, used, sorted ? make_lo_at : make_lo, ts) : NULL;
+    out[4] = out[3] ? slot_dict(slots, used, sorted ? make_hi_at : make_hi, ts) : NULL;
+    out[5] = out[4] ? slot_dict(slots, used, make_top, NULL) : NULL;
     if (out[5] != NULL) {
         result = PyTuple_Pack(6, out[0], out[1], out[2], out[3], out[4], out[5]);
     }
