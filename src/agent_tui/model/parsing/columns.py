@@ -10,6 +10,7 @@ from itertools import compress, repeat
 from operator import eq, is_not
 from typing import Any, Generic, Protocol, TypeVar, overload
 
+from agent_tui.model.parsing.native import compiled
 from agent_tui.model.record import ErrorInfo
 from agent_tui.schema import Level
 
@@ -46,15 +47,7 @@ FLAG_REPARSE = 8
 """Some field is not in the columns (raw text, a capped name, an error): re-parse the line for it."""
 
 
-def _compiled_intern() -> Callable[[dict[Any, int], Sequence[Any]], list[int]] | None:
-    try:
-        from agent_tui.model.parsing._rowscan import intern_all as compiled  # noqa: PLC0415
-    except ImportError:  # built without a C compiler
-        return None
-    return compiled
-
-
-intern_all = _compiled_intern()
+intern_all: Callable[[dict[Any, int], Sequence[Any]], list[int]] | None = compiled("intern_all")
 """``_rowscan.intern_all``: ``Interner`` lookups of a whole column (``__missing__`` in C), None where not
 built. A million trace ids: 137 -> 50 ms (74 k of them new, each a Python ``__missing__`` call)."""
 

@@ -43,20 +43,13 @@ from agent_tui.model.parsing.formats.mapping import (
     text,
     time_of,
 )
+from agent_tui.model.parsing.native import compiled
 from agent_tui.model.parsing.projection import MISSES, Projection, widened
 
 ScanRows = Callable[..., tuple[int, float | None]]
 
 
-def _compiled_scan() -> ScanRows | None:
-    try:
-        from agent_tui.model.parsing._rowscan import scan_rows  # noqa: PLC0415
-    except ImportError:  # built without a C compiler: the Python path maps every line, the same way
-        return None
-    return scan_rows
-
-
-scan_rows = _compiled_scan()
+scan_rows: ScanRows | None = compiled("scan_rows")
 """The compiled projected path (``_rowscan.scan_rows``), None where it was not built."""
 
 __all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "attrs_of", "decode_line"]

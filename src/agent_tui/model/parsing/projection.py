@@ -35,6 +35,7 @@ from agent_tui.model.parsing.formats.mapping import (
     TRACE_KEYS,
     level_tables,
 )
+from agent_tui.model.parsing.native import compiled
 from agent_tui.schema import Level
 
 __all__ = [
@@ -179,16 +180,7 @@ class KeyProjector:
         return self._astuple(self._decode(line))
 
 
-def _compiled(name: str) -> Callable[..., int] | None:
-    try:
-        from agent_tui.model.parsing import _rowscan  # noqa: PLC0415
-    except ImportError:  # built without a C compiler: msgspec reads every line
-        return None
-    scan: Callable[..., int] = getattr(_rowscan, name)
-    return scan
-
-
-scan_side = _compiled("scan_side")
+scan_side: Callable[..., int] | None = compiled("scan_side")
 """``_rowscan.scan_side`` (``PartialAttrs.scan_side``), None where it was not built."""
 
 _REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})

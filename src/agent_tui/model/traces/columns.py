@@ -10,19 +10,11 @@ from operator import eq, is_, itemgetter, not_
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_tui.model.parsing.columns import Interner, SpanValues
+from agent_tui.model.parsing.native import compiled
 from agent_tui.model.traces.sums import sum_candidates, sum_values
 from agent_tui.schema import EVENT_TRACE_COMPLETE, EVENT_TRACE_FAILED, EVENT_TRACE_START, Level
 
-
-def _compiled() -> Callable[..., tuple[dict[Any, Any], ...]] | None:
-    try:
-        from agent_tui.model.parsing._rowscan import per_trace as compiled  # noqa: PLC0415
-    except ImportError:  # built without a C compiler: _PerTrace's C-level passes
-        return None
-    return compiled
-
-
-per_trace = _compiled()
+per_trace: Callable[..., tuple[dict[Any, Any], ...]] | None = compiled("per_trace")
 """``_rowscan.per_trace``: ``_PerTrace``'s passes in one compiled pass, None where it was not built."""
 
 if TYPE_CHECKING:

@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from typing import Protocol
 
+from agent_tui.model.parsing.native import compiled
+
 __all__ = ["Quantile", "RunningQuantile", "running_quantile"]
 
 _push = heapq.heappush
@@ -130,15 +132,7 @@ class Quantile(Protocol):
     def __len__(self) -> int: ...
 
 
-def _compiled() -> Callable[[float], Quantile] | None:
-    try:
-        from agent_tui.model.parsing._rowscan import Quantile as Compiled  # noqa: PLC0415
-    except ImportError:  # built without a C compiler
-        return None
-    return Compiled
-
-
-compiled_quantile = _compiled()
+compiled_quantile: Callable[[float], Quantile] | None = compiled("Quantile")
 """``_rowscan.Quantile``: ``RunningQuantile`` compiled (the same heaps, moved by a port of heapq, holding
 C doubles: 8 bytes a value instead of 32), None where it was not built. One closed trace adds three or
 four values: on 1 M lines (74 k traces) the heaps held 7 MB of float objects, the largest share of
