@@ -29,9 +29,9 @@ attr_scalar(const char **pp, const char *e)
 }
 
 /* Read one object's members (keys found in keys become names[role]); nested_of tells, for a top-level
- * read, where a nested key's inner keys are. With dict, each value goes into it; without, found[role]
- * takes a new reference to it (the caller releases them). found, when given, also tells duplicates
- * apart without a dict lookup. 1 read, 0 left to the Python path, -1 error. */
+ * read, where a nested key's inner keys are. A top-level read puts a new reference to each value in
+ * found[role] (the caller releases them; a slot already set is a duplicate key); a nested object's read
+ * (found NULL) puts them into dict. 1 read, 0 left to the Python path, -1 error. */
 static int
 attr_object(const char **pp, const char *e, const Keys *keys, PyObject *const *names, Py_ssize_t nkeys,
             const AttrKeys *nested_of, PyObject *dict, PyObject **found)
@@ -78,14 +78,11 @@ attr_object(const char **pp, const char *e, const Keys *keys, PyObject *const *n
             else if ((value = attr_scalar(&p, e)) == NULL) {
                 return PyErr_Occurred() ? -1 : 0;
             }
-            if (dict == NULL) {
+            if (found != NULL) {
                 found[slot->role] = value; /* the reference moves there */
             }
             else {
                 int failed = PyDict_SetItem(dict, name, value);
-                if (found != NULL && !failed) {
-                    found[slot->role] = value; /* borrowed: the dict holds it */
-                }
                 Py_DECREF(value);
                 if (failed) {
                     return -1;
