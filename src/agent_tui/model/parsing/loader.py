@@ -108,12 +108,12 @@ def iter_file_batches(
 def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shipped]:
     """Worker: parse one byte range of a file into shippable columns (no line bytes)."""
     path, start, end, overrides = job
-    parser = LineParser(overrides)
+    template, side = _readers(overrides)
+    parser = template.fresh()
     out: list[Shipped] = []
     # One object per distinct string: pickle then sends each repeat as a short memo reference.
     seen: dict[str | None, str | None] = {}
     same = seen.setdefault
-    side = SideValues()
     for lines, offsets in iter_file_batches(path, start, end):
         parse_columns = columns_parser(parser)
         if parse_columns is not None:
@@ -137,8 +137,28 @@ def parse_piece(job: tuple[str, int, int, Mapping[str, str] | None]) -> list[Shi
         out.append((slimmed(a, same), _narrow(record_offsets, "I", "q"), _narrow(lengths, "H", "I")))
         if len(seen) > 200_000:
             seen.clear()
+    template.learned(parser)
     release_free_memory()
     return out
+
+
+_READERS: dict[tuple[tuple[str, str], ...] | None, tuple[LineParser, SideValues]] = {}
+"""A process's parser template and side reader by ``--field`` overrides, kept from piece to piece."""
+
+
+def _readers(overrides: Mapping[str, str] | None) -> tuple[LineParser, SideValues]:
+    """The parser template (pieces are read by its ``fresh`` parsers) and the side reader for a piece.
+
+    Neither depends on what was read before but for caches keyed by key sets and event names: a
+    piece parsed with the plans and projections learned on earlier ones (``LineParser.fresh``) and
+    the side reader's decoder built once maps every line as new ones would, without building them
+    again for each 1 MiB piece (2.22 -> 2.03 us a line in a worker).
+    """
+    key = tuple(sorted(overrides.items())) if overrides else None
+    kept = _READERS.get(key)
+    if kept is None:
+        kept = _READERS[key] = (LineParser(overrides), SideValues())
+    return kept
 
 
 def _narrow(values: list[int], narrow: str, wide: str) -> array[int]:

@@ -72,6 +72,13 @@ class LineParser(GenericParser):
         parser._projection = self._projection
         return parser
 
+    def learned(self, parser: LineParser) -> None:
+        """Keep the projection ``parser`` (one of this parser's ``fresh`` ones) widened to, for later ones.
+
+        Plans are shared already (one dict); the projection is replaced as it widens.
+        """
+        self._projection = parser._projection
+
     def parse_each(self, lines: Sequence[bytes]) -> list[list[Parsed]]:
         """Each line's records as a parser in the starting state maps that line alone (``fresh``).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -27,6 +28,8 @@ _PIPE_BYTES = 1 << 20
 about as large, so it can finish sending and start its next piece before the caller reads it."""
 HELD = 2
 """Jobs a worker is given at most (one being worked on, one queued): answers never pile up."""
+COLLECT_EVERY = 8
+"""Jobs a worker does between two collections of its own (the collector is off in between)."""
 
 
 def _serve(
@@ -40,15 +43,27 @@ def _serve(
 
     ``callers`` are the caller's ends of every worker's pipes, inherited by a fork: closed here, so that
     when the caller dies this worker's ``recv`` sees the end of input and its ``send`` a broken pipe.
+
+    The cyclic collector is off while a job runs: a parse allocates a few tuples per line and no cycles,
+    and the collections its allocations set off took 0.45 us of a 2.65 us line (1 M lines in the TUI's
+    forkserver workers; a ``stats`` worker forked from its caller had it off already). What is alive
+    at the start is frozen, so the collection every ``COLLECT_EVERY`` jobs only walks what jobs left
+    behind (0.2 ms).
     """
     for conn in callers:
         conn.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller stops us; no traceback of our own on ^C
     if niceness:
         os.nice(niceness)
+    gc.disable()
+    gc.freeze()
+    done = 0
     try:
         while (job := jobs.recv()) is not None:
             answers.send(task(job))
+            done += 1
+            if done % COLLECT_EVERY == 0:
+                gc.collect()
     except (EOFError, BrokenPipeError):
         pass  # the caller is gone
 
