@@ -331,3 +331,24 @@ def test_a_writer_logging_once_a_second_is_mapped_by_the_scan() -> None:
         rows = LineParser(now=lambda: 0.0).parse_rows(lines)
     assert len(rows) == 600
     assert mapped[0] >= 590, mapped[0]
+
+
+def test_repeated_role_values_are_one_object_and_every_text_stays_right() -> None:
+    """The scan gives a plain ASCII value it made recently the same str again (a table by hash of the
+    bytes): rows repeating an event, op or trace share one object, and values enough to fill and
+    overwrite every slot of the table (colliding ones among them) each keep their own text."""
+    values = [f"v{i:x}" for i in range(20_000)]
+    lines = [
+        json.dumps(
+            {"ts": "2026-03-04T10:00:00Z", "level": "info", "event": v, "op": f"o{v}", "trace_id": f"t{v}"}
+        ).encode()
+        for v in values * 2
+    ]
+    parser = LineParser(now=lambda: 0.0)
+    parser.parse_rows(lines[:1])  # the source's first line teaches the projection
+    with _counted(parse, "scan_rows") as mapped:
+        rows = parser.parse_rows(lines)
+    assert mapped[0] >= len(lines) - 1
+    assert [(r[4], r[8], r[5]) for r in rows] == [(v, "o" + v, "t" + v) for v in values * 2]
+    again = parser.parse_rows(lines[:3] * 2)
+    assert all(again[k][f] is again[k + 3][f] for k in range(3) for f in (4, 5, 8))

@@ -84,9 +84,9 @@ id_of(const Value *v)
         if (zeros == v->n) {
             Py_RETURN_NONE;
         }
-        return string_of(v);
+        return text_of(v);
     }
-    PyObject *s = string_of(v);
+    PyObject *s = text_of(v);
     if (s == NULL) {
         return NULL;
     }
@@ -353,7 +353,7 @@ map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, 
         event = Py_NewRef(empty);
     }
     else if (ev->kind == V_STR) {
-        event = string_of(ev);
+        event = text_of(ev);
     }
     if (event == NULL) {
         goto done;
@@ -375,7 +375,7 @@ map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, 
         goto done;
     }
     const Value *opv = &values[R_OP];
-    op = opv->kind == V_STR ? string_of(opv) : Py_NewRef(Py_None);
+    op = opv->kind == V_STR ? text_of(opv) : Py_NewRef(Py_None);
     if (op == NULL) {
         goto done;
     }

@@ -470,6 +470,32 @@ read_scalar(const char *p, const char *e, Value *v, int floats)
     return end;
 }
 
+#define TEXTS 4096
+#define TEXT_MAX 64
+static PyObject *texts[TEXTS];
+
+/* string_of, giving the same object again for a plain ASCII value met recently (a direct-mapped table
+ * of the last text made for each hash of the bytes): event names and ops repeat on most lines and a
+ * trace's ids on each of its lines, so most role values cost a hash and a memcmp instead of a new str,
+ * and keep their cached hash for the dicts that intern them next. */
+static PyObject *
+text_of(const Value *v)
+{
+    if (v->escaped || v->high || v->n == 0 || v->n > TEXT_MAX) {
+        return string_of(v);
+    }
+    PyObject **slot = &texts[hash_bytes(v->p, v->n) & (TEXTS - 1)];
+    PyObject *s = *slot;
+    if (s != NULL && PyUnicode_GET_LENGTH(s) == v->n && memcmp(PyUnicode_DATA(s), v->p, (size_t)v->n) == 0) {
+        return Py_NewRef(s);
+    }
+    s = string_of(v);
+    if (s != NULL) {
+        Py_XSETREF(*slot, Py_NewRef(s));
+    }
+    return s;
+}
+
 /* None for an absent or null value, else the scalar as orjson would decode it; NULL (no error set)
  * when it is none of those the scan maps. */
 static PyObject *
@@ -488,7 +514,7 @@ scalar_of(const Value *v)
     case V_FLOAT:
         return PyFloat_FromDouble(v->d);
     default:
-        return string_of(v);
+        return text_of(v);
     }
 }
 
