@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent_tui.model.parsing import loader
 from agent_tui.model.parsing.loader import Shipped, _Share, parse_piece, split_file
@@ -204,3 +206,23 @@ def _plain(shipped: list[Shipped]) -> list[Any]:
         sides = [None if s is None else sorted(s.items()) for s in (a.shipped_sums, a.shipped_signals)]
         out.append((columns, sides, list(offsets), list(lengths)))
     return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lengths=st.lists(st.one_of(st.integers(0, 300), st.sampled_from([65535, 65536, 70000])), max_size=12),
+    position=st.one_of(st.integers(0, 1 << 20), st.integers((1 << 32) - 80_000, (1 << 32) + 10)),
+)
+def test_compiled_line_spans_equal_the_python_ones(lengths: list[int], position: int) -> None:
+    """``_rowscan.line_spans`` gives each line's offset and length in the typecodes the Python path
+    picks, at the edges of "H" lengths and "I" offsets too."""
+    lines = [b"x" * n for n in lengths]
+    compiled = loader.line_spans
+    assert compiled is not None
+    scanned = loader._line_spans(lines, position)
+    loader.line_spans = None
+    try:
+        python = loader._line_spans(lines, position)
+    finally:
+        loader.line_spans = compiled
+    assert [(a.typecode, list(a)) for a in scanned] == [(a.typecode, list(a)) for a in python]

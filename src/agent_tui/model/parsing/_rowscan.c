@@ -507,7 +507,84 @@ done:
     return result;
 }
 
+/* Where each line starts (lines of a read split at its newlines, the first at position) and how long
+ * it is, as the bytes of arrays in the store's narrowest typecodes: offsets "I" (unsigned int) while
+ * they fit, else "q"; lengths "H" (unsigned short) while they fit, else "I". */
+static PyObject *
+line_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "line_spans(lines, position)");
+        return NULL;
+    }
+    long long position = PyLong_AsLongLong(args[1]);
+    if (position == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (position < 0) {
+        PyErr_SetString(PyExc_ValueError, "position must be >= 0");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "lines must be a sequence"), *result = NULL, *offsets = NULL,
+             *lengths = NULL;
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), longest = 0;
+    long long end = position, last = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyBytes_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "lines must be bytes");
+            goto done;
+        }
+        Py_ssize_t len = PyBytes_GET_SIZE(line);
+        longest = len > longest ? len : longest;
+        last = end;
+        end += len + 1;
+    }
+    if (longest > (Py_ssize_t)UINT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a line longer than an unsigned int");
+        goto done;
+    }
+    int wide_offsets = last > (long long)UINT_MAX, wide_lengths = longest > (Py_ssize_t)USHRT_MAX;
+    offsets = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)(wide_offsets ? sizeof(long long) : sizeof(unsigned)));
+    lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)(wide_lengths ? sizeof(unsigned) : sizeof(unsigned short)));
+    if (offsets == NULL || lengths == NULL) {
+        goto done;
+    }
+    char *o = PyBytes_AS_STRING(offsets), *l = PyBytes_AS_STRING(lengths);
+    long long at = position;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len = PyBytes_GET_SIZE(PySequence_Fast_GET_ITEM(seq, i));
+        if (wide_offsets) {
+            ((long long *)o)[i] = at;
+        }
+        else {
+            ((unsigned *)o)[i] = (unsigned)at;
+        }
+        if (wide_lengths) {
+            ((unsigned *)l)[i] = (unsigned)len;
+        }
+        else {
+            ((unsigned short *)l)[i] = (unsigned short)len;
+        }
+        at += len + 1;
+    }
+    result = Py_BuildValue("(sOsO)", wide_offsets ? "q" : "I", offsets, wide_lengths ? "I" : "H", lengths);
+done:
+    Py_DECREF(seq);
+    Py_XDECREF(offsets);
+    Py_XDECREF(lengths);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"line_spans", (PyCFunction)(void (*)(void))line_spans, METH_FASTCALL,
+     "line_spans(lines, position) -> (offset typecode, offset bytes, length typecode, length bytes)\n\n"
+     "Each line's offset (the first at position, each after the one before and its newline) and\n"
+     "length, as array bytes in the narrowest of \"I\"/\"q\" and \"H\"/\"I\" that holds them."},
     {"scan_side", (PyCFunction)(void (*)(void))scan_side, METH_FASTCALL,
      "scan_side(lines, start, keys, nested, refused, spec, trace_ids, sums, keyed) -> stop\n\n"
      "For each line of lines[start:], read its dict as scan_attrs does; put sums[i] = its summed values\n"
