@@ -352,3 +352,37 @@ def test_repeated_role_values_are_one_object_and_every_text_stays_right() -> Non
     assert [(r[4], r[8], r[5]) for r in rows] == [(v, "o" + v, "t" + v) for v in values * 2]
     again = parser.parse_rows(lines[:3] * 2)
     assert all(again[k][f] is again[k + 3][f] for k in range(3) for f in (4, 5, 8))
+
+
+def _columns_and_rows(lines: list[bytes], batch: int) -> tuple[list[Row], list[Row]]:
+    """Rows of ``lines`` in batches by ``parse_columns`` (the scan appending to column lists), and by
+    ``parse_rows`` (row tuples), each from a new parser."""
+    by_columns, by_rows = LineParser(now=lambda: 0.0), LineParser(now=lambda: 0.0)
+    columns: list[Row] = []
+    for start in range(0, len(lines), batch):
+        columns.extend(by_columns.parse_columns(lines[start : start + batch]).rows())
+    rows = [
+        r for start in range(0, len(lines), batch) for r in by_rows.parse_rows(lines[start : start + batch])
+    ]
+    return columns, rows
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("batch", [1, 7, 100_000])
+def test_column_batches_hold_the_rows_of_row_batches(name: str, lines: list[bytes], batch: int) -> None:
+    """``parse_columns`` (the scan's column form) gives every fixture's rows, in three spellings and
+    batch sizes, as ``parse_rows`` gives them, untimed leading lines backdated alike."""
+    for spelling, spelled in _spellings(lines):
+        columns, rows = _columns_and_rows(spelled, batch)
+        assert columns == rows, (name, spelling)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.one_of(_line(), _line(shaped=True), st.just(b"plain text")), min_size=1, max_size=12),
+    batch=st.sampled_from([1, 3, 100]),
+)
+def test_any_line_maps_to_the_same_columns_as_rows(lines: list[bytes], batch: int) -> None:
+    """Random, damaged and untimed lines: the column form holds the rows the row form gives."""
+    columns, rows = _columns_and_rows(lines, batch)
+    assert columns == rows

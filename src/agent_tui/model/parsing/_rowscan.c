@@ -314,19 +314,45 @@ time_of(Times *t, const Value *v, double *out)
     return 1;
 }
 
-/* The row of one line whose values were read, or NULL: with an error set on failure, without one when
- * the Python path must map the line. *last is the source's last time (a new reference on success). */
-static PyObject *
-map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, PyObject *empty,
-         PyObject **last)
+#define ROW_WIDTH 12
+
+/* Append one row to out: a list of row tuples, or a tuple of ROW_WIDTH column lists (fields borrowed). */
+static int
+emit(PyObject *out, PyObject *const *fields)
+{
+    if (PyTuple_CheckExact(out)) {
+        for (int f = 0; f < ROW_WIDTH; f++) {
+            if (PyList_Append(PyTuple_GET_ITEM(out, f), fields[f]) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    PyObject *row = PyTuple_New(ROW_WIDTH);
+    if (row == NULL) {
+        return -1;
+    }
+    for (int f = 0; f < ROW_WIDTH; f++) {
+        PyTuple_SET_ITEM(row, f, Py_NewRef(fields[f]));
+    }
+    int failed = PyList_Append(out, row);
+    Py_DECREF(row);
+    return failed;
+}
+
+/* Map one line whose values were read into out (see emit): 1 done, 0 when the Python path must map
+ * the line, -1 on error. *last is the source's last time (a new reference once done). */
+static int
+map_line(PyObject *out, Py_ssize_t index, const Value *values, Times *times, PyObject *levels,
+         PyObject *empty, PyObject **last)
 {
     PyObject *ts = NULL, *level_value = NULL, *event = NULL, *trace = NULL, *span = NULL,
-             *parent = NULL, *op = NULL, *row = NULL;
-    int inferred = 0;
+             *parent = NULL, *op = NULL;
+    int done = 0, inferred = 0;
     const Value *tv = &values[R_TS];
     if (tv->kind == V_ABSENT || tv->kind == V_NULL) {
         if (*last == Py_None) {
-            return NULL; /* the Python path asks the clock */
+            return 0; /* the Python path asks the clock */
         }
         ts = Py_NewRef(*last);
         inferred = 1;
@@ -335,7 +361,7 @@ map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, 
         double seconds;
         int found = time_of(times, tv, &seconds);
         if (found != 1) {
-            return NULL;
+            return found; /* -1 with an error set, 0 for the Python path */
         }
         ts = PyFloat_FromDouble(seconds);
     }
@@ -343,10 +369,10 @@ map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, 
         ts = PyFloat_FromDouble((double)tv->i / 1000.0); /* epoch milliseconds, exact as Python's / */
     }
     else {
-        return NULL;
+        return 0;
     }
     if (ts == NULL) {
-        return NULL;
+        return -1;
     }
     const Value *ev = &values[R_EVENT];
     if (ev->kind == V_ABSENT || ev->kind == V_NULL) {
@@ -383,24 +409,17 @@ map_line(Py_ssize_t index, const Value *values, Times *times, PyObject *levels, 
     if (number == NULL) {
         goto done;
     }
-    row = PyTuple_New(12);
-    if (row == NULL) {
-        Py_DECREF(number);
+    PyObject *fields[ROW_WIDTH] = {
+        number, ts, inferred ? Py_True : Py_False, level, event, trace, span, parent, op,
+        Py_None, Py_False, Py_None,
+    };
+    int failed = emit(out, fields);
+    Py_DECREF(number);
+    if (failed) {
         goto done;
     }
-    PyTuple_SET_ITEM(row, 0, number);
-    PyTuple_SET_ITEM(row, 1, Py_NewRef(ts));
-    PyTuple_SET_ITEM(row, 2, Py_NewRef(inferred ? Py_True : Py_False));
-    PyTuple_SET_ITEM(row, 3, Py_NewRef(level));
-    PyTuple_SET_ITEM(row, 4, Py_NewRef(event));
-    PyTuple_SET_ITEM(row, 5, Py_NewRef(trace));
-    PyTuple_SET_ITEM(row, 6, Py_NewRef(span));
-    PyTuple_SET_ITEM(row, 7, Py_NewRef(parent));
-    PyTuple_SET_ITEM(row, 8, Py_NewRef(op));
-    PyTuple_SET_ITEM(row, 9, Py_NewRef(Py_None));
-    PyTuple_SET_ITEM(row, 10, Py_NewRef(Py_False));
-    PyTuple_SET_ITEM(row, 11, Py_NewRef(Py_None));
     Py_SETREF(*last, Py_NewRef(ts));
+    done = 1;
 done:
     Py_XDECREF(ts);
     Py_XDECREF(level_value);
@@ -409,7 +428,7 @@ done:
     Py_XDECREF(span);
     Py_XDECREF(parent);
     Py_XDECREF(op);
-    return row;
+    return done == 1 ? 1 : PyErr_Occurred() ? -1 : 0;
 }
 
 static int
@@ -452,8 +471,14 @@ scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (needs_ids < 0) {
         return NULL;
     }
-    if (!PyList_CheckExact(out) || !PyDict_Check(args[6]) || !PyDict_Check(args[7]) || !PyDict_Check(levels)) {
-        PyErr_SetString(PyExc_TypeError, "out must be a list; seconds, fractions and levels dicts");
+    int columns = PyTuple_CheckExact(out) && PyTuple_GET_SIZE(out) == ROW_WIDTH;
+    for (Py_ssize_t f = 0; columns && f < ROW_WIDTH; f++) {
+        columns = PyList_CheckExact(PyTuple_GET_ITEM(out, f));
+    }
+    if (!(columns || PyList_CheckExact(out)) || !PyDict_Check(args[6]) || !PyDict_Check(args[7])
+        || !PyDict_Check(levels)) {
+        PyErr_SetString(PyExc_TypeError, "out must be a list or a tuple of 12 lists; seconds, fractions "
+                                         "and levels dicts");
         return NULL;
     }
     Keys *keys = PyMem_Malloc(sizeof(Keys));
@@ -485,17 +510,12 @@ scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (needs_ids && (values[R_TRACE].kind == V_ABSENT || values[R_SPAN].kind == V_ABSENT)) {
             break;
         }
-        PyObject *row = map_line(i, values, &times, levels, empty, &last);
-        if (row == NULL) {
-            if (PyErr_Occurred()) {
-                goto done;
-            }
-            break;
-        }
-        int failed = PyList_Append(out, row);
-        Py_DECREF(row);
-        if (failed) {
+        int mapped = map_line(out, i, values, &times, levels, empty, &last);
+        if (mapped < 0) {
             goto done;
+        }
+        if (mapped == 0) {
+            break;
         }
     }
     result = Py_BuildValue("(nO)", i, last);
@@ -600,8 +620,9 @@ static PyMethodDef methods[] = {
     {"scan_rows", (PyCFunction)(void (*)(void))scan_rows, METH_FASTCALL,
      "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last)\n"
      "-> (stop, last)\n\n"
-     "Append the rows of lines[start:] to out until a line the Python path must map; return that\n"
-     "line's index (len(lines) when none) and the last time."},
+     "Append the rows of lines[start:] to out (a list of row tuples, or a tuple of 12 column lists)\n"
+     "until a line the Python path must map; return that line's index (len(lines) when none) and\n"
+     "the last time."},
     {NULL, NULL, 0, NULL},
 };
 
