@@ -36,6 +36,7 @@ from agent_tui.model.traces.sums import (
 )
 
 __all__ = [
+    "SIDE_KEYS",
     "LiveParsed",
     "ParserState",
     "SideValues",
@@ -49,13 +50,21 @@ __all__ = [
 ParserState = dict[str, Any]
 """What a source's parser carries from one batch to the next (its time, learned keys, partial lines)."""
 
-_CACHES: Final = frozenset({"_projection", "_plans", "_overrides", "_keep_attrs", "_now", "_project"})
+_CACHES: Final = frozenset(
+    {"_projection", "_plans", "_overrides", "_keep_attrs", "_now", "_project", "side_keys"}
+)
 """Parser attributes that are not carried: caches (results are the same without them; the projection's
 generated types cannot be pickled) and the construction arguments both sides share."""
 _EVENT_CACHE: Final = 65536
 """Most event names whose signal kinds are remembered."""
 _SIDE_SPEC: Final = (*SUM_SPEC, *RETRY_SPEC)
 """What ``sum_values`` and ``retry_keyed`` read, for ``_rowscan.scan_side``."""
+SIDE_KEYS: Final = tuple(
+    sorted({*SUM_READS, *SUM_NESTED, *RETRY_SPEC[0], *RETRY_SPEC[1], *projection.REFRAMING})
+)
+"""Keys without which a line has no sums and no retry keys (``LineParser.side_keys``): the summed ones,
+retry counters and statuses, and the keys that make ``attrs_of`` reshape a line. The other keys
+``SideValues`` reads (the agent) only count beside one of these."""
 
 
 def parser_state(parser: object) -> ParserState:
@@ -105,7 +114,17 @@ class SideValues:
             read = replace(appended, attrs=side.of_lines(lines))
             sums = {k: sum_values(attrs) for k, attrs in sum_candidates(read, side)}
             return self._signalled(appended, read, sums, None)
-        sums, keyed = self._scanned(lines, appended.trace_ids)
+        only = appended.side_lines
+        if only is None:
+            sums, keyed = self._scanned(lines, appended.trace_ids)
+        else:
+            # Lines without a key sums and signals read (the parser noted them) have neither.
+            pick = only.__getitem__
+            found, found_keyed = self._scanned(
+                list(map(lines.__getitem__, only)), list(map(appended.trace_ids.__getitem__, only))
+            )
+            sums = {pick(k): v for k, v in found.items()}
+            keyed = {pick(k): v for k, v in found_keyed.items()}
         read = appended if lines is appended.lines else replace(appended, lines=lines)
         return self._signalled(appended, read, sums, keyed)
 
@@ -172,6 +191,7 @@ def slimmed(a: Appended, same: Callable[[Any, Any], Any]) -> Appended:
         line_index=range(a.count) if a.one_per_line else a.line_index,
         shipped_sums=_packed_sums(a.shipped_sums),
         shipped_signals=_packed_signals(a.shipped_signals, same),
+        side_lines=None,  # read by the side reader already
     )
 
 

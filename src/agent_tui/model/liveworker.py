@@ -15,7 +15,7 @@ import struct
 import threading
 from typing import Any, Final
 
-from agent_tui.model.livebatch import SideValues, parse_shipped, resume_parser
+from agent_tui.model.livebatch import SIDE_KEYS, SideValues, parse_shipped, resume_parser
 from agent_tui.model.parsing.parse import LineParser
 
 __all__ = ["COLLECT_EVERY", "main", "serve"]
@@ -74,6 +74,7 @@ def serve(requests: int, answers: int) -> None:
         parser = parsers.get(source)
         if parser is None or state is not None:
             parser = parsers[source] = LineParser(overrides)
+            parser.side_keys = SIDE_KEYS
             if state is not None:
                 resume_parser(parser, state)
         answer = (ticket, parse_shipped(parser, side if with_side else None, lines, seen))

@@ -202,7 +202,7 @@ def _plain(shipped: list[Shipped]) -> list[Any]:
     out: list[Any] = []
     for a, offsets, lengths in shipped:
         values = [getattr(a, f.name) for f in fields(a) if f.name not in ("shipped_sums", "shipped_signals")]
-        columns = [v if isinstance(v, int | bytes) else list(v) for v in values]
+        columns = [v if v is None or isinstance(v, int | bytes) else list(v) for v in values]
         sides = [None if s is None else sorted(s.items()) for s in (a.shipped_sums, a.shipped_signals)]
         out.append((columns, sides, list(offsets), list(lengths)))
     return out

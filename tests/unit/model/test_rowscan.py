@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent_tui.model.livebatch import SideValues
+from agent_tui.model.livebatch import SIDE_KEYS, SideValues
 from agent_tui.model.parsing import parse, projection
 from agent_tui.model.parsing.columns import from_columns
 from agent_tui.model.parsing.formats import mapping
@@ -386,3 +386,55 @@ def test_any_line_maps_to_the_same_columns_as_rows(lines: list[bytes], batch: in
     """Random, damaged and untimed lines: the column form holds the rows the row form gives."""
     columns, rows = _columns_and_rows(lines, batch)
     assert columns == rows
+
+
+def _marked_sides(lines: list[bytes], overrides: dict[str, str] | None = None) -> tuple[Any, Any, int]:
+    """Sums and signals of ``lines`` read on every line, then only on the lines the parser marked as
+    holding a side key (``LineParser.side_keys``), and how many it marked (-1: it could not tell)."""
+    every = LineParser(overrides, now=lambda: 0.0).parse_columns(lines)
+    marking = LineParser(overrides, now=lambda: 0.0)
+    marking.side_keys = SIDE_KEYS
+    marked = marking.parse_columns(lines)
+    assert every.side_lines is None
+    assert every.rows() == marked.rows()
+    read = [SideValues()(from_columns(0, c, lines)) for c in (every, marked)]
+    sides = [(r.shipped_sums, r.shipped_signals) for r in read]
+    return sides[0], sides[1], -1 if marked.side_lines is None else len(marked.side_lines)
+
+
+@pytest.mark.parametrize(("name", "lines"), CASES, ids=[c[0] for c in CASES])
+def test_sums_and_signals_of_marked_lines_only_equal_those_of_every_line(
+    name: str, lines: list[bytes]
+) -> None:
+    """Every fixture in three spellings: reading sums and signals on the marked lines only ships what
+    reading every line ships."""
+    for spelling, spelled in _spellings(lines):
+        every, marked, _ = _marked_sides(spelled)
+        assert marked == every, (name, spelling)
+
+
+def test_lines_without_a_side_key_are_not_marked() -> None:
+    """The structlog session: only the lines with money, tokens, counters or statuses are marked."""
+    lines = dict(_spellings(dict(CASES)["corpus/structlog.jsonl"]))["compact"]
+    holding = [k for k, line in enumerate(lines) if not set(json.loads(line)).isdisjoint(SIDE_KEYS)]
+    every, marked, count = _marked_sides(lines)
+    assert marked == every
+    assert len(holding) <= count <= len(holding) + 0.05 * len(lines)
+    assert count < 0.8 * len(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(_line(pairs=_SIGNAL_PAIRS), min_size=1, max_size=12),
+    overrides=st.sampled_from([None, {"op": "status"}, {"event": "usage"}]),
+)
+def test_any_line_gives_the_same_sums_and_signals_marked_or_not(
+    lines: list[bytes], overrides: dict[str, str] | None
+) -> None:
+    """Random and damaged lines with side keys of every type (a side key as a role's too): the marked
+    lines' sums and signals are every line's."""
+    try:
+        every, marked, _ = _marked_sides(lines, overrides)
+    except ValueError:
+        return  # int() of a digit Python cannot read ('²'), raised alike (see the test above)
+    assert marked == every

@@ -24,10 +24,11 @@
 
 enum { R_TS, R_LEVEL, R_EVENT, R_TRACE, R_SPAN, R_PARENT, R_OP };
 
-/* The line's role values; 0 when the line is refused. */
+/* The line's role values; 0 when the line is refused. *triggered is set when it holds a trigger key. */
 static int
-read_line(const char *p, const char *e, const Keys *keys, Value *values)
+read_line(const char *p, const char *e, const Keys *keys, Value *values, int *triggered)
 {
+    *triggered = 0;
     for (int r = 0; r < ROLES; r++) {
         values[r].kind = V_ABSENT;
     }
@@ -45,7 +46,8 @@ read_line(const char *p, const char *e, const Keys *keys, Value *values)
         if ((p = member_key(p, e, keys, &slot)) == NULL) {
             return 0;
         }
-        if (slot == NULL) {
+        if (slot == NULL || slot->role == TRIGGER) {
+            *triggered |= slot != NULL;
             p = skip_value(p, e, 1);
         }
         else if (slot->role == REFUSED || values[slot->role].kind != V_ABSENT) {
@@ -432,11 +434,13 @@ done:
 }
 
 static int
-keys_fill(Keys *keys, PyObject *chosen, PyObject *refused)
+keys_fill(Keys *keys, PyObject *chosen, PyObject *refused, PyObject *triggers)
 {
     memset(keys, 0, sizeof(*keys));
-    if (!PyTuple_Check(chosen) || PyTuple_GET_SIZE(chosen) != ROLES || !PyTuple_Check(refused)) {
-        PyErr_SetString(PyExc_TypeError, "keys: a tuple of 7 keys or None; refused: a tuple of keys");
+    if (!PyTuple_Check(chosen) || PyTuple_GET_SIZE(chosen) != ROLES || !PyTuple_Check(refused)
+        || !PyTuple_Check(triggers)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "keys: a tuple of 7 keys or None; refused and triggers: tuples of keys");
         return -1;
     }
     for (int r = 0; r < ROLES; r++) {
@@ -450,6 +454,12 @@ keys_fill(Keys *keys, PyObject *chosen, PyObject *refused)
             return -1;
         }
     }
+    /* after the others: a trigger that is a chosen or refused key stays one (the first role stands) */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(triggers); i++) {
+        if (keys_add(keys, PyTuple_GET_ITEM(triggers, i), TRIGGER) < 0) {
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -457,12 +467,17 @@ static PyObject *
 scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 10) {
+    if (nargs != 10 && nargs != 12) {
         PyErr_SetString(PyExc_TypeError, "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, "
-                                         "fractions, levels, last)");
+                                         "fractions, levels, last[, triggers, marked])");
         return NULL;
     }
-    PyObject *lines = args[0], *out = args[2], *levels = args[8];
+    PyObject *lines = args[0], *out = args[2], *levels = args[8], *no_triggers = NULL;
+    PyObject *triggers = nargs == 12 ? args[10] : NULL, *marked = nargs == 12 ? args[11] : Py_None;
+    if (marked != Py_None && !PyList_CheckExact(marked)) {
+        PyErr_SetString(PyExc_TypeError, "marked must be a list or None");
+        return NULL;
+    }
     Py_ssize_t start = PyLong_AsSsize_t(args[1]);
     if (start == -1 && PyErr_Occurred()) {
         return NULL;
@@ -486,7 +501,10 @@ scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return PyErr_NoMemory();
     }
     PyObject *seq = NULL, *empty = NULL, *last = Py_NewRef(args[9]), *result = NULL;
-    if (keys_fill(keys, args[3], args[4]) < 0) {
+    if (triggers == NULL && (triggers = no_triggers = PyTuple_New(0)) == NULL) {
+        goto done;
+    }
+    if (keys_fill(keys, args[3], args[4], triggers) < 0) {
         goto done;
     }
     if ((seq = PySequence_Fast(lines, "lines must be a sequence")) == NULL) {
@@ -504,7 +522,8 @@ scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             break;
         }
         const char *p = PyBytes_AS_STRING(line);
-        if (!read_line(p, p + PyBytes_GET_SIZE(line), keys, values)) {
+        int triggered;
+        if (!read_line(p, p + PyBytes_GET_SIZE(line), keys, values, &triggered)) {
             break;
         }
         if (needs_ids && (values[R_TRACE].kind == V_ABSENT || values[R_SPAN].kind == V_ABSENT)) {
@@ -517,10 +536,19 @@ scan_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (mapped == 0) {
             break;
         }
+        if (triggered && marked != Py_None) {
+            PyObject *number = PyLong_FromSsize_t(i);
+            int failed = number == NULL || PyList_Append(marked, number) < 0;
+            Py_XDECREF(number);
+            if (failed) {
+                goto done;
+            }
+        }
     }
     result = Py_BuildValue("(nO)", i, last);
 done:
     PyMem_Free(keys);
+    Py_XDECREF(no_triggers);
     Py_XDECREF(seq);
     Py_XDECREF(empty);
     Py_DECREF(last);
@@ -622,7 +650,8 @@ static PyMethodDef methods[] = {
      "-> (stop, last)\n\n"
      "Append the rows of lines[start:] to out (a list of row tuples, or a tuple of 12 column lists)\n"
      "until a line the Python path must map; return that line's index (len(lines) when none) and\n"
-     "the last time."},
+     "the last time. With triggers (keys it otherwise skips), the index of each line it maps that\n"
+     "holds one is appended to marked (a list, or None for no marks)."},
     {NULL, NULL, 0, NULL},
 };
 

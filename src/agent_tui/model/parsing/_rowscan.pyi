@@ -12,6 +12,8 @@ def scan_rows(
     fractions: dict[str, float],
     levels: dict[Any, Any],
     last: float | None,
+    triggers: tuple[str, ...] = ...,
+    marked: list[int] | None = ...,
     /,
 ) -> tuple[int, float | None]: ...
 def scan_side(

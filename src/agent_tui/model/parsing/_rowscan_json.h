@@ -13,6 +13,7 @@
 
 enum { V_ABSENT, V_NULL, V_TRUE, V_FALSE, V_INT, V_FLOAT, V_STR };
 #define REFUSED (-1)
+#define TRIGGER (-2) /* a key the scan skips but notes (scan_rows' triggers) */
 
 typedef struct {
     const char *key;

@@ -199,6 +199,8 @@ class Appended:
     """Summed values by record index, worked out by a worker process (which ships no lines)."""
     shipped_signals: ByRecord[Any] | None = None
     """Retry, rate-limit and call signals by record index (``analysis.signals``), from a worker process."""
+    side_lines: Sequence[int] | None = None
+    """The lines that may hold a key sums and signals read, as the parser found them (None: any may)."""
 
     @property
     def count(self) -> int:
@@ -252,6 +254,7 @@ class ColumnsLike(Protocol):
     error: list[ErrorInfo | None]
     raw: list[bool]
     attrs: list[Any]
+    side_lines: list[int] | None
 
     def __len__(self) -> int: ...
 
@@ -287,6 +290,7 @@ def from_columns(first: int, columns: ColumnsLike, lines: Sequence[bytes]) -> Ap
         # Equal lengths and last index are not enough: a blank line then a two-record OTLP line match them.
         one_per_line=n == len(lines) and idxs == list(range(n)),
         ts_sorted=n < 2 or sorted(ts) == ts,
+        side_lines=columns.side_lines,
     )
 
 

@@ -59,6 +59,10 @@ __all__ = ["ROLES", "ROW_FIELDS", "Columns", "LineParser", "Parsed", "Row", "att
 class LineParser(GenericParser):
     """Maps the lines of one source to records; keeps per-source state (see ``GenericParser``)."""
 
+    side_keys: tuple[str, ...] = ()
+    """Keys whose lines ``parse_columns`` lists in ``Columns.side_lines`` (the keys sums and signals
+    read, ``livebatch.SIDE_KEYS``: the other lines need no look for them); none by default."""
+
     def fresh(self) -> LineParser:
         """A parser in the starting state, with this one's options, sharing its plans and projection.
 
@@ -71,6 +75,7 @@ class LineParser(GenericParser):
         )
         parser._plans = self._plans
         parser._projection = self._projection
+        parser.side_keys = self.side_keys
         return parser
 
     def learned(self, parser: LineParser) -> None:
@@ -130,7 +135,10 @@ class LineParser(GenericParser):
             for add, value in zip(appends, row, strict=True):
                 add(value)
 
-        if self._parse_into(lines, lists, append) and columns.ts_inferred[:1] == [True]:
+        untimed_start, columns.side_lines = self._parse_into(
+            lines, lists, append, [] if self.side_keys else None
+        )
+        if untimed_start and columns.ts_inferred[:1] == [True]:
             first = next(compress(columns.ts, map(not_, columns.ts_inferred)), None)
             if first is not None:
                 leading = columns.ts_inferred.index(False)
@@ -140,17 +148,24 @@ class LineParser(GenericParser):
     def parse_rows(self, lines: Sequence[bytes]) -> list[Row]:
         """Map a batch of lines to plain tuples in ``ROW_FIELDS`` order (no object per line)."""
         out: list[Row] = []
-        if self._parse_into(lines, out, out.append) and out and out[0][2]:
+        if self._parse_into(lines, out, out.append)[0] and out and out[0][2]:
             _backdate_leading(out)
         return out
 
     def _parse_into(  # noqa: PLR0912, PLR0915 - one hot loop
-        self, lines: Sequence[bytes], out: list[Row] | tuple[list[Any], ...], append: Callable[[Row], object]
-    ) -> bool:
+        self,
+        lines: Sequence[bytes],
+        out: list[Row] | tuple[list[Any], ...],
+        append: Callable[[Row], object],
+        marked: list[int] | None = None,
+    ) -> tuple[bool, list[int] | None]:
         """Map a batch of lines into ``out`` (row tuples, or a tuple of lists in ``ROW_FIELDS`` order, the
-        compiled scan's two forms), the Python path's rows through ``append``. True when the source had
-        no time before the batch: the callers then backdate its leading untimed lines
-        (``_backdate_leading``).
+        compiled scan's two forms), the Python path's rows through ``append``.
+
+        Returns whether the source had no time before the batch (the callers then backdate its leading
+        untimed lines, ``_backdate_leading``), and ``marked`` with the index of each line that may hold
+        one of ``side_keys`` added: the lines the scan saw one in, and every line the Python path maps.
+        None instead when that cannot be told (a side key is a role key here): every line may.
 
         The hot loop: a line the source's projection accepts is read field by field from its bytes (see
         ``agent_tui.model.parsing.projection``); any other line whose key set was seen before and is
@@ -168,11 +183,15 @@ class LineParser(GenericParser):
         projection = self._projection
         decode = projection.decode if projection is not None else None
         scanned = _scanned(projection)
+        triggers = self.side_keys if marked is not None else ()
         numbered = enumerate(lines)
         for index, line in numbered:
             if scanned is not None:
                 # The compiled scan maps what it can from here on; the line it stops at is mapped below.
                 scan, by = scanned
+                if triggers and not set(triggers).isdisjoint(by.keys):
+                    # the scan reads that key as a role and cannot note it
+                    marked, triggers = None, ()
                 stop, last = scan(
                     lines,
                     index,
@@ -184,12 +203,16 @@ class LineParser(GenericParser):
                     fraction_of,
                     by.levels,
                     last,
+                    triggers,
+                    marked,
                 )
                 if stop > index:
                     if stop == len(lines):
                         break
                     deque(islice(numbered, stop - index - 1), maxlen=0)
                     index, line = next(numbered)  # noqa: PLW2901 - the loop resumes after it
+            if marked is not None:
+                marked.append(index)
             if decode is not None:
                 try:
                     s = decode(line)
@@ -295,7 +318,7 @@ class LineParser(GenericParser):
                 op = None
             append((index, ts, inferred, level, event, trace_id, span_id, parent, op, error, False, attrs))
         self._last_ts = last
-        return untimed_start
+        return untimed_start, marked
 
     def _slow(self, obj: object, line: bytes) -> list[Parsed]:
         """Lines the planned path does not take: new key sets, envelopes, overrides, non-objects, bad JSON.

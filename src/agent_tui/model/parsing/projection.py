@@ -40,6 +40,7 @@ from agent_tui.schema import Level
 
 __all__ = [
     "MISSES",
+    "REFRAMING",
     "ROLE_FIELDS",
     "KeyProjector",
     "PartialAttrs",
@@ -183,7 +184,7 @@ class KeyProjector:
 scan_side: Callable[..., int] | None = compiled("scan_side")
 """``_rowscan.scan_side`` (``PartialAttrs.scan_side``), None where it was not built."""
 
-_REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})
+REFRAMING: Final = frozenset({"resourceLogs", "record", "stream", "MESSAGE", "attributes"})
 """Keys without which ``attrs_of`` returns the line's own object (no OTLP, loguru, Docker, journald or
 OTel-console reshaping): lines carrying one are left to ``attrs_of``."""
 
@@ -220,13 +221,13 @@ class PartialAttrs:
         ]
         fields += [
             (f"r{i}", msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=k))
-            for i, k in enumerate(sorted(_REFRAMING.difference([*keys, *nested])))
+            for i, k in enumerate(sorted(REFRAMING.difference([*keys, *nested])))
         ]
         self._decode = msgspec.json.Decoder(msgspec.defstruct("ProjectedAttrs", fields, gc=False)).decode
         self._seen: dict[tuple[bytes, int], Mapping[str, Any]] = {}
         self._keys = tuple(keys)
         self._nested = tuple((k, tuple(inner)) for k, inner in nested.items())
-        self._refused = tuple(sorted(_REFRAMING.difference([*keys, *nested])))
+        self._refused = tuple(sorted(REFRAMING.difference([*keys, *nested])))
 
     def new_batch(self) -> None:
         """Forget the previous batch's lines."""

@@ -50,6 +50,8 @@ class Columns:
     raw: list[bool]
     attrs: list[Any]
     """The decoded mappings when the parser keeps them, else Nones."""
+    side_lines: list[int] | None = None
+    """Lines that may hold a key sums and signals read (``LineParser.side_keys``); None: any may."""
 
     def __len__(self) -> int:
         return len(self.index)
