@@ -138,11 +138,8 @@ class LineParser(GenericParser):
         untimed_start, columns.side_lines = self._parse_into(
             lines, lists, append, [] if self.side_keys else None
         )
-        if untimed_start and columns.ts_inferred[:1] == [True]:
-            first = next(compress(columns.ts, map(not_, columns.ts_inferred)), None)
-            if first is not None:
-                leading = columns.ts_inferred.index(False)
-                columns.ts[:leading] = [first] * leading
+        if untimed_start:
+            _backdate_leading_columns(columns.ts, columns.ts_inferred)
         return columns
 
     def parse_rows(self, lines: Sequence[bytes]) -> list[Row]:
@@ -377,3 +374,12 @@ def _backdate_leading(rows: list[Row]) -> None:
         if not row[2]:
             break
         rows[i] = (row[0], first, *row[2:])
+
+
+def _backdate_leading_columns(ts: list[float], inferred: list[bool]) -> None:
+    """``_backdate_leading`` for a batch held as columns."""
+    if inferred[:1] == [True]:
+        first = next(compress(ts, map(not_, inferred)), None)
+        if first is not None:
+            leading = inferred.index(False)
+            ts[:leading] = [first] * leading
