@@ -306,3 +306,36 @@ async def test_flag_badges_survive_the_switch_to_the_full_index(tmp_path: Path) 
         await pilot.press("t")
         await until(pilot, lambda: loop in app.traces_view.nodes)
         assert "⚑loop" in str(app.traces_view.nodes[loop].label)
+
+
+class Small(Gate):
+    """Held loads in 2 kB pieces: the history arrives in many batches, each folded by a drain of its own."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> HistoryLoad:
+        return super().__call__(*args, **{**kwargs, "piece_bytes": 2048})
+
+
+async def test_folding_history_alone_does_not_redraw_the_rows(big: Path) -> None:
+    """A drain that only folds history (no new line for the screen) does not mark the rows for a
+    redraw: they were redrawn 20 times a second while a big history loaded, a sixth of the app's CPU."""
+    gate = Small()
+    app = open_app(big, gate, follow=False)
+    marked: list[bool] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.logs.row_count == TAIL and bool(gate.loads))
+        await until(pilot, lambda: not app._dirty)
+        merge = app.merge
+        assert merge is not None
+        fold = merge.fold
+
+        def counted_fold(deadline: float) -> bool:
+            # What this drain decided before folding (no line arrived, so nothing to redraw).
+            marked.append(app._dirty)
+            app._dirty = False
+            return fold(deadline)
+
+        merge.fold = counted_fold  # type: ignore[method-assign]
+        await release(pilot, app, gate)
+        await until(pilot, lambda: app.logs.row_count == LINES)
+    assert len(marked) >= 20
+    assert marked.count(True) <= 1, marked
