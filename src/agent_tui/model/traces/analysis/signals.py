@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, compress
-from operator import itemgetter, not_
+from operator import not_
 from typing import Any, Final, NamedTuple
 
 from agent_tui.model.parsing.columns import Appended, AttrsOf
@@ -200,32 +200,56 @@ def batch_signals(
             record's line read once for sums and signals: ``_rowscan.scan_side``).
     """
     names = batch.events
-    for name in set(names).difference(events):
+    distinct = set(names)
+    for name in distinct.difference(events):
         events[name] = _kinds(name)
-    kinds = list(map(events.__getitem__, names))
+    # A batch holds few distinct event names: their kinds are looked up once, then each line's name is
+    # tested against the names of a kind (one C-level pass per kind, none when no name is of it).
+    retry_names = {name for name in distinct if events[name][0]}
+    call_names = {name for name in distinct if events[name][1]}
     every = range(len(names))
-    retries = set(compress(every, map(itemgetter(0), kinds))) | (
-        _keyed(batch) if keyed is None else keyed.keys()
-    )
-    calls = set(compress(every, map(itemgetter(1), kinds)))
-    out: dict[int, Signal] = {}
-    for k in sorted(retries | calls):
+    retries = _among(every, names, retry_names) | (_keyed(batch) if keyed is None else keyed.keys())
+    calls = _among(every, names, call_names)
+    # Most signals are plain calls (a tool or LLM call, no retry): one shared Signal per event name,
+    # picked for all of them at once (a loop building each was an eighth of a worker's time).
+    only_calls = sorted(calls.difference(retries))
+    made = map(_CALL_SIGNALS.__getitem__, map(names.__getitem__, only_calls))
+    out = {k: signal for k, signal in zip(only_calls, made, strict=True) if signal is not None}
+    for k in sorted(retries):
         event = names[k]
         call = event if k in calls and event not in _SPAN_LINES else None
-        if k in retries:
-            found = keyed.get(k) if keyed is not None else None
-            key, retried, attempt, rate, agent = retry_signal(
-                _attrs(batch, k, attrs_of) if found is None else found,
-                event,
-                batch.levels[k],
-                batch.ops[k],
-                batch.parent_ids[k],
-            )
-            if key is not None or rate or call is not None:
-                out[k] = Signal(key, retried, attempt, rate, call, agent)
-        elif call is not None:
-            out[k] = Signal(None, False, 0, False, call, None)
-    return out
+        found = keyed.get(k) if keyed is not None else None
+        key, retried, attempt, rate, agent = retry_signal(
+            _attrs(batch, k, attrs_of) if found is None else found,
+            event,
+            batch.levels[k],
+            batch.ops[k],
+            batch.parent_ids[k],
+        )
+        if key is not None or rate or call is not None:
+            out[k] = Signal(key, retried, attempt, rate, call, agent)
+    # in record order, as the flags take them
+    return dict(sorted(out.items())) if retries else out
+
+
+def _among(every: range, names: Sequence[str], wanted: set[str]) -> set[int]:
+    """Indices of the names in ``wanted``."""
+    return set(compress(every, map(wanted.__contains__, names))) if wanted else set()
+
+
+class _CallSignals(dict[str, Signal | None]):
+    """The signal of a call record that is no retry, by its event name (None for span lines), made once."""
+
+    def __missing__(self, event: str) -> Signal | None:
+        signal = None if event in _SPAN_LINES else Signal(None, False, 0, False, event, None)
+        if len(self) < _CALL_SIGNALS_KEPT:
+            self[event] = signal
+        return signal
+
+
+_CALL_SIGNALS_KEPT: Final = 4096
+"""Most call event names whose signal is kept (raw text lines may be call events that never repeat)."""
+_CALL_SIGNALS: Final = _CallSignals()
 
 
 def _kinds(name: str) -> tuple[bool, bool]:
