@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from agent_tui.model.parsing import columns as parsing_columns
 from agent_tui.model.parsing._rowscan import per_trace as compiled
-from agent_tui.model.parsing.columns import Interner, empty_appended
+from agent_tui.model.parsing.columns import Interner, empty_appended, newest_time
 from agent_tui.model.traces import columns
 from agent_tui.model.traces.columns import _PerTrace
 
@@ -98,3 +98,17 @@ def test_interner_indices_compiled_equal_one_lookup_at_a_time(
         assert compiled_one.indices(keys) == list(map(python_one.__getitem__, keys))
         assert dict(compiled_one) == dict(python_one)
         assert compiled_one.strings == python_one.strings
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ts=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20),
+    packed=st.booleans(),
+)
+def test_newest_time_is_the_largest_time_of_a_batch(ts: list[float], packed: bool) -> None:
+    """``newest_time`` (the last time of a sorted batch) is ``max`` of the batch's times, sorted or not,
+    as a list or as the array a worker ships."""
+    times = array("d", ts) if packed else ts
+    assert newest_time(times, sorted(ts) == ts) == max(ts)
+    ordered = sorted(ts)
+    assert newest_time(array("d", ordered) if packed else ordered, True) == max(ts)

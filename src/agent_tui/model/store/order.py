@@ -5,6 +5,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 
+from agent_tui.model.parsing.columns import newest_time
+
 __all__ = ["DisplayOrder"]
 
 
@@ -33,7 +35,7 @@ class DisplayOrder:
     def note(self, first: int, ts: Sequence[float], ts_sorted: bool, sources: int) -> None:
         """Account for seqs ``first .. first + len(ts) - 1`` with times ``ts``."""
         in_order = ts_sorted and ts[0] >= self._max_ts
-        newest = max(ts)
+        newest = newest_time(ts, ts_sorted)
         self._max_ts = max(self._max_ts, newest)
         if not self._ordered:
             if sources > 1 and not in_order:

@@ -9,6 +9,7 @@ from operator import add
 from typing import TYPE_CHECKING
 
 from agent_tui.model.clock import Clock, SystemClock
+from agent_tui.model.parsing.columns import newest_time
 from agent_tui.schema import Level
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class RollingStats:
             found = levels.count(level)
             if found:
                 totals[level] += found
-        newest = max(batch.ts)
+        newest = newest_time(batch.ts, batch.ts_sorted)
         self._latest_ts = max(self._latest_ts, newest)
         if self.following:
             self._add_run(int(self.clock.now()), levels, 0, n)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
+from agent_tui.model.parsing.columns import newest_time
 from agent_tui.model.query.flagfield import FLAG_NAMES
 from agent_tui.model.traces.analysis.quantile import running_quantile
 from agent_tui.model.traces.analysis.signals import batch_signals, call_fingerprint, call_target
@@ -160,7 +161,7 @@ class FlagTracker:
         changed: set[str] = set()
         if not batch.count:
             return changed
-        newest = max(batch.ts)
+        newest = newest_time(batch.ts, batch.ts_sorted)
         self._newest = max(self._newest, newest)
         signals = batch.shipped_signals
         if signals is None:
