@@ -123,7 +123,7 @@ class TraceColumns:
         """Fold one appended batch into the summaries; return the ids of the traces it touched."""
         tids = batch.trace_ids
         n = len(tids)
-        if not n or tids.count(None) == n:
+        if not n or (tids[0] is None and tids.count(None) == n):  # count() compares every id with None
             self._marked = None
             return set()
         first = batch.first_seq
