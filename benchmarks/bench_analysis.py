@@ -22,7 +22,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_index import spaced_dataset  # noqa: E402
 from bench_query import dataset  # noqa: E402
 
 LINES = 1_000_000
@@ -66,7 +65,7 @@ def main() -> int:
         f"{'spelling':>8} {'wall off':>9} {'wall on':>8} {'added':>7} {'cpu off':>8} {'cpu on':>7} "
         f"{'added':>7} {'path ms/trace':>14}  found (flags on)"
     )
-    for spelling, path in (("compact", dataset(LINES)), ("spaced", spaced_dataset(LINES))):
+    for spelling, path in (("compact", dataset(LINES)), ("spaced", dataset(LINES, "spaced"))):
         off: list[tuple[float, float]] = []
         on: list[tuple[float, float]] = []
         per, found = 0.0, ""

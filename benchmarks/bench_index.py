@@ -12,7 +12,6 @@ Targets (DESIGN §9): time ≤ lnav's; RSS ≤ 0.4 × file size and ≤ lnav's.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_query import AGENT_TUI, dataset  # noqa: E402
+from bench_query import AGENT_TUI, dataset, warm  # noqa: E402
 
 LINES = 1_000_000
 
@@ -84,23 +83,12 @@ def lnav_home() -> str:
     return home
 
 
-def spaced_dataset(lines: int) -> Path:
-    """The generated file re-spelled by ``json.dumps`` (a space after ``:`` and ``,``), made on first use."""
-    compact = dataset(lines)
-    path = compact.with_name(f"fleet-{lines}.spaced.jsonl")
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        with compact.open("rb") as src, tmp.open("w") as out:
-            out.writelines(json.dumps(json.loads(line)) + "\n" for line in src)
-        tmp.rename(path)
-    return path
-
-
 def main() -> int:
     load_before = os.getloadavg()[0]
     env = {**os.environ, "HOME": lnav_home()}
     rows = []
-    for spelling, path in (("compact", dataset(LINES)), ("spaced", spaced_dataset(LINES))):
+    for spelling in ("compact", "spaced"):
+        path = warm(dataset(LINES, spelling))
         lines = LINES
         size = path.stat().st_size
         t_ours, cpu_ours, rss_ours, tree_ours, out = measure([str(AGENT_TUI), "stats", "--json", str(path)])

@@ -29,11 +29,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from agent_tui.tui.widgets.stats_bar import human_count
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_query import dataset, warm  # noqa: E402
+
 ROOT = HERE.parent
 AGENT_TUI = Path(sys.executable).parent / "agent-tui"
 TL_VENV = Path("/tmp/tlvenv")
@@ -169,18 +171,9 @@ def _children(pid: int) -> list[int]:
 
 
 def data_file(n: int, spaced: bool = False) -> Path:
-    """The generated fleet log (compact JSON), or a copy spelled the way ``json.dumps`` writes it."""
-    path = HERE / "data" / f"fleet-{n}.jsonl"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(HERE / "gen.py"), str(path), str(n)], check=True)
-    if not spaced:
-        return path
-    copy = HERE / "data" / f"fleet-{n}-spaced.jsonl"
-    if not copy.exists():
-        with path.open("rb") as src, copy.open("wb") as out:
-            out.writelines((json.dumps(orjson.loads(raw)) + "\n").encode() for raw in src)
-    return copy
+    """The generated fleet log (compact JSON), or its copy spelled the way ``json.dumps`` writes it (the
+    files ``bench_query`` and ``bench_index`` use), read once into the page cache."""
+    return warm(dataset(n, "spaced" if spaced else "compact"))
 
 
 def has_rows(text: str) -> bool:
