@@ -646,8 +646,8 @@ static PyMethodDef methods[] = {
      "intern_all(interner, keys) -> list[int]\n\n"
      "Each key's int in an Interner, new keys added as its __missing__ adds them."},
     {"scan_rows", (PyCFunction)(void (*)(void))scan_rows, METH_FASTCALL,
-     "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last)\n"
-     "-> (stop, last)\n\n"
+     "scan_rows(lines, start, out, keys, refused, needs_ids, seconds, fractions, levels, last\n"
+     "          [, triggers, marked]) -> (stop, last)\n\n"
      "Append the rows of lines[start:] to out (a list of row tuples, or a tuple of 12 column lists)\n"
      "until a line the Python path must map; return that line's index (len(lines) when none) and\n"
      "the last time. With triggers (keys it otherwise skips), the index of each line it maps that\n"
@@ -670,7 +670,8 @@ module_exec(PyObject *module)
 static PyModuleDef_Slot slots[] = {
     {Py_mod_exec, module_exec},
 #if PY_VERSION_HEX >= 0x030C0000
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    /* text_of's table holds str objects for the whole process: one interpreter only */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif
     {0, NULL},
 };

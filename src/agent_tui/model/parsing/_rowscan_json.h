@@ -473,7 +473,7 @@ read_scalar(const char *p, const char *e, Value *v, int floats)
 
 #define TEXTS 4096
 #define TEXT_MAX 64
-static PyObject *texts[TEXTS];
+static PyObject *texts[TEXTS]; /* process-wide (the module declares one interpreter only) */
 
 /* string_of, giving the same object again for a plain ASCII value met recently (a direct-mapped table
  * of the last text made for each hash of the bytes): event names and ops repeat on most lines and a
