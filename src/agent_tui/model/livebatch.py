@@ -43,6 +43,7 @@ __all__ = [
     "parse_shipped",
     "parser_state",
     "resume_parser",
+    "side_parser",
     "slimmed",
     "unship",
 ]
@@ -65,6 +66,14 @@ SIDE_KEYS: Final = tuple(
 """Keys without which a line has no sums and no retry keys (``LineParser.side_keys``): the summed ones,
 retry counters and statuses, and the keys that make ``attrs_of`` reshape a line. The other keys
 ``SideValues`` reads (the agent) only count beside one of these."""
+
+
+def side_parser(overrides: Mapping[str, str] | None) -> LineParser:
+    """A parser that keeps no mappings and marks the lines holding one of ``SIDE_KEYS``: what
+    ``SideValues`` reads after it (only on those lines)."""
+    parser = LineParser(overrides)
+    parser.side_keys = SIDE_KEYS
+    return parser
 
 
 def parser_state(parser: object) -> ParserState:

@@ -14,7 +14,7 @@ import struct
 import threading
 from typing import Any, Final
 
-from agent_tui.model.livebatch import SIDE_KEYS, SideValues, parse_shipped, resume_parser
+from agent_tui.model.livebatch import SideValues, parse_shipped, resume_parser, side_parser
 from agent_tui.model.parsing.parse import LineParser
 from agent_tui.model.parsing.workers import Collector
 
@@ -68,8 +68,7 @@ def serve(requests: int, answers: int) -> None:
         lines = raw.split(b"\n") if joined else pickle.loads(raw)  # noqa: S301 -- from our parent
         parser = parsers.get(source)
         if parser is None or state is not None:
-            parser = parsers[source] = LineParser(overrides)
-            parser.side_keys = SIDE_KEYS
+            parser = parsers[source] = side_parser(overrides)
             if state is not None:
                 resume_parser(parser, state)
         answer = (ticket, parse_shipped(parser, side if with_side else None, lines, seen))

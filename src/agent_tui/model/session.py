@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from agent_tui.batch import LineBatch
 from agent_tui.model.clock import Clock, SystemClock
 from agent_tui.model.livebatch import (
-    SIDE_KEYS,
     LiveParsed,
     ParserState,
     SideValues,
     parser_state,
     resume_parser,
+    side_parser,
 )
 from agent_tui.model.parsing.columns import Appended, ParsedLike, columns_parser
 from agent_tui.model.parsing.formats.columns import Columns
@@ -120,9 +120,7 @@ class _Combined:
 def _default_parser(overrides: Mapping[str, str] | None) -> LineParserLike:
     # No kept mappings: lines are read by projection, and sums and signals by ``PartialAttrs`` (on the
     # lines the parser marks as holding a key they read).
-    parser = LineParser(overrides)
-    parser.side_keys = SIDE_KEYS
-    return parser
+    return side_parser(overrides)
 
 
 _NO_COLUMNS = Columns([], [], [], [], [], [], [], [], [], [], [], [])

@@ -13,7 +13,7 @@ from operator import add
 from typing import TYPE_CHECKING
 
 from agent_tui.batch import LineBatch
-from agent_tui.model.livebatch import SIDE_KEYS, SideValues, slimmed
+from agent_tui.model.livebatch import SideValues, side_parser, slimmed
 from agent_tui.model.parsing.columns import (
     Appended,
     columns_parser,
@@ -166,9 +166,7 @@ def _readers(overrides: Mapping[str, str] | None) -> tuple[LineParser, SideValue
     key = tuple(sorted(overrides.items())) if overrides else None
     kept = _READERS.get(key)
     if kept is None:
-        parser = LineParser(overrides)
-        parser.side_keys = SIDE_KEYS  # the side reader then only reads the lines holding one
-        kept = _READERS[key] = (parser, SideValues())
+        kept = _READERS[key] = (side_parser(overrides), SideValues())
     return kept
 
 
